@@ -1,0 +1,36 @@
+/**
+ * A small bounded cache of decoded HMAC keys, keyed by the secret string, so hot verification
+ * paths do not re-decode (base64 / UTF-8) the same secret on every request.
+ *
+ * When full, the oldest entry is evicted (insertion order). Values are never exposed outside
+ * the signature module, so callers cannot mutate the cached buffers.
+ */
+export class KeyCache {
+  readonly #decode: (secret: string) => Buffer
+  readonly #maxEntries: number
+  readonly #entries = new Map<string, Buffer>()
+
+  /**
+   * @param decode - turns a secret string into key bytes; may throw for an unusable secret
+   *   (nothing is cached then)
+   * @param maxEntries - cache size bound, in entries
+   */
+  constructor(decode: (secret: string) => Buffer, maxEntries = 256) {
+    this.#decode = decode
+    this.#maxEntries = maxEntries
+  }
+
+  /** Returns the key bytes for `secret`, decoding and caching them on first use. */
+  get(secret: string): Buffer {
+    let key = this.#entries.get(secret)
+    if (key === undefined) {
+      key = this.#decode(secret)
+      if (this.#entries.size >= this.#maxEntries) {
+        const oldest = this.#entries.keys().next()
+        if (oldest.done !== true) this.#entries.delete(oldest.value)
+      }
+      this.#entries.set(secret, key)
+    }
+    return key
+  }
+}

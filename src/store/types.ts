@@ -1,0 +1,245 @@
+import type {
+  Attempt,
+  Delivery,
+  DeliveryStats,
+  DeliveryStatus,
+  Endpoint,
+  EndpointStatus,
+  IncomingHook,
+  IncomingLog,
+  Message,
+} from '../types.js'
+
+/** Filters of `listEndpoints`. */
+export interface EndpointQuery {
+  /** Only endpoints of this tenant. */
+  owner?: string
+  /** Only endpoints in this state. */
+  status?: EndpointStatus
+  /** Page size. @default 100 */
+  limit?: number
+  /** Rows to skip. @default 0 */
+  offset?: number
+}
+
+/** Filters of `listDeliveries`; newest first. */
+export interface DeliveryQuery {
+  /** Only deliveries to this endpoint. */
+  endpointId?: string
+  /** Only deliveries of this message. */
+  messageId?: string
+  /** Only deliveries in these states. */
+  status?: DeliveryStatus | DeliveryStatus[]
+  /** Created at or after. */
+  since?: Date
+  /** Created before. */
+  until?: Date
+  /** Page size. @default 100 */
+  limit?: number
+  /** Rows to skip. @default 0 */
+  offset?: number
+}
+
+/** Options of `enqueue`. */
+export interface EnqueueOptions {
+  /**
+   * A database client inside the host's open transaction (Postgres outbox). The write joins that
+   * transaction: rollback → nothing is ever sent.
+   */
+  client?: unknown
+}
+
+/** Result of `enqueue`. */
+export interface EnqueueResult {
+  /** The stored message (the earlier one when the idempotency key was seen before). */
+  message: Message
+  /** Its deliveries. */
+  deliveries: Delivery[]
+  /** True when the idempotency key matched an existing message and nothing new was stored. */
+  duplicate: boolean
+}
+
+/** Arguments of `claim`. */
+export interface ClaimRequest {
+  /** Current time. */
+  now: Date
+  /** Most deliveries to claim. */
+  limit: number
+  /** Lease length in ms. */
+  leaseMs: number
+  /** Id of the claiming worker. */
+  workerId: string
+  /** Endpoints whose deliveries must not be claimed now (open breaker, full queue). */
+  excludeEndpointIds?: string[]
+}
+
+/** A delivery leased to a worker, with the message it carries. */
+export interface ClaimedDelivery {
+  /** The delivery, now `delivering` and leased. */
+  delivery: Delivery
+  /** Its message. */
+  message: Message
+}
+
+/** The recorded result of one claimed delivery. */
+export interface DeliveryOutcome {
+  /** Delivery concerned. */
+  deliveryId: string
+  /** Worker that held the lease; the state is only written while it still does. */
+  workerId: string
+  /** New state (`pending` to give the delivery back untouched, e.g. breaker open). */
+  status: Exclude<DeliveryStatus, 'delivering'>
+  /** Attempts made so far, this one included. */
+  attempts: number
+  /** When the next attempt is due. */
+  nextAttemptAt: Date | null
+  /** HTTP status of this attempt. */
+  lastStatusCode: number | null
+  /** Error of this attempt. */
+  lastError: string | null
+  /** Set when the delivery reached `succeeded` or `dead`. */
+  completedAt: Date | null
+  /** Time of the write. */
+  updatedAt: Date
+  /** The attempt made; `null` when nothing was sent. Always stored, even if the lease was lost. */
+  attempt: Attempt | null
+}
+
+/** Result of `requeueDelivery`. */
+export type RequeueResult =
+  | { status: 'requeued'; delivery: Delivery }
+  | { status: 'busy'; delivery: Delivery }
+  | { status: 'missing' }
+
+/** Arguments of `replayDeliveries` (bulk manual redelivery). */
+export interface ReplayRequest {
+  /** Only deliveries to this endpoint. */
+  endpointId?: string
+  /** States to replay. @default ['dead', 'failed'] */
+  statuses?: DeliveryStatus[]
+  /** Created at or after. */
+  since?: Date
+  /** Created before. */
+  until?: Date
+  /** When the replays become due. */
+  at: Date
+}
+
+/** Arguments of `cleanup`. */
+export interface CleanupRequest {
+  /** Records finished before this time are deleted. */
+  before: Date
+  /** Rows deleted per statement. @default 1000 */
+  batchSize?: number
+}
+
+/** What `cleanup` deleted. */
+export interface CleanupResult {
+  /** Deliveries deleted. */
+  deliveries: number
+  /** Attempts deleted. */
+  attempts: number
+  /** Messages deleted (those left without deliveries). */
+  messages: number
+  /** Incoming logs deleted. */
+  incomingLogs: number
+}
+
+/** Filters of `listIncomingHooks`. */
+export interface IncomingHookQuery {
+  /** Only hooks of this tenant. */
+  owner?: string
+  /** Page size. @default 100 */
+  limit?: number
+  /** Rows to skip. @default 0 */
+  offset?: number
+}
+
+/** Pagination of log lists; newest first. */
+export interface PageQuery {
+  /** Page size. @default 100 */
+  limit?: number
+  /** Rows to skip. @default 0 */
+  offset?: number
+}
+
+/**
+ * The one persistence interface of hookline. `memoryStore()`, `sqliteStore()` and `postgresStore()`
+ * implement it and pass one conformance suite. Stores keep every record; the manager applies policy.
+ */
+export interface WebhookStore {
+  /** Adapter name, e.g. `memory`. */
+  readonly name: string
+  /** True when stored data survives a restart (SQLite file, Postgres). */
+  readonly durable: boolean
+  /** Creates or upgrades the schema. Idempotent; safe when two processes call it at once. */
+  migrate(): Promise<void>
+  /** Releases connections the store opened itself. */
+  close(): Promise<void>
+
+  /** Stores a new endpoint. */
+  createEndpoint(endpoint: Endpoint): Promise<void>
+  /** One endpoint, or `null`. */
+  getEndpoint(id: string): Promise<Endpoint | null>
+  /** Endpoints, oldest first. */
+  listEndpoints(query?: EndpointQuery): Promise<Endpoint[]>
+  /** Replaces a stored endpoint (matched by id). Returns false when it does not exist. */
+  updateEndpoint(endpoint: Endpoint): Promise<boolean>
+  /** Deletes an endpoint and its pending deliveries. Returns false when it did not exist. */
+  deleteEndpoint(id: string): Promise<boolean>
+
+  /**
+   * Stores a message and its deliveries atomically. When the message has an idempotency key that is
+   * already stored, stores nothing and returns the earlier message with `duplicate: true`.
+   */
+  enqueue(message: Message, deliveries: Delivery[], options?: EnqueueOptions): Promise<EnqueueResult>
+  /** One message, or `null`. */
+  getMessage(id: string): Promise<Message | null>
+  /**
+   * Leases due deliveries (`pending` or `failed` with `nextAttemptAt <= now`, or `delivering` with an
+   * expired lease), oldest due first, and marks them `delivering`.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedDelivery[]>
+  /** Records outcomes of claimed deliveries, in one batch. */
+  complete(outcomes: DeliveryOutcome[]): Promise<void>
+  /** Gives leased deliveries back, due now, without recording an attempt. */
+  release(deliveryIds: string[], workerId: string, now: Date): Promise<void>
+  /** Earliest `nextAttemptAt` of a claimable delivery, or `null`. */
+  nextDueAt(): Promise<Date | null>
+  /** One delivery, or `null`. */
+  getDelivery(id: string): Promise<Delivery | null>
+  /** Deliveries, newest first. */
+  listDeliveries(query?: DeliveryQuery): Promise<Delivery[]>
+  /** Makes a delivery due at `at` (manual retry); refuses while a live lease holds it. */
+  requeueDelivery(id: string, at: Date, now: Date): Promise<RequeueResult>
+  /** Makes every matching, unleased delivery due at `request.at`. Returns how many. */
+  replayDeliveries(request: ReplayRequest): Promise<number>
+  /** Attempts of a delivery, oldest first. */
+  listAttempts(deliveryId: string): Promise<Attempt[]>
+  /** Delivery statistics of an endpoint, optionally since a time. */
+  getStats(endpointId: string, since?: Date): Promise<DeliveryStats>
+  /** Deletes finished deliveries, their attempts, orphaned messages and incoming logs older than `before`. */
+  cleanup(request: CleanupRequest): Promise<CleanupResult>
+
+  /** Stores a new incoming hook. */
+  createIncomingHook(hook: IncomingHook): Promise<void>
+  /** One incoming hook, or `null`. */
+  getIncomingHook(id: string): Promise<IncomingHook | null>
+  /** The hook whose token hashes to `tokenHash`, or `null`. */
+  findIncomingHookByTokenHash(tokenHash: string): Promise<IncomingHook | null>
+  /** Incoming hooks, oldest first. */
+  listIncomingHooks(query?: IncomingHookQuery): Promise<IncomingHook[]>
+  /** Replaces a stored hook. Returns false when it does not exist. */
+  updateIncomingHook(hook: IncomingHook): Promise<boolean>
+  /** Deletes a hook and its logs. Returns false when it did not exist. */
+  deleteIncomingHook(id: string): Promise<boolean>
+  /** Appends a request log. */
+  insertIncomingLog(log: IncomingLog): Promise<void>
+  /** Logs of a hook, newest first. */
+  listIncomingLogs(hookId: string, query?: PageQuery): Promise<IncomingLog[]>
+  /**
+   * Records a sender's delivery id for dedupe. Returns true when it is new (or its earlier record
+   * expired), false when it was seen within its window.
+   */
+  rememberIncomingKey(hookId: string, key: string, now: Date, expiresAt: Date): Promise<boolean>
+}
