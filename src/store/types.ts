@@ -176,6 +176,11 @@ export interface WebhookStore {
   migrate(): Promise<void>
   /** Releases connections the store opened itself. */
   close(): Promise<void>
+  /**
+   * Optional: calls `listener` when another process (or a host transaction) enqueued work, so
+   * workers wake without polling (Postgres: LISTEN/NOTIFY). Returns an unsubscribe function.
+   */
+  onWake?(listener: () => void): () => void
 
   /** Stores a new endpoint. */
   createEndpoint(endpoint: Endpoint): Promise<void>

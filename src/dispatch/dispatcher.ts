@@ -1,0 +1,364 @@
+import PQueue from 'p-queue'
+import type { EndpointDirectory } from '../endpoints/endpoint-directory.js'
+import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/types.js'
+import { withStoreRetry } from '../store/with-store-retry.js'
+import type { Attempt, AttemptTrigger, Clock, Endpoint, RetryPolicy } from '../types.js'
+import { createId } from '../util/ids.js'
+import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
+import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
+import type { OutcomeWriter } from './outcome-writer.js'
+import { nextAttemptAt, resolveRetryPolicy } from './retry-policy.js'
+import type { OutgoingRequest, SendResult } from './send-request.js'
+
+/** Tuning of the delivery worker. */
+export interface DispatcherOptions {
+  /** Requests in flight at once, over all endpoints. @default 50 */
+  concurrency: number
+  /** Requests in flight at once to one endpoint, unless the endpoint sets its own. @default 10 */
+  endpointConcurrency: number
+  /** Deliveries claimed per store round trip. @default 100 */
+  batchSize: number
+  /** How long a claimed delivery stays leased to this worker, in ms. @default 60_000 */
+  leaseMs: number
+  /** Longest wait between two looks at the store when nothing woke the worker, in ms. @default 1000 */
+  pollIntervalMs: number
+  /** Request timeout, unless the endpoint sets its own, in ms. @default 10_000 */
+  timeoutMs: number
+  /** Response body bytes kept in the attempt log. @default 65_536 */
+  maxResponseBytes: number
+  /** Retry policy, unless the endpoint overrides fields of it. */
+  retryPolicy: Partial<RetryPolicy>
+  /** Recheck interval for deliveries of paused or disabled endpoints, in ms. @default 60_000 */
+  inactiveRecheckMs: number
+}
+
+/** What the dispatcher tells its owner after each outcome is stored. */
+export interface OutcomeReport {
+  outcome: DeliveryOutcome
+  endpoint: Endpoint | undefined
+  claimed: ClaimedDelivery
+  result: SendResult | null
+}
+
+/** Collaborators of the dispatcher. */
+export interface DispatcherDeps {
+  store: WebhookStore
+  clock: Clock
+  directory: EndpointDirectory
+  breakers: EndpointBreakers
+  writer: OutcomeWriter
+  send: (request: OutgoingRequest) => Promise<SendResult>
+  settings: RequestSettings
+  workerId: string
+  onOutcome: (report: OutcomeReport) => void
+  onError: (error: unknown) => void
+}
+
+interface EndpointQueue {
+  key: string
+  queue: PQueue
+}
+
+/**
+ * The delivery worker: claims due deliveries from the store in batches, runs each through its
+ * endpoint's p-queue (concurrency and rate limit), the global p-queue and the endpoint's breaker,
+ * sends it, and records the outcome.
+ */
+export class Dispatcher {
+  #deps: DispatcherDeps
+  #options: DispatcherOptions
+  #global: PQueue
+  #queues = new Map<string, EndpointQueue>()
+  #tasks = new Set<Promise<void>>()
+  #held = 0
+  #maxHeld: number
+  #blockedOnCapacity = false
+  #running = false
+  #abandon = false
+  #loop: Promise<void> | null = null
+  #wakeRequested = false
+  #wake: (() => void) | null = null
+  #timer: NodeJS.Timeout | null = null
+  #timerAt = Infinity
+  #unsubscribe: (() => void) | null = null
+
+  constructor(deps: DispatcherDeps, options: DispatcherOptions) {
+    this.#deps = deps
+    this.#options = options
+    this.#global = new PQueue({ concurrency: options.concurrency })
+    this.#maxHeld = Math.max(options.batchSize, options.concurrency * 2)
+  }
+
+  /** Deliveries claimed and not yet finished. */
+  get held(): number {
+    return this.#held
+  }
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.#running
+  }
+
+  /** Starts the worker loop. */
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#abandon = false
+    this.#unsubscribe = this.#deps.store.onWake?.(() => this.wake()) ?? null
+    this.#loop = this.#run()
+  }
+
+  /** Asks the worker to look at the store now (new work was enqueued). */
+  wake(): void {
+    this.#wakeRequested = true
+    this.#wake?.()
+  }
+
+  /** Makes the worker look at the store at time `at` (ms) at the latest. */
+  wakeAt(at: number): void {
+    if (!this.#running || at >= this.#timerAt) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#timerAt = Infinity
+      this.wake()
+    }, Math.max(0, at - this.#deps.clock.now()))
+    this.#timer.unref?.()
+  }
+
+  /**
+   * Stops claiming. With `drain`, every claimed delivery is attempted first; without, requests in
+   * flight finish and the deliveries still queued are released to the store, due now.
+   */
+  async stop({ drain = true }: { drain?: boolean } = {}): Promise<void> {
+    if (!this.#running && !this.#loop) return
+    this.#running = false
+    if (!drain) this.#abandon = true
+    this.wake()
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#timerAt = Infinity
+    await this.#loop
+    this.#loop = null
+    for (let i = 0; i < 1000 && this.#tasks.size > 0; i++) await Promise.allSettled([...this.#tasks])
+    await this.#deps.writer.drain()
+  }
+
+  /** Sends one delivery at once, outside the queues and the breaker (test sends). */
+  async sendNow(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger): Promise<{ attempt: Attempt; outcome: DeliveryOutcome }> {
+    const { attempt, result } = await this.#send(claimed, endpoint, trigger, false)
+    const outcome = this.#decide(claimed, endpoint, attempt, result, true)
+    await withStoreRetry(() => this.#deps.store.complete([outcome]))
+    this.#deps.onOutcome({ outcome, endpoint, claimed, result })
+    return { attempt, outcome }
+  }
+
+  async #run(): Promise<void> {
+    const { store, clock, directory } = this.#deps
+    const { batchSize, leaseMs, pollIntervalMs } = this.#options
+    while (this.#running) {
+      this.#wakeRequested = false
+      const free = this.#maxHeld - this.#held
+      this.#blockedOnCapacity = free <= 0
+      let waitMs = pollIntervalMs
+      if (free > 0) {
+        try {
+          const limit = Math.min(free, batchSize)
+          const excludeEndpointIds = await directory.inactiveIds()
+          const batch = await withStoreRetry(() =>
+            store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds }),
+          )
+          for (const claimed of batch) this.#dispatch(claimed)
+          if (batch.length === limit) continue
+          if (batch.length === 0) {
+            const next = await store.nextDueAt()
+            // A due time in the past here belongs to an excluded endpoint: wait the poll interval.
+            if (next && next.getTime() > clock.now()) waitMs = Math.min(pollIntervalMs, next.getTime() - clock.now())
+          } else waitMs = 0
+        } catch (error) {
+          this.#deps.onError(error)
+        }
+      }
+      if (!this.#running || this.#wakeRequested || waitMs <= 0) continue
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs)
+        function done() {
+          clearTimeout(timer)
+          resolve()
+        }
+        this.#wake = done
+      })
+      this.#wake = null
+    }
+  }
+
+  #dispatch(claimed: ClaimedDelivery): void {
+    this.#held++
+    const task = this.#process(claimed)
+      .catch((error: unknown) => this.#deps.onError(error))
+      .finally(() => {
+        this.#held--
+        this.#tasks.delete(task)
+        // Refill in batches rather than one claim per finished delivery.
+        if (this.#blockedOnCapacity && this.#held <= this.#maxHeld / 2) {
+          this.#blockedOnCapacity = false
+          this.wake()
+        }
+      })
+    this.#tasks.add(task)
+  }
+
+  async #process(claimed: ClaimedDelivery): Promise<void> {
+    const { clock, directory } = this.#deps
+    const endpoint = await directory.get(claimed.delivery.endpointId)
+    if (!endpoint || endpoint.status !== 'active') {
+      const now = clock.now()
+      await this.#record({
+        outcome: {
+          ...this.#baseOutcome(claimed, now),
+          status: endpoint ? 'pending' : 'dead',
+          nextAttemptAt: endpoint ? new Date(now + this.#options.inactiveRecheckMs) : null,
+          completedAt: endpoint ? null : new Date(now),
+          lastError: endpoint ? claimed.delivery.lastError : 'endpoint deleted',
+        },
+        endpoint,
+        claimed,
+        result: null,
+      })
+      return
+    }
+    const queue = this.#queueFor(endpoint)
+    await queue.add(() => this.#global.add(() => this.#attempt(claimed, endpoint)))
+  }
+
+  async #attempt(claimed: ClaimedDelivery, endpoint: Endpoint): Promise<void> {
+    const { store, clock, workerId } = this.#deps
+    const now = clock.now()
+    const lockedUntil = claimed.delivery.lockedUntil?.getTime() ?? 0
+    if (this.#abandon || now >= lockedUntil) {
+      // Stopping without drain, or the lease ran out while queued: hand it back untouched.
+      await withStoreRetry(() => store.release([claimed.delivery.id], workerId, new Date(now)))
+      return
+    }
+    try {
+      const { attempt, result } = await this.#send(claimed, endpoint, 'automatic', true)
+      await this.#record({ outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result })
+    } catch (error) {
+      if (!(error instanceof BreakerOpenError)) throw error
+      // Waiting for the breaker never consumes an attempt.
+      const at = this.#deps.clock.now()
+      await this.#record({
+        outcome: { ...this.#baseOutcome(claimed, at), status: 'pending', nextAttemptAt: new Date(error.retryAt) },
+        endpoint,
+        claimed,
+        result: null,
+      })
+    }
+  }
+
+  async #send(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger, useBreaker: boolean): Promise<{ attempt: Attempt; result: SendResult }> {
+    const { clock, settings, send, breakers } = this.#deps
+    const { delivery, message } = claimed
+    const number = delivery.attempts + 1
+    const startedAt = clock.now()
+    const body = buildBody(message, endpoint.id, settings.envelope)
+    const headers = buildHeaders(endpoint, message, delivery.id, number, body, startedAt, settings)
+    const request: OutgoingRequest = {
+      url: endpoint.url,
+      method: endpoint.method,
+      headers: headers.sent,
+      body,
+      timeoutMs: endpoint.timeoutMs ?? this.#options.timeoutMs,
+      maxResponseBytes: this.#options.maxResponseBytes,
+    }
+    let result: SendResult
+    if (useBreaker) {
+      try {
+        result = await breakers.run(endpoint.id, async () => {
+          const r = await send(request)
+          if (!r.ok) throw new AttemptFailure(r)
+          return r
+        })
+      } catch (error) {
+        if (!(error instanceof AttemptFailure)) throw error
+        result = error.result as SendResult
+      }
+    } else result = await send(request)
+    const attempt: Attempt = {
+      id: createId('att'),
+      deliveryId: delivery.id,
+      endpointId: endpoint.id,
+      attempt: number,
+      trigger,
+      url: endpoint.url,
+      method: endpoint.method,
+      requestHeaders: headers.logged,
+      requestBody: body,
+      responseStatus: result.status,
+      responseBody: result.body,
+      responseHeaders: result.headers,
+      error: result.error,
+      succeeded: result.ok,
+      durationMs: result.durationMs,
+      startedAt: new Date(startedAt),
+    }
+    return { attempt, result }
+  }
+
+  #decide(claimed: ClaimedDelivery, endpoint: Endpoint, attempt: Attempt, result: SendResult, once: boolean): DeliveryOutcome {
+    const now = this.#deps.clock.now()
+    const base = { ...this.#baseOutcome(claimed, now), attempts: attempt.attempt, lastStatusCode: result.status, lastError: result.error, attempt }
+    if (result.ok) return { ...base, status: 'succeeded', nextAttemptAt: null, completedAt: new Date(now) }
+    const retryAt =
+      once || result.status === 410
+        ? null
+        : nextAttemptAt(resolveRetryPolicy(this.#options.retryPolicy, endpoint.retryPolicy), {
+            attempts: attempt.attempt,
+            createdAt: claimed.delivery.createdAt.getTime(),
+            now,
+            status: result.status,
+            retryAfter: result.headers?.['retry-after'] ?? null,
+          })
+    if (retryAt === null) return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
+    return { ...base, status: 'failed', nextAttemptAt: new Date(retryAt), completedAt: null }
+  }
+
+  #baseOutcome(claimed: ClaimedDelivery, now: number): DeliveryOutcome {
+    const d = claimed.delivery
+    return {
+      deliveryId: d.id,
+      workerId: d.lockedBy ?? this.#deps.workerId,
+      status: 'pending',
+      attempts: d.attempts,
+      nextAttemptAt: d.nextAttemptAt,
+      lastStatusCode: d.lastStatusCode,
+      lastError: d.lastError,
+      completedAt: null,
+      updatedAt: new Date(now),
+      attempt: null,
+    }
+  }
+
+  async #record(report: OutcomeReport): Promise<void> {
+    await this.#deps.writer.write(report.outcome)
+    const next = report.outcome.nextAttemptAt
+    if (next && (report.outcome.status === 'failed' || report.outcome.status === 'pending')) this.wakeAt(next.getTime())
+    this.#deps.onOutcome(report)
+  }
+
+  #queueFor(endpoint: Endpoint): PQueue {
+    const concurrency = endpoint.concurrency ?? this.#options.endpointConcurrency
+    const rate = endpoint.rateLimit
+    const key = `${concurrency}/${rate ? `${rate.max}/${rate.intervalMs}` : '-'}`
+    const existing = this.#queues.get(endpoint.id)
+    if (existing && existing.key === key) return existing.queue
+    const queue = rate
+      ? new PQueue({ concurrency, intervalCap: rate.max, interval: rate.intervalMs, strict: true })
+      : new PQueue({ concurrency })
+    this.#queues.set(endpoint.id, { key, queue })
+    return queue
+  }
+}

@@ -1,0 +1,89 @@
+import type { RetryPolicy } from '../types.js'
+
+/** Defaults of every retry policy field. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  strategy: 'exponential',
+  maxAttempts: 6,
+  initialDelayMs: 60_000,
+  maxDelayMs: 3_600_000,
+  factor: 2,
+  schedule: [],
+  jitter: 0.2,
+  retryWindowMs: 86_400_000,
+  respectRetryAfter: true,
+})
+
+/** Layers partial policies over the defaults, later ones winning. */
+export function resolveRetryPolicy(...layers: (Partial<RetryPolicy> | null | undefined)[]): RetryPolicy {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, schedule: [] }
+  let maxAttemptsSet = false
+  for (const layer of layers) {
+    if (!layer) continue
+    for (const key of Object.keys(layer) as (keyof RetryPolicy)[]) {
+      if (layer[key] === undefined) continue
+      ;(policy as unknown as Record<string, unknown>)[key] = layer[key]
+      if (key === 'maxAttempts') maxAttemptsSet = true
+    }
+  }
+  if (policy.strategy === 'schedule' && !maxAttemptsSet) policy.maxAttempts = policy.schedule.length + 1
+  return policy
+}
+
+/** What the retry decision needs to know about the attempt that just failed. */
+export interface RetryContext {
+  /** Attempts made so far, the failed one included (1 after the first attempt). */
+  attempts: number
+  /** When the delivery was created (start of the retry window), ms. */
+  createdAt: number
+  /** Now, ms. */
+  now: number
+  /** HTTP status of the failed attempt. */
+  status: number | null
+  /** `Retry-After` header of the answer, if any. */
+  retryAfter: string | null
+  /** Random number in [0, 1) for jitter. @default Math.random() */
+  random?: number
+}
+
+/**
+ * When to try again after a failed attempt: an absolute time in ms, or `null` to give up.
+ *
+ * These delays are durable — they are stored as the delivery's next attempt time, so a restart
+ * keeps them — which is why they are computed here rather than slept through by p-retry (its delay
+ * is in-memory and private). p-retry handles the short in-process retries: see `with-store-retry.ts`.
+ */
+export function nextAttemptAt(policy: RetryPolicy, ctx: RetryContext): number | null {
+  if (ctx.attempts >= policy.maxAttempts) return null
+  let delay = baseDelay(policy, ctx.attempts)
+  if (delay === null) return null
+  delay = Math.min(delay, policy.maxDelayMs)
+  if (policy.jitter > 0) delay *= 1 + ((ctx.random ?? Math.random()) * 2 - 1) * policy.jitter
+  if (policy.respectRetryAfter && (ctx.status === 429 || ctx.status === 503) && ctx.retryAfter) {
+    const wait = parseRetryAfter(ctx.retryAfter, ctx.now)
+    if (wait !== null) delay = Math.max(delay, wait)
+  }
+  const at = ctx.now + Math.round(delay)
+  return at > ctx.createdAt + policy.retryWindowMs ? null : at
+}
+
+function baseDelay(policy: RetryPolicy, attempts: number): number | null {
+  switch (policy.strategy) {
+    case 'exponential':
+      return policy.initialDelayMs * policy.factor ** (attempts - 1)
+    case 'linear':
+      return policy.initialDelayMs * attempts
+    case 'fixed':
+      return policy.initialDelayMs
+    case 'schedule':
+      return policy.schedule[attempts - 1] ?? null
+  }
+}
+
+/** Parses `Retry-After` (delta seconds or an HTTP date) into a wait in ms; null when unusable. */
+export function parseRetryAfter(value: string, now: number): number | null {
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  if (Number.isNaN(date)) return null
+  return Math.max(0, date - now)
+}

@@ -1,0 +1,127 @@
+import { createFetch, type $Fetch } from 'ofetch'
+
+/** One outgoing HTTP request, fully built (body already signed). */
+export interface OutgoingRequest {
+  url: string
+  method: string
+  headers: Record<string, string>
+  body: string
+  /** Timeout of the whole exchange (connect, response, body read), ms. */
+  timeoutMs: number
+  /** Response bytes kept; the rest is discarded unread. */
+  maxResponseBytes: number
+}
+
+/** What came back (or did not). */
+export interface SendResult {
+  /** True for a 2xx answer. */
+  ok: boolean
+  /** HTTP status; `null` when no response arrived. */
+  status: number | null
+  /** Response headers (lower-cased names). */
+  headers: Record<string, string> | null
+  /** Response body, truncated to `maxResponseBytes`. */
+  body: string | null
+  /** Human-readable error; `null` on success. */
+  error: string | null
+  /** Machine-readable failure kind. */
+  errorKind: 'http' | 'timeout' | 'dns' | 'refused' | 'network' | null
+  /** Duration in ms. */
+  durationMs: number
+}
+
+/** Creates the HTTP sender, using ofetch over the given fetch implementation. */
+export function createSender(fetchImpl: typeof fetch = globalThis.fetch): (req: OutgoingRequest) => Promise<SendResult> {
+  const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: globalThis.Headers, AbortController: globalThis.AbortController })
+  return async function sendRequest(req) {
+    const started = performance.now()
+    const signal = AbortSignal.timeout(req.timeoutMs)
+    try {
+      const res = await client.raw<ReadableStream<Uint8Array>, 'stream'>(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        retry: false,
+        redirect: 'manual',
+        ignoreResponseError: true,
+        responseType: 'stream',
+      })
+      const body = await readTruncated(res._data ?? res.body, req.maxResponseBytes)
+      const ok = res.status >= 200 && res.status < 300
+      const headers: Record<string, string> = {}
+      res.headers.forEach((value, key) => {
+        headers[key] = value
+      })
+      return {
+        ok,
+        status: res.status,
+        headers,
+        body,
+        error: ok ? null : `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+        errorKind: ok ? null : 'http',
+        durationMs: elapsed(started),
+      }
+    } catch (error) {
+      const { kind, message } = describeError(error, signal, req.timeoutMs)
+      return { ok: false, status: null, headers: null, body: null, error: message, errorKind: kind, durationMs: elapsed(started) }
+    }
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100
+}
+
+async function readTruncated(stream: ReadableStream<Uint8Array> | null | undefined, limit: number): Promise<string> {
+  if (!stream) return ''
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  let truncated = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (size + value.byteLength > limit) {
+        chunks.push(value.subarray(0, limit - size))
+        size = limit
+        truncated = true
+        break
+      }
+      chunks.push(value)
+      size += value.byteLength
+    }
+  } finally {
+    if (truncated) await reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8')
+  return truncated ? `${text}…[truncated]` : text
+}
+
+const CODE_KIND: Record<string, SendResult['errorKind']> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  ETIMEDOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+}
+
+function describeError(error: unknown, signal: AbortSignal, timeoutMs: number): { kind: NonNullable<SendResult['errorKind']>; message: string } {
+  if (signal.aborted) return { kind: 'timeout', message: `timeout after ${timeoutMs} ms` }
+  let cur: unknown = error
+  for (let depth = 0; cur && depth < 5; depth++) {
+    const code = (cur as { code?: unknown }).code
+    if (typeof code === 'string') {
+      const kind = CODE_KIND[code] ?? 'network'
+      const label = kind === 'refused' ? 'connection refused' : kind === 'dns' ? 'DNS lookup failed' : kind === 'timeout' ? 'timeout' : 'network error'
+      return { kind, message: `${label} (${code})` }
+    }
+    cur = (cur as { cause?: unknown }).cause
+  }
+  const message = error instanceof Error ? error.message.replace(/^\[[A-Z]+\] "[^"]*": /, '') : String(error)
+  return { kind: 'network', message: `network error: ${message}` }
+}

@@ -1,0 +1,40 @@
+import type { Endpoint, EndpointAuth } from '../types.js'
+
+/** An endpoint as returned by the manager: credentials redacted, the signing secret only when asked for. */
+export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
+  /** Credentials; passwords, tokens, keys and secrets read `[redacted]` unless secrets were asked for. */
+  auth: EndpointAuth | null
+  /** The current signing secret; present only on create and when `includeSecret` is set. */
+  secret?: string
+  /** When the previous secret(s) stop signing, during a rotation; `null` when no rotation is under way. */
+  previousSecretExpiresAt: Date | null
+}
+
+const REDACTED = '[redacted]'
+
+/** Converts a stored endpoint into its public view. */
+export function toEndpointView(endpoint: Endpoint, includeSecret: boolean, now: number): EndpointView {
+  const { secrets, auth, ...rest } = endpoint
+  const current = secrets.find((s) => s.expiresAt === null)
+  const overlapping = secrets.filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now)
+  const view: EndpointView = {
+    ...rest,
+    auth: auth && !includeSecret ? redactAuth(auth) : auth,
+    previousSecretExpiresAt: overlapping.length > 0 ? new Date(Math.max(...overlapping.map((s) => s.expiresAt!.getTime()))) : null,
+  }
+  if (includeSecret && current) view.secret = current.secret
+  return view
+}
+
+function redactAuth(auth: EndpointAuth): EndpointAuth {
+  switch (auth.type) {
+    case 'basic':
+      return { ...auth, password: REDACTED }
+    case 'bearer':
+      return { ...auth, token: REDACTED }
+    case 'api-key':
+      return { ...auth, key: REDACTED }
+    case 'hmac':
+      return { ...auth, secret: REDACTED }
+  }
+}

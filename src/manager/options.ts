@@ -1,0 +1,67 @@
+import type { BreakerOptions } from '../dispatch/endpoint-breakers.js'
+import type { EnvelopeNames, HeaderNames } from '../dispatch/build-request.js'
+import type { SignatureScheme } from '../signature/types.js'
+import type { WebhookStore } from '../store/types.js'
+import type { Clock, RetryPolicy } from '../types.js'
+
+/** Periodic retention cleanup. */
+export interface RetentionOptions {
+  /** Finished deliveries, their attempts and incoming logs older than this are deleted, in ms. @default 2_592_000_000 (30 days) */
+  olderThanMs?: number
+  /** How often cleanup runs, in ms. @default 3_600_000 (1 h) */
+  intervalMs?: number
+}
+
+/** Options of {@link createWebhookManager}. */
+export interface WebhookManagerOptions {
+  /** Where endpoints, messages, deliveries and logs live. @default memoryStore() */
+  store?: WebhookStore
+  /** Time source; inject one in tests. @default the system clock */
+  clock?: Clock
+  /** Run `store.migrate()` in `start()`. @default true */
+  autoMigrate?: boolean
+  /** Requests in flight at once over all endpoints. @default 50 */
+  concurrency?: number
+  /** Requests in flight at once to one endpoint (endpoints may override). @default 10 */
+  endpointConcurrency?: number
+  /** Deliveries claimed per store round trip. @default 100 */
+  batchSize?: number
+  /** Lease of a claimed delivery, in ms; another worker may take it over after. @default 60_000 */
+  leaseMs?: number
+  /** Longest idle wait between looks at the store, in ms (bounds latency for work enqueued by other processes without a wake-up signal). @default 1000 */
+  pollIntervalMs?: number
+  /** Request timeout, in ms (endpoints may override). @default 10_000 */
+  timeoutMs?: number
+  /** Response body bytes kept per attempt. @default 65_536 */
+  maxResponseBytes?: number
+  /**
+   * Retry policy (endpoints may override fields).
+   * @default { strategy: 'exponential', maxAttempts: 6, initialDelayMs: 60_000, maxDelayMs: 3_600_000, factor: 2, jitter: 0.2, retryWindowMs: 86_400_000 }
+   * @example { strategy: 'schedule', schedule: [60_000, 300_000, 1_800_000] } // 1 min, 5 min, 30 min
+   */
+  retryPolicy?: Partial<RetryPolicy>
+  /** Circuit breaker of each endpoint. @default { failureThreshold: 5, cooldownMs: 300_000, enabled: true } */
+  breaker?: Partial<BreakerOptions>
+  /** Disable an endpoint that has had nothing but failures for this long, in ms; `null` = never. @default 432_000_000 (5 days) */
+  disableAfterFailingMs?: number | null
+  /** Signature scheme of new endpoints that do not choose one. @default 'hmac-sha256' */
+  signatureScheme?: SignatureScheme
+  /** How long a replaced secret keeps signing after a rotation, in ms. @default 86_400_000 (24 h) */
+  secretRotationOverlapMs?: number
+  /** Envelope field names. @default { id: 'id', event: 'event', timestamp: 'timestamp', webhookId: 'webhook_id', data: 'data', metadata: 'metadata' } */
+  envelope?: Partial<EnvelopeNames>
+  /** Header names. @default { event: 'X-Webhook-Event', id: 'X-Webhook-Id', timestamp: 'X-Webhook-Timestamp', signature: 'X-Webhook-Signature', delivery: 'X-Webhook-Delivery', attempt: 'X-Webhook-Attempt' } */
+  headerNames?: Partial<HeaderNames>
+  /** `User-Agent` of outgoing requests. @default 'hookline/<version>' */
+  userAgent?: string
+  /** Reject `emit` of event types that were not registered. @default false */
+  strictEventTypes?: boolean
+  /** How long the endpoint cache is trusted before it is reloaded, in ms (matters when several processes share a database). @default 5000 */
+  endpointCacheTtlMs?: number
+  /** Periodic retention cleanup; off unless given. */
+  retention?: RetentionOptions | false
+  /** fetch implementation under ofetch (e.g. undici's, with a tuned dispatcher). @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** Id of this worker in leases. @default a random id */
+  workerId?: string
+}

@@ -1,0 +1,540 @@
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
+import { DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type RequestSettings } from '../dispatch/build-request.js'
+import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
+import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
+import { OutcomeWriter } from '../dispatch/outcome-writer.js'
+import { createSender } from '../dispatch/send-request.js'
+import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
+import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
+import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
+import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
+import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
+import { generateSecret } from '../signature/index.js'
+import { memoryStore } from '../store/memory/index.js'
+import type { CleanupResult, EndpointQuery, WebhookStore } from '../store/types.js'
+import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
+import { systemClock } from '../util/clock.js'
+import { createId } from '../util/ids.js'
+import { VERSION } from '../version.js'
+import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
+import type { WebhookManagerOptions } from './options.js'
+
+/** Map of event names to their payload types, for a type-checked `emit`. */
+export type EventMap = Record<string, unknown>
+
+/** Options of `emit`. */
+export interface EmitOptions {
+  /** Extra data added to the envelope's `metadata`. */
+  metadata?: Record<string, unknown>
+  /** A repeated emit with the same key returns the first message and sends nothing new. */
+  idempotencyKey?: string
+  /** Tenant the event belongs to: only that owner's endpoints receive it. @default null (endpoints without owner) */
+  owner?: string | null
+  /**
+   * A database client inside the host's open transaction (Postgres store): the message and its
+   * deliveries are written in that transaction (outbox), so a rollback sends nothing.
+   */
+  client?: unknown
+}
+
+/** Result of `emit`. */
+export interface EmitResult {
+  /** The message id (the earlier one for a repeated idempotency key). */
+  messageId: string
+  /** One delivery per matching endpoint. */
+  deliveryIds: string[]
+  /** True when the idempotency key had been seen and nothing new was stored. */
+  duplicate: boolean
+}
+
+/** Scopes a call to one tenant: records of other owners read as not found. */
+export interface OwnerScope {
+  /** Tenant the caller acts for; omit for unscoped (operator) access. */
+  owner?: string | null
+}
+
+/** Options of `listEndpoints`. */
+export interface ListEndpointsOptions extends EndpointQuery {
+  /** Include each endpoint's current signing secret and unredacted credentials. @default false */
+  includeSecrets?: boolean
+}
+
+/** Options of `listDeliveries`. */
+export interface ListDeliveriesOptions {
+  /** Only deliveries in these states. */
+  status?: DeliveryStatus | DeliveryStatus[]
+  /** Created at or after. */
+  since?: Date
+  /** Created before. */
+  until?: Date
+  /** Page size. @default 50 */
+  limit?: number
+  /** Rows to skip. @default 0 */
+  offset?: number
+}
+
+/** A delivery with its attempts (oldest first) and message. */
+export interface DeliveryDetail extends Delivery {
+  /** Every attempt made. */
+  attemptLog: Attempt[]
+  /** The message delivered (`null` if retention removed it). */
+  message: Message | null
+}
+
+/** Options of `testEndpoint`. */
+export interface TestEndpointOptions {
+  /** Event name of the test message. @default 'webhook.test' */
+  event?: string
+  /** Payload. @default the event type's example, else `{ test: true }` */
+  data?: unknown
+}
+
+/** Options of `cleanup`. */
+export interface CleanupOptions {
+  /** Delete what finished before this time (a Date) or longer ago than this many ms. @default 30 days */
+  olderThan?: Date | number
+}
+
+/** Options of `replayDeliveries`. */
+export interface ReplayOptions extends OwnerScope {
+  /** Only deliveries to this endpoint. */
+  endpointId?: string
+  /** Only deliveries created at or after this time. */
+  since?: Date
+  /** Only deliveries created before this time. */
+  until?: Date
+  /** States to replay. @default ['dead', 'failed'] */
+  statuses?: DeliveryStatus[]
+}
+
+const THIRTY_DAYS = 30 * 86_400_000
+const FIVE_DAYS = 5 * 86_400_000
+
+/**
+ * The webhook system of a host application: endpoints, the event catalog, `emit`, the delivery
+ * worker and the delivery log, over one store.
+ *
+ * @example
+ * const hooks = createWebhookManager<{ 'agent.created': { agentId: string } }>({ store: memoryStore() })
+ * await hooks.start()
+ * await hooks.createEndpoint({ url: 'https://example.com/hooks', events: ['agent.*'] })
+ * await hooks.emit('agent.created', { agentId: 'a_1' })
+ */
+export class WebhookManager<E extends EventMap = EventMap> {
+  /** The store every record lives in. */
+  readonly store: WebhookStore
+  readonly #clock: Clock
+  readonly #options: WebhookManagerOptions
+  readonly #events = new TypedEmitter<WebhookManagerEvents>()
+  readonly #catalog = new EventCatalog()
+  readonly #directory: EndpointDirectory
+  readonly #breakers: EndpointBreakers
+  readonly #dispatcher: Dispatcher
+  readonly #healthWrites = new Set<string>()
+  #migrated: Promise<void> | null = null
+  #retentionTimer: NodeJS.Timeout | null = null
+
+  constructor(options: WebhookManagerOptions = {}) {
+    this.#options = options
+    this.store = options.store ?? memoryStore()
+    this.#clock = options.clock ?? systemClock
+    this.#directory = new EndpointDirectory(this.store, this.#clock, options.endpointCacheTtlMs ?? 5000)
+    this.#breakers = new EndpointBreakers({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker }, this.#clock, {
+      opened: (endpointId, retryAt) => this.#events.emit('breaker.opened', { endpointId, retryAt: new Date(retryAt) }),
+      closed: (endpointId) => this.#events.emit('breaker.closed', { endpointId }),
+    })
+    const settings: RequestSettings = {
+      envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
+      headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
+      userAgent: options.userAgent ?? `hookline/${VERSION}`,
+    }
+    this.#dispatcher = new Dispatcher(
+      {
+        store: this.store,
+        clock: this.#clock,
+        directory: this.#directory,
+        breakers: this.#breakers,
+        writer: new OutcomeWriter(this.store),
+        send: createSender(options.fetch),
+        settings,
+        workerId: options.workerId ?? createId('wrk'),
+        onOutcome: (report) => this.#onOutcome(report),
+        onError: (error) => this.#events.emit('worker.error', { error }),
+      },
+      {
+        concurrency: positive('concurrency', options.concurrency ?? 50),
+        endpointConcurrency: positive('endpointConcurrency', options.endpointConcurrency ?? 10),
+        batchSize: positive('batchSize', options.batchSize ?? 100),
+        leaseMs: positive('leaseMs', options.leaseMs ?? 60_000),
+        pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 1000),
+        timeoutMs: positive('timeoutMs', options.timeoutMs ?? 10_000),
+        maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? 65_536),
+        retryPolicy: options.retryPolicy ?? {},
+        inactiveRecheckMs: 60_000,
+      },
+    )
+  }
+
+  // ── lifecycle events ─────────────────────────────────────────────────────
+
+  /** Listens to a lifecycle event (`delivery.succeeded`, `breaker.opened`, …). Returns an unsubscribe function. */
+  on<K extends keyof WebhookManagerEvents>(name: K, listener: (payload: WebhookManagerEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /** Listens to the next occurrence of a lifecycle event. */
+  once<K extends keyof WebhookManagerEvents>(name: K, listener: (payload: WebhookManagerEvents[K]) => void): () => void {
+    return this.#events.once(name, listener)
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof WebhookManagerEvents>(name: K, listener: (payload: WebhookManagerEvents[K]) => void): void {
+    this.#events.off(name, listener)
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────
+
+  /** Creates or upgrades the store's schema (idempotent). */
+  migrate(): Promise<void> {
+    this.#migrated ??= this.store.migrate().catch((error: unknown) => {
+      this.#migrated = null
+      throw error
+    })
+    return this.#migrated
+  }
+
+  /** Migrates (unless `autoMigrate: false`) and starts the delivery worker. */
+  async start(): Promise<void> {
+    if (this.#options.autoMigrate !== false) await this.migrate()
+    this.#dispatcher.start()
+    const retention = this.#options.retention
+    if (retention && !this.#retentionTimer) {
+      this.#retentionTimer = setInterval(() => {
+        this.cleanup({ olderThan: retention.olderThanMs ?? THIRTY_DAYS }).catch((error: unknown) => this.#events.emit('worker.error', { error }))
+      }, retention.intervalMs ?? 3_600_000)
+      this.#retentionTimer.unref()
+    }
+  }
+
+  /**
+   * Stops the worker. Resolves once no attempt is half-done: with `drain` (default) every claimed
+   * delivery is attempted; without, requests in flight finish and the rest go back to the store.
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
+    if (this.#retentionTimer) clearInterval(this.#retentionTimer)
+    this.#retentionTimer = null
+    await this.#dispatcher.stop(options)
+  }
+
+  /** Stops the worker, shuts the breakers down and closes the store. */
+  async close(options: { drain?: boolean } = {}): Promise<void> {
+    await this.stop(options)
+    this.#breakers.shutdown()
+    await this.store.close()
+  }
+
+  /** True while the delivery worker runs. */
+  get running(): boolean {
+    return this.#dispatcher.running
+  }
+
+  // ── event types ──────────────────────────────────────────────────────────
+
+  /** Adds an event type to the catalog; with a valibot `schema`, `emit` validates data against it. */
+  registerEventType(name: keyof E & string, options: EventTypeOptions = {}): EventType {
+    return this.#catalog.register(name, options)
+  }
+
+  /** Every registered event type. */
+  listEventTypes(): EventType[] {
+    return this.#catalog.list()
+  }
+
+  // ── endpoints ────────────────────────────────────────────────────────────
+
+  /** Registers an endpoint. The result includes its signing secret (generated when not given). */
+  async createEndpoint(input: CreateEndpointInput): Promise<EndpointView> {
+    const endpoint = buildEndpoint(input, { signatureScheme: this.#options.signatureScheme ?? 'hmac-sha256' }, this.#now())
+    this.#checkStrictEvents(endpoint.events)
+    await this.store.createEndpoint(endpoint)
+    this.#directory.invalidate()
+    return toEndpointView(endpoint, true, this.#clock.now())
+  }
+
+  /** One endpoint. Throws NotFoundError when missing or owned by another tenant. */
+  async getEndpoint(id: string, options: OwnerScope & { includeSecret?: boolean } = {}): Promise<EndpointView> {
+    const endpoint = await this.#endpoint(id, options)
+    return toEndpointView(endpoint, options.includeSecret === true, this.#clock.now())
+  }
+
+  /** Endpoints, oldest first; secrets only when `includeSecrets` is set. */
+  async listEndpoints(options: ListEndpointsOptions = {}): Promise<EndpointView[]> {
+    const { includeSecrets = false, ...query } = options
+    const rows = await this.store.listEndpoints(query)
+    const now = this.#clock.now()
+    return rows.map((e) => toEndpointView(e, includeSecrets, now))
+  }
+
+  /** Changes an endpoint (partial update). A new `secret` starts a rotation with overlap. */
+  async updateEndpoint(id: string, input: UpdateEndpointInput, options: OwnerScope = {}): Promise<EndpointView> {
+    const endpoint = await this.#endpoint(id, options)
+    const next = applyEndpointUpdate(endpoint, input, this.#now(), this.#overlapMs())
+    this.#checkStrictEvents(next.events)
+    return this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
+  }
+
+  /** Deletes an endpoint and its unfinished deliveries. */
+  async deleteEndpoint(id: string, options: OwnerScope = {}): Promise<void> {
+    await this.#endpoint(id, options)
+    await this.store.deleteEndpoint(id)
+    this.#breakers.forget(id)
+    this.#directory.invalidate()
+  }
+
+  /** Stops deliveries to an endpoint; they wait and resume with it. */
+  async pauseEndpoint(id: string, options: OwnerScope = {}): Promise<EndpointView> {
+    return this.#save(setActive(await this.#endpoint(id, options), false, this.#now()), false)
+  }
+
+  /** Resumes a paused or automatically disabled endpoint. */
+  async resumeEndpoint(id: string, options: OwnerScope = {}): Promise<EndpointView> {
+    const view = await this.#save(setActive(await this.#endpoint(id, options), true, this.#now()), false)
+    this.#dispatcher.wake()
+    return view
+  }
+
+  /**
+   * Rotates the signing secret. The previous secret keeps signing alongside the new one for
+   * `overlapMs` (default: the manager's `secretRotationOverlapMs`), so receivers can switch without
+   * dropping a delivery. Returns the endpoint with its new secret.
+   */
+  async rotateSecret(id: string, options: OwnerScope & { secret?: string; overlapMs?: number } = {}): Promise<EndpointView> {
+    const endpoint = await this.#endpoint(id, options)
+    if (options.secret !== undefined) return this.updateEndpoint(id, { secret: options.secret }, options)
+    const next = rotateSecret(endpoint, generateSecret(endpoint.signatureScheme), this.#now(), options.overlapMs ?? this.#overlapMs())
+    return this.#save(next, true)
+  }
+
+  // ── emit ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Emits an event: stores the message and one delivery per active endpoint subscribed to it (and
+   * whose filters accept the data), then wakes the worker. Resolves once everything is stored.
+   */
+  async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
+    if (typeof event !== 'string' || event.length === 0 || event.length > 200) {
+      throw new ValidationError('event', [{ field: 'event', message: 'must be a non-empty event name' }])
+    }
+    if (this.#options.strictEventTypes && !this.#catalog.has(event)) {
+      throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])
+    }
+    const payload = this.#catalog.validate(event, data)
+    const owner = options.owner ?? null
+    const endpoints = await this.#directory.match(event, payload, owner)
+    const now = this.#now()
+    const message: Message = {
+      id: createId('msg'),
+      event,
+      data: payload,
+      metadata: options.metadata ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      owner,
+      createdAt: now,
+    }
+    const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
+    const result = await this.store.enqueue(message, deliveries, options.client === undefined ? undefined : { client: options.client })
+    if (!result.duplicate && deliveries.length > 0) this.#dispatcher.wake()
+    return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
+  }
+
+  // ── deliveries ───────────────────────────────────────────────────────────
+
+  /** Deliveries of an endpoint, newest first. */
+  async listDeliveries(endpointId: string, options: ListDeliveriesOptions & OwnerScope = {}): Promise<Delivery[]> {
+    await this.#endpoint(endpointId, options)
+    const { owner: _owner, ...query } = options
+    return this.store.listDeliveries({ ...query, endpointId, limit: query.limit ?? 50 })
+  }
+
+  /** One delivery with its attempts and message. */
+  async getDelivery(id: string, options: OwnerScope = {}): Promise<DeliveryDetail> {
+    const delivery = await this.store.getDelivery(id)
+    if (!delivery) throw new NotFoundError('delivery', id)
+    if (options.owner !== undefined) await this.#endpoint(delivery.endpointId, options).catch(() => {
+      throw new NotFoundError('delivery', id)
+    })
+    const [attemptLog, message] = await Promise.all([this.store.listAttempts(id), this.store.getMessage(delivery.messageId)])
+    return { ...delivery, attemptLog, message }
+  }
+
+  /**
+   * Redelivers now. A pending automatic retry is replaced, not doubled. Throws ConflictError while an
+   * attempt of it is in flight.
+   */
+  async retryDelivery(id: string, options: OwnerScope = {}): Promise<Delivery> {
+    await this.getDelivery(id, options)
+    const now = this.#now()
+    const result = await this.store.requeueDelivery(id, now, now)
+    if (result.status === 'missing') throw new NotFoundError('delivery', id)
+    if (result.status === 'busy') throw new ConflictError(`delivery ${id} is being attempted right now; retry after it finishes`)
+    this.#dispatcher.wake()
+    return result.delivery
+  }
+
+  /** Redelivers every failed or dead delivery matching the filter. Returns how many were requeued. */
+  async replayDeliveries(options: ReplayOptions = {}): Promise<number> {
+    if (options.endpointId !== undefined) await this.#endpoint(options.endpointId, options)
+    else if (options.owner !== undefined) throw new ValidationError('replay', [{ field: 'endpointId', message: 'is required when scoped to an owner' }])
+    const count = await this.store.replayDeliveries({
+      endpointId: options.endpointId,
+      statuses: options.statuses,
+      since: options.since,
+      until: options.until,
+      at: this.#now(),
+    })
+    if (count > 0) this.#dispatcher.wake()
+    return count
+  }
+
+  /** Sends a test event to the endpoint now (bypassing queue and breaker) and returns the logged attempt. */
+  async testEndpoint(id: string, options: TestEndpointOptions & OwnerScope = {}): Promise<Attempt> {
+    const endpoint = await this.#endpoint(id, options)
+    const event = options.event ?? 'webhook.test'
+    const data = options.data ?? this.#catalog.get(event)?.example ?? { test: true, message: 'hookline test event' }
+    const now = this.#now()
+    const message: Message = { id: createId('msg'), event, data, metadata: { test: true }, idempotencyKey: null, owner: endpoint.owner, createdAt: now }
+    const workerId = createId('test')
+    const delivery: Delivery = {
+      ...newDelivery(message, endpoint.id, now),
+      status: 'delivering',
+      lockedBy: workerId,
+      lockedUntil: new Date(now.getTime() + (endpoint.timeoutMs ?? 10_000) + 60_000),
+    }
+    await this.store.enqueue(message, [delivery])
+    const { attempt } = await this.#dispatcher.sendNow({ delivery, message }, endpoint, 'test')
+    return attempt
+  }
+
+  /** Delivery statistics of an endpoint (optionally since a time). */
+  async getStats(endpointId: string, options: OwnerScope & { since?: Date } = {}): Promise<DeliveryStats> {
+    await this.#endpoint(endpointId, options)
+    return this.store.getStats(endpointId, options.since)
+  }
+
+  /** Deletes finished deliveries, attempts, orphaned messages and incoming logs older than the cutoff. */
+  async cleanup(options: CleanupOptions = {}): Promise<CleanupResult> {
+    const olderThan = options.olderThan ?? THIRTY_DAYS
+    const before = olderThan instanceof Date ? olderThan : new Date(this.#clock.now() - olderThan)
+    return this.store.cleanup({ before })
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  #now(): Date {
+    return new Date(this.#clock.now())
+  }
+
+  #overlapMs(): number {
+    return this.#options.secretRotationOverlapMs ?? 86_400_000
+  }
+
+  #checkStrictEvents(events: string[]): void {
+    if (!this.#options.strictEventTypes) return
+    const unknown = events.filter((e) => !e.includes('*') && !this.#catalog.has(e))
+    if (unknown.length > 0) throw new ValidationError('endpoint', [{ field: 'events', message: `unknown event types: ${unknown.join(', ')}` }])
+  }
+
+  async #endpoint(id: string, scope: OwnerScope): Promise<Endpoint> {
+    const endpoint = typeof id === 'string' ? await this.store.getEndpoint(id) : null
+    if (!endpoint || (scope.owner !== undefined && endpoint.owner !== scope.owner)) throw new NotFoundError('endpoint', String(id))
+    return endpoint
+  }
+
+  async #save(endpoint: Endpoint, includeSecret: boolean): Promise<EndpointView> {
+    if (!(await this.store.updateEndpoint(endpoint))) throw new NotFoundError('endpoint', endpoint.id)
+    this.#directory.invalidate()
+    return toEndpointView(endpoint, includeSecret, this.#clock.now())
+  }
+
+  #onOutcome({ outcome, endpoint, claimed, result }: OutcomeReport): void {
+    const attempt = outcome.attempt
+    if (attempt) {
+      const name = outcome.status === 'succeeded' ? 'delivery.succeeded' : outcome.status === 'dead' ? 'delivery.dead' : 'delivery.failed'
+      if (this.#events.hasListeners(name)) {
+        this.#events.emit(name, {
+          deliveryId: outcome.deliveryId,
+          messageId: claimed.message.id,
+          endpointId: claimed.delivery.endpointId,
+          event: claimed.message.event,
+          attempt: attempt.attempt,
+          status: outcome.status,
+          statusCode: outcome.lastStatusCode,
+          error: outcome.lastError,
+          durationMs: attempt.durationMs,
+          nextAttemptAt: outcome.nextAttemptAt,
+        })
+      }
+    }
+    if (endpoint && attempt && attempt.trigger !== 'test') this.#trackHealth(endpoint, attempt.succeeded, result?.status ?? null)
+  }
+
+  /** Keeps `failingSince` and applies the auto-disable rules (410 Gone; failing for too long). */
+  #trackHealth(endpoint: Endpoint, succeeded: boolean, status: number | null): void {
+    const now = this.#clock.now()
+    const disableAfter = this.#options.disableAfterFailingMs === undefined ? FIVE_DAYS : this.#options.disableAfterFailingMs
+    let reason: string | null = null
+    if (status === 410) reason = 'endpoint answered 410 Gone'
+    else if (!succeeded && endpoint.failingSince && disableAfter !== null && now - endpoint.failingSince.getTime() >= disableAfter) {
+      reason = `nothing but failures since ${endpoint.failingSince.toISOString()}`
+    }
+    const needsWrite = reason !== null || (succeeded ? endpoint.failingSince !== null : endpoint.failingSince === null)
+    if (!needsWrite || this.#healthWrites.has(endpoint.id)) return
+    this.#healthWrites.add(endpoint.id)
+    void (async () => {
+      const fresh = await this.store.getEndpoint(endpoint.id)
+      if (!fresh) return
+      let next: Endpoint
+      if (reason !== null) {
+        if (fresh.status === 'disabled') return
+        next = { ...fresh, status: 'disabled', disabledReason: reason, updatedAt: new Date(now) }
+      } else next = { ...fresh, failingSince: succeeded ? null : (fresh.failingSince ?? new Date(now)) }
+      await this.store.updateEndpoint(next)
+      this.#directory.invalidate()
+      if (reason !== null) this.#events.emit('endpoint.disabled', { endpointId: endpoint.id, reason })
+    })()
+      .catch((error: unknown) => this.#events.emit('worker.error', { error }))
+      .finally(() => this.#healthWrites.delete(endpoint.id))
+  }
+}
+
+function newDelivery(message: Message, endpointId: string, now: Date): Delivery {
+  return {
+    id: createId('dlv'),
+    messageId: message.id,
+    endpointId,
+    event: message.event,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lockedUntil: null,
+    lockedBy: null,
+    lastStatusCode: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ValidationError('manager options', [{ field: name, message: `expected a finite number > 0, got ${String(value)}` }])
+  }
+  return value
+}
+
+/** Creates a webhook manager. See {@link WebhookManagerOptions}. */
+export function createWebhookManager<E extends EventMap = EventMap>(options: WebhookManagerOptions = {}): WebhookManager<E> {
+  return new WebhookManager<E>(options)
+}
+

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto'
+import { assertSchemaName } from './plans.js'
+
+/** One schema version: statements applied in order, in the migration transaction. */
+export interface Migration {
+  /** Version number; versions are applied in ascending order and recorded in `schema_migrations`. */
+  version: number
+  /** DDL statements of this version. */
+  up: string[]
+}
+
+/**
+ * The ordered migrations of the Postgres store for tables in `schema` (validated and quoted). Never
+ * edit a released version: append a new one.
+ *
+ * Types: times are `timestamptz`; message `data` and `metadata` are `json` (the exact text of
+ * `JSON.stringify`, so key order and every byte round-trip); other structured columns are `jsonb`.
+ * `seq` identity columns give a stable insertion order for ties on timestamps.
+ */
+export function postgresMigrations(schema: string): Migration[] {
+  assertSchemaName(schema)
+  const s = `"${schema}"`
+  return [
+    {
+      version: 1,
+      up: [
+        `CREATE TABLE ${s}.endpoints (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          owner text,
+          name text NOT NULL,
+          description text,
+          url text NOT NULL,
+          method text NOT NULL,
+          events jsonb NOT NULL,
+          filters jsonb,
+          headers jsonb NOT NULL,
+          auth jsonb,
+          signature_scheme text NOT NULL,
+          secrets jsonb NOT NULL,
+          status text NOT NULL CHECK (status IN ('active', 'paused', 'disabled')),
+          disabled_reason text,
+          timeout_ms integer,
+          retry_policy jsonb,
+          rate_limit jsonb,
+          concurrency integer,
+          metadata jsonb NOT NULL,
+          failing_since timestamptz,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        )`,
+        `CREATE INDEX endpoints_created_idx ON ${s}.endpoints (created_at, seq)`,
+        `CREATE INDEX endpoints_owner_idx ON ${s}.endpoints (owner, created_at, seq)`,
+
+        `CREATE TABLE ${s}.messages (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          event text NOT NULL,
+          data json NOT NULL,
+          metadata json,
+          idempotency_key text,
+          owner text,
+          created_at timestamptz NOT NULL
+        )`,
+        `CREATE UNIQUE INDEX messages_idempotency_key_idx ON ${s}.messages (idempotency_key)`,
+        `CREATE INDEX messages_created_idx ON ${s}.messages (created_at)`,
+
+        `CREATE TABLE ${s}.deliveries (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          message_id text NOT NULL REFERENCES ${s}.messages (id),
+          endpoint_id text NOT NULL,
+          event text NOT NULL,
+          status text NOT NULL CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed', 'dead')),
+          attempts integer NOT NULL,
+          next_attempt_at timestamptz,
+          locked_until timestamptz,
+          locked_by text,
+          last_status_code integer,
+          last_error text,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL,
+          completed_at timestamptz
+        )`,
+        // The claim query orders by this exact expression, so one partial index serves both kinds of
+        // due rows (retries due by next_attempt_at, expired leases by locked_until) as an ordered scan.
+        `CREATE INDEX deliveries_due_idx ON ${s}.deliveries
+          ((CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END), seq)
+          WHERE status IN ('pending', 'failed', 'delivering')`,
+        `CREATE INDEX deliveries_endpoint_created_idx ON ${s}.deliveries (endpoint_id, created_at, seq)`,
+        `CREATE INDEX deliveries_created_idx ON ${s}.deliveries (created_at, seq)`,
+        `CREATE INDEX deliveries_message_idx ON ${s}.deliveries (message_id)`,
+        `CREATE INDEX deliveries_finished_idx ON ${s}.deliveries (completed_at) WHERE status IN ('succeeded', 'dead')`,
+
+        `CREATE TABLE ${s}.attempts (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          delivery_id text NOT NULL REFERENCES ${s}.deliveries (id) ON DELETE CASCADE,
+          endpoint_id text NOT NULL,
+          attempt integer NOT NULL,
+          trigger text NOT NULL,
+          url text NOT NULL,
+          method text NOT NULL,
+          request_headers jsonb NOT NULL,
+          request_body text NOT NULL,
+          response_status integer,
+          response_body text,
+          response_headers jsonb,
+          error text,
+          succeeded boolean NOT NULL,
+          duration_ms double precision NOT NULL,
+          started_at timestamptz NOT NULL
+        )`,
+        `CREATE INDEX attempts_delivery_idx ON ${s}.attempts (delivery_id, seq)`,
+
+        `CREATE TABLE ${s}.incoming_hooks (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          owner text,
+          name text NOT NULL,
+          description text,
+          active boolean NOT NULL,
+          route text NOT NULL,
+          token_hash text NOT NULL,
+          token_prefix text NOT NULL,
+          transform jsonb,
+          rate_limit_per_minute integer NOT NULL,
+          allowed_ips jsonb NOT NULL,
+          verification jsonb,
+          dedupe_window_ms bigint,
+          dedupe_header text,
+          max_body_bytes bigint NOT NULL,
+          version integer NOT NULL,
+          metadata jsonb NOT NULL,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL
+        )`,
+        `CREATE UNIQUE INDEX incoming_hooks_token_hash_idx ON ${s}.incoming_hooks (token_hash)`,
+        `CREATE INDEX incoming_hooks_owner_idx ON ${s}.incoming_hooks (owner, created_at, seq)`,
+
+        `CREATE TABLE ${s}.incoming_logs (
+          id text PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          hook_id text,
+          route text,
+          status integer NOT NULL,
+          error text,
+          source_ip text,
+          headers jsonb NOT NULL,
+          payload text,
+          delivery_key text,
+          duration_ms double precision NOT NULL,
+          received_at timestamptz NOT NULL
+        )`,
+        `CREATE INDEX incoming_logs_hook_idx ON ${s}.incoming_logs (hook_id, received_at, seq)`,
+        `CREATE INDEX incoming_logs_received_idx ON ${s}.incoming_logs (received_at)`,
+
+        `CREATE TABLE ${s}.incoming_keys (
+          hook_id text NOT NULL,
+          key text NOT NULL,
+          expires_at timestamptz NOT NULL,
+          PRIMARY KEY (hook_id, key)
+        )`,
+        `CREATE INDEX incoming_keys_expires_idx ON ${s}.incoming_keys (expires_at)`,
+      ],
+    },
+  ]
+}
+
+/**
+ * Key of the transaction-scoped advisory lock that serializes migrations of one schema: the first
+ * 8 bytes of SHA-256 over a hookline-specific string, so other schemas (and other applications'
+ * locks, most likely) never collide with it.
+ */
+export function migrationLockKey(schema: string): bigint {
+  const digest = createHash('sha256').update(`hookline:migrate:${schema}`).digest()
+  return digest.readBigInt64BE(0)
+}

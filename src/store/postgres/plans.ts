@@ -1,0 +1,467 @@
+import type { Attempt, Delivery, Endpoint, IncomingHook, IncomingLog, Message } from '../../types.js'
+import {
+  attemptCodec,
+  deliveryCodec,
+  endpointCodec,
+  incomingHookCodec,
+  incomingLogCodec,
+  messageCodec,
+  type ColumnKind,
+  type NeutralValue,
+  type TableCodec,
+} from '../sql/codec.js'
+import type {
+  ClaimRequest,
+  DeliveryOutcome,
+  DeliveryQuery,
+  EndpointQuery,
+  IncomingHookQuery,
+  PageQuery,
+  ReplayRequest,
+} from '../types.js'
+
+/**
+ * One SQL statement with its bound parameters. Every value is a parameter; the only text ever
+ * interpolated is the schema name, validated by {@link assertSchemaName} and quoted.
+ */
+export interface Plan {
+  /** SQL text with `$n` placeholders. */
+  text: string
+  /** Parameter values, in placeholder order. */
+  values: unknown[]
+}
+
+/** Pattern a schema name must match before it is interpolated (lower-case SQL identifier, ≤ 58 chars). */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,57}$/
+
+/** Throws a `TypeError` naming the value unless `schema` matches {@link SCHEMA_NAME}. */
+export function assertSchemaName(schema: string): void {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new TypeError(
+      `[hookline] [postgres] Expected \`schema\` to match ${String(SCHEMA_NAME)}, got \`${String(schema)}\` (${typeof schema})`,
+    )
+  }
+}
+
+/** `"name"` — only ever called with names matching {@link SCHEMA_NAME} or fixed identifiers below. */
+const quote = (name: string): string => `"${name}"`
+
+/** NOTIFY channel of a schema: `<schema>_wake`. */
+export function wakeChannel(schema: string): string {
+  return `${schema}_wake`
+}
+
+/** Delivery states from which a delivery can be claimed. */
+const CLAIMABLE = `('pending', 'failed', 'delivering')`
+/** Due time of a claimable delivery; the exact expression of the `deliveries_due_idx` index. */
+const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END)`
+
+/** Postgres type of a column (used for casts of parameters and `unnest` arrays). */
+function pgType(codec: { table: string }, column: string, kind: ColumnKind): string {
+  // Message data and metadata are `json` (exact text, key order kept); other JSON is `jsonb`.
+  if (codec.table === 'messages' && (column === 'data' || column === 'metadata')) return 'json'
+  switch (kind) {
+    case 'text':
+      return 'text'
+    case 'int':
+      return 'bigint'
+    case 'real':
+      return 'float8'
+    case 'bool':
+      return 'boolean'
+    case 'time':
+      return 'timestamptz'
+    case 'json':
+      return 'jsonb'
+  }
+}
+
+/** A neutral value as a `pg` parameter: dates as ISO strings (exact to the ms), the rest unchanged. */
+function param(value: NeutralValue): unknown {
+  return value instanceof Date ? value.toISOString() : value
+}
+
+const ms = (value: Date): string => value.toISOString()
+const msOrNull = (value: Date | null): string | null => (value === null ? null : value.toISOString())
+
+/**
+ * Select list of a table: times as float8 ms since the epoch, JSON as text, so that rows decode the
+ * same whatever type parsers the host installed on `pg`.
+ */
+function selectList(codec: { columns: TableCodec<unknown>['columns'] }, alias: string, prefix = ''): string {
+  return codec.columns
+    .map(([name, kind]) => {
+      const col = `${alias}.${quote(name)}`
+      const as = quote(prefix + name)
+      if (kind === 'time') return `(extract(epoch from ${col}) * 1000)::float8 AS ${as}`
+      if (kind === 'json') return `${col}::text AS ${as}`
+      return `${col} AS ${as}`
+    })
+    .join(', ')
+}
+
+const columnList = (codec: { columns: TableCodec<unknown>['columns'] }): string => codec.columns.map(([n]) => quote(n)).join(', ')
+
+/** Prefix of the message columns in joined selects. */
+export const MESSAGE_PREFIX = 'm__'
+
+/** Builds `$n` placeholders into `values`. */
+class Params {
+  readonly values: unknown[] = []
+  /** Adds a value and returns its placeholder, with an optional cast. */
+  add(value: unknown, cast?: string): string {
+    this.values.push(value)
+    return cast ? `$${this.values.length}::${cast}` : `$${this.values.length}`
+  }
+}
+
+function insertRow<T>(codec: TableCodec<T>, table: string, record: T, suffix = ''): Plan {
+  const p = new Params()
+  const row = codec.encode(record)
+  const placeholders = codec.columns.map(([name, kind]) => p.add(param(row[name] ?? null), pgType(codec, name, kind)))
+  return {
+    text: `INSERT INTO ${table} (${columnList(codec)}) VALUES (${placeholders.join(', ')})${suffix}`,
+    values: p.values,
+  }
+}
+
+function updateRow<T>(codec: TableCodec<T>, table: string, record: T): Plan {
+  const p = new Params()
+  const row = codec.encode(record)
+  const id = p.add(row.id)
+  const sets = codec.columns
+    .filter(([name]) => name !== 'id')
+    .map(([name, kind]) => `${quote(name)} = ${p.add(param(row[name] ?? null), pgType(codec, name, kind))}`)
+  return { text: `UPDATE ${table} SET ${sets.join(', ')} WHERE id = ${id}`, values: p.values }
+}
+
+/**
+ * `unnest(...)` of many records as a derived table `alias(col, …)`: one array parameter per column,
+ * so a batch of any size is one statement with a fixed number of parameters.
+ */
+function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, alias: string): string {
+  const rows = records.map((r) => codec.encode(r))
+  const arrays = codec.columns.map(([name, kind]) =>
+    p.add(
+      rows.map((row) => param(row[name] ?? null)),
+      `${pgType(codec, name, kind)}[]`,
+    ),
+  )
+  return `unnest(${arrays.join(', ')}) AS ${alias}(${columnList(codec)})`
+}
+
+const pageClause = (p: Params, query: { limit?: number; offset?: number }): string =>
+  `LIMIT ${p.add(query.limit ?? 100, 'bigint')} OFFSET ${p.add(query.offset ?? 0, 'bigint')}`
+
+/** Every statement of the Postgres store, for tables in `schema`. Pure: builds text and values only. */
+export function createPlans(schema: string) {
+  assertSchemaName(schema)
+  const s = quote(schema)
+  const t = {
+    migrations: `${s}.schema_migrations`,
+    endpoints: `${s}.endpoints`,
+    messages: `${s}.messages`,
+    deliveries: `${s}.deliveries`,
+    attempts: `${s}.attempts`,
+    hooks: `${s}.incoming_hooks`,
+    logs: `${s}.incoming_logs`,
+    keys: `${s}.incoming_keys`,
+  }
+  const endpointCols = selectList(endpointCodec, 'e')
+  const messageCols = selectList(messageCodec, 'm')
+  const deliveryCols = selectList(deliveryCodec, 'd')
+  const attemptCols = selectList(attemptCodec, 'a')
+  const hookCols = selectList(incomingHookCodec, 'h')
+  const logCols = selectList(incomingLogCodec, 'l')
+
+  return {
+    // ---- migrations -------------------------------------------------------------------------
+    /** Transaction-scoped advisory lock serializing migrations of this schema. */
+    advisoryLock: (key: bigint): Plan => ({ text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [key.toString()] }),
+    /** Whether the schema exists (so `CREATE SCHEMA` is only attempted when needed). */
+    schemaExists: (): Plan => ({ text: 'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS "exists"', values: [schema] }),
+    /** Creates the schema. */
+    createSchema: (): Plan => ({ text: `CREATE SCHEMA IF NOT EXISTS ${s}`, values: [] }),
+    /** Creates the version table. */
+    createMigrationsTable: (): Plan => ({
+      text: `CREATE TABLE IF NOT EXISTS ${t.migrations} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      values: [],
+    }),
+    /** Highest applied version (fails when the table does not exist yet). */
+    currentVersion: (): Plan => ({ text: `SELECT coalesce(max(version), 0)::int AS version FROM ${t.migrations}`, values: [] }),
+    /** Records an applied version. */
+    recordVersion: (version: number): Plan => ({ text: `INSERT INTO ${t.migrations} (version) VALUES ($1)`, values: [version] }),
+    /** Starts listening on a channel (identifier quoted; channel names derive from the validated schema). */
+    listen: (channel: string): Plan => ({ text: `LISTEN ${quote(channel)}`, values: [] }),
+
+    // ---- endpoints --------------------------------------------------------------------------
+    insertEndpoint: (e: Endpoint): Plan => insertRow(endpointCodec, t.endpoints, e),
+    getEndpoint: (id: string): Plan => ({ text: `SELECT ${endpointCols} FROM ${t.endpoints} e WHERE e.id = $1`, values: [id] }),
+    listEndpoints: (query: EndpointQuery): Plan => {
+      const p = new Params()
+      const where: string[] = []
+      if (query.owner !== undefined) where.push(`e.owner = ${p.add(query.owner)}`)
+      if (query.status !== undefined) where.push(`e.status = ${p.add(query.status)}`)
+      const text =
+        `SELECT ${endpointCols} FROM ${t.endpoints} e` +
+        (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY e.created_at, e.seq ${pageClause(p, query)}`
+      return { text, values: p.values }
+    },
+    updateEndpoint: (e: Endpoint): Plan => updateRow(endpointCodec, t.endpoints, e),
+    /** Deletes the endpoint and, when it existed, its unfinished deliveries (attempts cascade). */
+    deleteEndpoint: (id: string): Plan => ({
+      text:
+        `WITH e AS (DELETE FROM ${t.endpoints} WHERE id = $1 RETURNING id), ` +
+        `d AS (DELETE FROM ${t.deliveries} WHERE endpoint_id = $1 AND status NOT IN ('succeeded', 'dead') AND EXISTS (SELECT 1 FROM e) RETURNING id) ` +
+        `SELECT (SELECT count(*) FROM e)::int AS deleted, (SELECT count(*) FROM d)::int AS deliveries`,
+      values: [id],
+    }),
+
+    // ---- messages and deliveries ------------------------------------------------------------
+    /**
+     * Inserts the message and its deliveries in one statement (so it is atomic on its own and joins a
+     * host transaction when run on the host's client). Any unique conflict on the message (its id or
+     * idempotency key) inserts nothing. When something was inserted and `channel` is given,
+     * `pg_notify` queues a wake-up, delivered when the surrounding transaction commits.
+     */
+    enqueue: (message: Message, deliveries: readonly Delivery[], channel: string | null): Plan => {
+      const p = new Params()
+      const row = messageCodec.encode(message)
+      const values = messageCodec.columns.map(([name, kind]) => p.add(param(row[name] ?? null), pgType(messageCodec, name, kind)))
+      const rows = unnestRows(deliveryCodec, deliveries, p, 'u')
+      const notify =
+        channel === null
+          ? `SELECT 1 WHERE false`
+          : `SELECT pg_notify(${p.add(channel, 'text')}, '') WHERE EXISTS (SELECT 1 FROM d)`
+      return {
+        text:
+          `WITH m AS (INSERT INTO ${t.messages} (${columnList(messageCodec)}) VALUES (${values.join(', ')}) ON CONFLICT DO NOTHING RETURNING id), ` +
+          `d AS (INSERT INTO ${t.deliveries} (${columnList(deliveryCodec)}) SELECT * FROM ${rows} WHERE EXISTS (SELECT 1 FROM m) RETURNING id), ` +
+          `n AS (${notify}) ` +
+          `SELECT (SELECT count(*) FROM m)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`,
+        values: p.values,
+      }
+    },
+    getMessage: (id: string): Plan => ({ text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.id = $1`, values: [id] }),
+    messageByIdempotencyKey: (key: string): Plan => ({
+      text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.idempotency_key = $1`,
+      values: [key],
+    }),
+    deliveriesOfMessage: (messageId: string): Plan => ({
+      text: `SELECT ${deliveryCols} FROM ${t.deliveries} d WHERE d.message_id = $1 ORDER BY d.seq`,
+      values: [messageId],
+    }),
+    /**
+     * Leases up to `limit` due deliveries in one statement: the CTE picks them oldest due first with
+     * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of waiting), the
+     * UPDATE marks them `delivering`, and the final SELECT joins their messages.
+     */
+    claim: (request: ClaimRequest): Plan => {
+      const p = new Params()
+      const now = p.add(ms(request.now), 'timestamptz')
+      const excluded = p.add(request.excludeEndpointIds ?? [], 'text[]')
+      const limit = p.add(request.limit, 'bigint')
+      const worker = p.add(request.workerId, 'text')
+      const until = p.add(ms(new Date(request.now.getTime() + request.leaseMs)), 'timestamptz')
+      return {
+        text:
+          `WITH due AS (` +
+          `SELECT id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
+          `WHERE status IN ${CLAIMABLE} AND ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
+          `ORDER BY ${DUE_AT}, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
+          `claimed AS (UPDATE ${t.deliveries} x SET status = 'delivering', locked_by = ${worker}, locked_until = ${until}, updated_at = ${now} ` +
+          `FROM due WHERE x.id = due.id RETURNING x.*) ` +
+          `SELECT ${selectList(deliveryCodec, 'd')}, ${selectList(messageCodec, 'm', MESSAGE_PREFIX)} ` +
+          `FROM claimed d JOIN due ON due.id = d.id JOIN ${t.messages} m ON m.id = d.message_id ` +
+          `ORDER BY due.due_at, due.seq`,
+        values: p.values,
+      }
+    },
+    /**
+     * Records a batch of outcomes in one statement: the state is written only where the outcome's
+     * worker still holds the lease; every attempt is inserted (idempotently, so a retried batch
+     * cannot duplicate them) as long as its delivery still exists.
+     */
+    complete: (outcomes: readonly DeliveryOutcome[]): Plan => {
+      const p = new Params()
+      const o = [
+        p.add(outcomes.map((x) => x.deliveryId), 'text[]'),
+        p.add(outcomes.map((x) => x.workerId), 'text[]'),
+        p.add(outcomes.map((x) => x.status), 'text[]'),
+        p.add(outcomes.map((x) => x.attempts), 'integer[]'),
+        p.add(outcomes.map((x) => msOrNull(x.nextAttemptAt)), 'timestamptz[]'),
+        p.add(outcomes.map((x) => x.lastStatusCode), 'integer[]'),
+        p.add(outcomes.map((x) => x.lastError), 'text[]'),
+        p.add(outcomes.map((x) => msOrNull(x.completedAt)), 'timestamptz[]'),
+        p.add(outcomes.map((x) => ms(x.updatedAt)), 'timestamptz[]'),
+      ]
+      const attempts = outcomes.map((x) => x.attempt).filter((a): a is Attempt => a !== null)
+      const rows = unnestRows(attemptCodec, attempts, p, 'a')
+      return {
+        text:
+          `WITH o AS (SELECT * FROM unnest(${o.join(', ')}) AS o(delivery_id, worker_id, status, attempts, next_attempt_at, last_status_code, last_error, completed_at, updated_at)), ` +
+          `upd AS (UPDATE ${t.deliveries} d SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, ` +
+          `last_status_code = o.last_status_code, last_error = o.last_error, completed_at = o.completed_at, updated_at = o.updated_at, ` +
+          `locked_by = NULL, locked_until = NULL ` +
+          `FROM o WHERE d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
+          `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) SELECT a.* FROM ${rows} ` +
+          `WHERE EXISTS (SELECT 1 FROM ${t.deliveries} x WHERE x.id = a.delivery_id) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+          `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
+        values: p.values,
+      }
+    },
+    release: (ids: readonly string[], workerId: string, now: Date): Plan => ({
+      text:
+        `UPDATE ${t.deliveries} SET status = 'pending', locked_by = NULL, locked_until = NULL, next_attempt_at = $3, updated_at = $3 ` +
+        `WHERE id = ANY($1::text[]) AND status = 'delivering' AND locked_by = $2`,
+      values: [ids, workerId, ms(now)],
+    }),
+    nextDueAt: (): Plan => ({
+      text: `SELECT (extract(epoch from min(${DUE_AT})) * 1000)::float8 AS due_at FROM ${t.deliveries} WHERE status IN ${CLAIMABLE}`,
+      values: [],
+    }),
+    getDelivery: (id: string): Plan => ({ text: `SELECT ${deliveryCols} FROM ${t.deliveries} d WHERE d.id = $1`, values: [id] }),
+    listDeliveries: (query: DeliveryQuery): Plan => {
+      const p = new Params()
+      const where: string[] = []
+      if (query.endpointId !== undefined) where.push(`d.endpoint_id = ${p.add(query.endpointId)}`)
+      if (query.messageId !== undefined) where.push(`d.message_id = ${p.add(query.messageId)}`)
+      if (query.status !== undefined) {
+        const statuses = Array.isArray(query.status) ? query.status : [query.status]
+        where.push(`d.status = ANY(${p.add(statuses, 'text[]')})`)
+      }
+      if (query.since !== undefined) where.push(`d.created_at >= ${p.add(ms(query.since), 'timestamptz')}`)
+      if (query.until !== undefined) where.push(`d.created_at < ${p.add(ms(query.until), 'timestamptz')}`)
+      const text =
+        `SELECT ${deliveryCols} FROM ${t.deliveries} d` +
+        (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY d.created_at DESC, d.seq DESC ${pageClause(p, query)}`
+      return { text, values: p.values }
+    },
+    /** Makes a delivery due at `at` unless a live lease holds it; returns the row when it did. */
+    requeueDelivery: (id: string, at: Date, now: Date): Plan => ({
+      text:
+        `UPDATE ${t.deliveries} d SET status = 'pending', next_attempt_at = $2, locked_by = NULL, locked_until = NULL, completed_at = NULL, updated_at = $3 ` +
+        `WHERE d.id = $1 AND (d.status <> 'delivering' OR d.locked_until IS NULL OR d.locked_until <= $3) RETURNING ${deliveryCols}`,
+      values: [id, ms(at), ms(now)],
+    }),
+    replayDeliveries: (request: ReplayRequest): Plan => {
+      const p = new Params()
+      const at = p.add(ms(request.at), 'timestamptz')
+      const where = [`status = ANY(${p.add(request.statuses ?? ['dead', 'failed'], 'text[]')})`, `status <> 'delivering'`]
+      if (request.endpointId !== undefined) where.push(`endpoint_id = ${p.add(request.endpointId)}`)
+      if (request.since !== undefined) where.push(`created_at >= ${p.add(ms(request.since), 'timestamptz')}`)
+      if (request.until !== undefined) where.push(`created_at < ${p.add(ms(request.until), 'timestamptz')}`)
+      return {
+        text: `UPDATE ${t.deliveries} SET status = 'pending', next_attempt_at = ${at}, completed_at = NULL, updated_at = ${at} WHERE ${where.join(' AND ')}`,
+        values: p.values,
+      }
+    },
+    listAttempts: (deliveryId: string): Plan => ({
+      text: `SELECT ${attemptCols} FROM ${t.attempts} a WHERE a.delivery_id = $1 ORDER BY a.seq`,
+      values: [deliveryId],
+    }),
+    /**
+     * Per-status counts and attempt aggregates of an endpoint. `percentile_disc(0.95)` is the
+     * nearest-rank percentile, the definition `summarizeStats` uses.
+     */
+    stats: (endpointId: string, since: Date | undefined): Plan => {
+      const p = new Params()
+      const where = [`d.endpoint_id = ${p.add(endpointId)}`]
+      if (since !== undefined) where.push(`d.created_at >= ${p.add(ms(since), 'timestamptz')}`)
+      const filter = where.join(' AND ')
+      return {
+        text:
+          `SELECT c.*, a.* FROM (SELECT ` +
+          `count(*) FILTER (WHERE d.status = 'pending')::int AS pending, ` +
+          `count(*) FILTER (WHERE d.status = 'delivering')::int AS delivering, ` +
+          `count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded, ` +
+          `count(*) FILTER (WHERE d.status = 'failed')::int AS failed, ` +
+          `count(*) FILTER (WHERE d.status = 'dead')::int AS dead ` +
+          `FROM ${t.deliveries} d WHERE ${filter}) c, (SELECT ` +
+          `count(*)::int AS attempt_count, coalesce(sum(x.duration_ms), 0)::float8 AS duration_sum, ` +
+          `percentile_disc(0.95) WITHIN GROUP (ORDER BY x.duration_ms)::float8 AS duration_p95, ` +
+          `(extract(epoch from max(x.started_at)) * 1000)::float8 AS last_attempt_at ` +
+          `FROM ${t.attempts} x JOIN ${t.deliveries} d ON d.id = x.delivery_id WHERE ${filter}) a`,
+        values: p.values,
+      }
+    },
+
+    // ---- retention --------------------------------------------------------------------------
+    /** Deletes up to `batchSize` finished deliveries completed before `before`, with their attempts. */
+    cleanupDeliveries: (before: Date, batchSize: number): Plan => ({
+      text:
+        `WITH doomed AS (SELECT id FROM ${t.deliveries} WHERE status IN ('succeeded', 'dead') AND completed_at < $1 ` +
+        `ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED), ` +
+        `a AS (DELETE FROM ${t.attempts} WHERE delivery_id IN (SELECT id FROM doomed) RETURNING 1), ` +
+        `d AS (DELETE FROM ${t.deliveries} WHERE id IN (SELECT id FROM doomed) RETURNING 1) ` +
+        `SELECT (SELECT count(*) FROM d)::int AS deliveries, (SELECT count(*) FROM a)::int AS attempts`,
+      values: [ms(before), batchSize],
+    }),
+    /** Deletes up to `batchSize` messages created before `before` that have no deliveries left. */
+    cleanupMessages: (before: Date, batchSize: number): Plan => ({
+      text:
+        `DELETE FROM ${t.messages} WHERE id IN (SELECT m.id FROM ${t.messages} m WHERE m.created_at < $1 ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${t.deliveries} d WHERE d.message_id = m.id) ` +
+        `ORDER BY m.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      values: [ms(before), batchSize],
+    }),
+    /** Deletes up to `batchSize` incoming logs received before `before`. */
+    cleanupIncomingLogs: (before: Date, batchSize: number): Plan => ({
+      text: `DELETE FROM ${t.logs} WHERE id IN (SELECT id FROM ${t.logs} WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      values: [ms(before), batchSize],
+    }),
+    /** Deletes up to `batchSize` dedupe keys that expired before `before`. */
+    cleanupIncomingKeys: (before: Date, batchSize: number): Plan => ({
+      text:
+        `DELETE FROM ${t.keys} WHERE (hook_id, key) IN (SELECT hook_id, key FROM ${t.keys} WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      values: [ms(before), batchSize],
+    }),
+
+    // ---- incoming hooks ---------------------------------------------------------------------
+    insertIncomingHook: (h: IncomingHook): Plan => insertRow(incomingHookCodec, t.hooks, h),
+    getIncomingHook: (id: string): Plan => ({ text: `SELECT ${hookCols} FROM ${t.hooks} h WHERE h.id = $1`, values: [id] }),
+    findIncomingHookByTokenHash: (tokenHash: string): Plan => ({
+      text: `SELECT ${hookCols} FROM ${t.hooks} h WHERE h.token_hash = $1`,
+      values: [tokenHash],
+    }),
+    listIncomingHooks: (query: IncomingHookQuery): Plan => {
+      const p = new Params()
+      const where = query.owner !== undefined ? ` WHERE h.owner = ${p.add(query.owner)}` : ''
+      return {
+        text: `SELECT ${hookCols} FROM ${t.hooks} h${where} ORDER BY h.created_at, h.seq ${pageClause(p, query)}`,
+        values: p.values,
+      }
+    },
+    updateIncomingHook: (h: IncomingHook): Plan => updateRow(incomingHookCodec, t.hooks, h),
+    /** Deletes a hook with its logs and dedupe keys. */
+    deleteIncomingHook: (id: string): Plan => ({
+      text:
+        `WITH h AS (DELETE FROM ${t.hooks} WHERE id = $1 RETURNING id), ` +
+        `l AS (DELETE FROM ${t.logs} WHERE hook_id = $1 RETURNING 1), ` +
+        `k AS (DELETE FROM ${t.keys} WHERE hook_id = $1 RETURNING 1) ` +
+        `SELECT (SELECT count(*) FROM h)::int AS deleted, (SELECT count(*) FROM l)::int AS logs, (SELECT count(*) FROM k)::int AS keys`,
+      values: [id],
+    }),
+    insertIncomingLog: (l: IncomingLog): Plan => insertRow(incomingLogCodec, t.logs, l),
+    listIncomingLogs: (hookId: string, query: PageQuery): Plan => {
+      const p = new Params()
+      const hook = p.add(hookId)
+      return {
+        text: `SELECT ${logCols} FROM ${t.logs} l WHERE l.hook_id = ${hook} ORDER BY l.received_at DESC, l.seq DESC ${pageClause(p, query)}`,
+        values: p.values,
+      }
+    },
+    /** Inserts the key, or renews it when its earlier record expired; returns a row only in those cases. */
+    rememberIncomingKey: (hookId: string, key: string, now: Date, expiresAt: Date): Plan => ({
+      text:
+        `INSERT INTO ${t.keys} AS k (hook_id, key, expires_at) VALUES ($1, $2, $4) ` +
+        `ON CONFLICT (hook_id, key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE k.expires_at <= $3 RETURNING 1`,
+      values: [hookId, key, ms(now), ms(expiresAt)],
+    }),
+  }
+}
+
+/** The statement builders of one schema. */
+export type PostgresPlans = ReturnType<typeof createPlans>

@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto'
+import { Webhook } from 'standardwebhooks'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createWebhookManager, verifySignature, type WebhookManager } from '../../src/index.js'
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+
+let receiver: Receiver
+let manager: WebhookManager
+const fast = { strategy: 'fixed' as const, initialDelayMs: 30, jitter: 0 }
+
+beforeEach(async () => {
+  receiver = await startReceiver()
+})
+afterEach(async () => {
+  await manager?.close({ drain: false })
+  await receiver.close()
+})
+
+describe('outgoing delivery', () => {
+  it('.emit() reaches a real receiver with a signature standardwebhooks and node:crypto accept', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 50 })
+    await manager.start()
+    const std = await manager.createEndpoint({ url: receiver.url, events: ['agent.*'], signatureScheme: 'standard-webhooks' })
+    const hmac = await manager.createEndpoint({ url: receiver.url, events: ['agent.created'], headers: { 'X-Tenant': 'acme' } })
+    const res = await manager.emit('agent.created', { agent_id: 'agent_123', agent_name: 'Bot' }, { metadata: { source: 'test' } })
+    expect(res.deliveryIds).toHaveLength(2)
+    const got = await receiver.waitFor(2)
+    const byScheme = (scheme: string) => got.find((r) => (scheme === 'std' ? r.headers['webhook-signature'] : r.headers['x-webhook-signature']))!
+
+    const s = byScheme('std')
+    const payload = s.rawBody.toString('utf8')
+    expect(() => new Webhook(std.secret!).verify(payload, s.headers as Record<string, string>)).not.toThrow()
+    expect(verifySignature({ scheme: 'standard-webhooks', secret: std.secret!, body: s.rawBody, headers: s.headers })).toBe(true)
+    expect(s.body).toMatchObject({ id: res.messageId, event: 'agent.created', webhook_id: std.id, data: { agent_id: 'agent_123' }, metadata: { source: 'test' } })
+
+    const h = byScheme('hmac')
+    const expected = 'sha256=' + createHmac('sha256', hmac.secret!).update(h.rawBody).digest('hex')
+    expect(h.headers['x-webhook-signature']).toBe(expected)
+    expect(h.headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-webhook-event': 'agent.created',
+      'x-webhook-id': res.messageId,
+      'x-tenant': 'acme',
+    })
+    expect(h.headers['user-agent']).toMatch(/^hookline\//)
+    expect(Date.parse(h.headers['x-webhook-timestamp'] as string)).not.toBeNaN()
+  })
+
+  it('a receiver that fails twice then succeeds yields three logged attempts and a success', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: fast })
+    receiver.respond((_r, i) => (i < 2 ? { status: 500, body: 'nope' } : { status: 200, body: 'thanks' }))
+    await manager.start()
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const { deliveryIds } = await manager.emit('order.paid', { id: 1 })
+    await receiver.waitFor(3)
+    const detail = await eventually(async () => {
+      const d = await manager.getDelivery(deliveryIds[0]!)
+      return d.status === 'succeeded' ? d : null
+    })
+    expect(detail.attempts).toBe(3)
+    expect(detail.attemptLog.map((a) => [a.attempt, a.responseStatus, a.succeeded])).toEqual([
+      [1, 500, false],
+      [2, 500, false],
+      [3, 200, true],
+    ])
+    expect(detail.attemptLog[0]).toMatchObject({ error: 'HTTP 500 Internal Server Error', responseBody: 'nope', method: 'POST', url: receiver.url })
+    expect(detail.attemptLog[2]!.responseBody).toBe('thanks')
+    // the same bytes every time: the message id and body do not change between attempts
+    const bodies = new Set(receiver.requests.map((r) => r.rawBody.toString()))
+    expect(bodies.size).toBe(1)
+    const stats = await manager.getStats(ep.id)
+    expect(stats).toMatchObject({ total: 1, succeeded: 1, attempts: 3, successRate: 1 })
+  })
+
+  it('gives up after maxAttempts and marks the delivery dead', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { ...fast, maxAttempts: 2 }, breaker: { enabled: false } })
+    receiver.respond(() => ({ status: 503 }))
+    const dead: string[] = []
+    manager.on('delivery.dead', (e) => dead.push(e.deliveryId))
+    await manager.start()
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const { deliveryIds } = await manager.emit('x.y', {})
+    await eventually(() => dead.length === 1)
+    expect(dead).toEqual(deliveryIds)
+    expect((await manager.getDelivery(deliveryIds[0]!)).status).toBe('dead')
+    expect(receiver.requests).toHaveLength(2)
+  })
+})
