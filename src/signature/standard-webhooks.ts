@@ -119,16 +119,18 @@ const BASE64_ALPHABET = new Uint8Array(128)
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1
 
 /**
- * Scratch buffers for the constant-time comparison of base64 signature text: the received
- * signature and the expected one. Verification is synchronous, so module-level buffers are safe
- * and save two allocations per request.
+ * Scratch buffers for the constant-time comparison of whole `v1,<base64>` tokens: the received
+ * one and the expected one (its `v1,` written once here, the digest text at offset 3 per check).
+ * Verification is synchronous, so module-level buffers are safe, save two allocations per request
+ * and let a lone signature be copied without slicing the header string.
  */
-const received = Buffer.alloc(BASE64_DIGEST_LENGTH)
-const expected = Buffer.alloc(BASE64_DIGEST_LENGTH)
+const received = Buffer.alloc(TOKEN_LENGTH)
+const expected = Buffer.alloc(TOKEN_LENGTH)
+expected.write(VERSION_PREFIX, 0, 'latin1')
 
 /**
  * Checks that `value[start, end)` is one well-formed `v1,<base64 of 32 bytes>` token (43
- * alphabet characters then `=`) and, if so, copies its base64 text into `received`.
+ * alphabet characters then `=`) and, if so, copies it into `received`.
  * Returns false for other versions (`v1a,…`), truncated or padded-out signatures and any
  * non-base64 character, so only well-formed text ever reaches the comparison.
  */
@@ -142,22 +144,22 @@ function loadToken(value: string, start: number, end: number): boolean {
     const code = value.charCodeAt(i)
     if (code > 127 || BASE64_ALPHABET[code] !== 1) return false
   }
-  received.write(value.slice(start + VERSION_PREFIX.length, end), 'latin1')
+  received.write(start === 0 && end === value.length ? value : value.slice(start, end), 'latin1')
   return true
 }
 
 /**
  * Constant-time comparison of `received` against the expected base64 digest of one secret, or
  * of each of several (rotation). Compares the canonical base64 text, as the reference library
- * does; both sides are exactly 44 ASCII bytes.
+ * does; both sides are exactly 47 ASCII bytes (`v1,` + 44 base64 characters).
  */
 function matches(digests: string | readonly string[]): boolean {
   if (typeof digests === 'string') {
-    expected.write(digests, 'latin1')
+    expected.write(digests, VERSION_PREFIX.length, 'latin1')
     return timingSafeEqual(received, expected)
   }
   for (let i = 0; i < digests.length; i++) {
-    expected.write(digests[i] as string, 'latin1')
+    expected.write(digests[i] as string, VERSION_PREFIX.length, 'latin1')
     if (timingSafeEqual(received, expected)) return true
   }
   return false

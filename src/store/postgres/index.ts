@@ -1,0 +1,466 @@
+import pg from 'pg'
+import { ConflictError, StoreError, ValidationError } from '../../errors.js'
+import type { Delivery, Message } from '../../types.js'
+import {
+  attemptCodec,
+  deliveryCodec,
+  endpointCodec,
+  incomingHookCodec,
+  incomingLogCodec,
+  messageCodec,
+  toDate,
+  unprefix,
+  type SqlRow,
+} from '../sql/codec.js'
+import { toStoreError, withTransientRetry, type TransientRetryOptions } from '../sql/retry.js'
+import { statsFromAggregates } from '../sql/stats.js'
+import type { CleanupResult, EnqueueResult, WebhookStore } from '../types.js'
+import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
+import { migrationLockKey, postgresMigrations } from './migrations.js'
+import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
+import { createWakeListener, type ListenConnection, type WakeListener } from './wake.js'
+
+export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
+
+/** Options shared by both ways of connecting. */
+export interface PostgresStoreBaseOptions {
+  /**
+   * Schema holding hookline's tables, created by `migrate()` when missing. Must be a lower-case SQL
+   * identifier (`/^[a-z_][a-z0-9_]*$/`, at most 58 characters) because it is part of the SQL text.
+   * The NOTIFY channel is `<schema>_wake`.
+   * @default 'hookline'
+   */
+  schema?: string
+  /**
+   * Create or upgrade the schema automatically before the first operation. With `false`, call
+   * `migrate()` yourself (e.g. in a deploy step) before using the store.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * Retries of an operation that failed with a transient error (serialization failure, deadlock,
+   * dropped or refused connection), after short exponential delays starting at 20 ms. Other errors
+   * fail at once. Writes made inside a host transaction (`enqueue` with `client`) are never retried.
+   * @default 3
+   */
+  retries?: number
+}
+
+/** Connect with a connection string; the store owns (and `close()` ends) its pool. */
+export interface PostgresConnectionStringOptions extends PostgresStoreBaseOptions {
+  /**
+   * libpq-style connection URL.
+   * @example 'postgres://app:secret@db.internal:5432/app'
+   */
+  connectionString: string
+  /** Not allowed together with `connectionString`. */
+  pool?: undefined
+  /** Most connections of the store's pool. One more is opened while `onWake` listeners exist. @default 10 */
+  max?: number
+}
+
+/** Use the host's `pg.Pool`; `close()` leaves it open. */
+export interface PostgresPoolOptions extends PostgresStoreBaseOptions {
+  /**
+   * An existing `pg.Pool` (or anything with its `query`, `connect` and `end`). While `onWake`
+   * listeners exist the store keeps one of its clients checked out for LISTEN.
+   */
+  pool: PgPool
+  /** Not allowed together with `pool`. */
+  connectionString?: undefined
+}
+
+/** Options of {@link postgresStore}: a `connectionString` or an existing `pool`, plus the shared options. */
+export type PostgresStoreOptions = PostgresConnectionStringOptions | PostgresPoolOptions
+
+/** The Postgres store: a {@link WebhookStore} that also wakes workers through LISTEN/NOTIFY. */
+export interface PostgresStore extends WebhookStore {
+  /** Schema of the tables. */
+  readonly schema: string
+  /** NOTIFY channel an `enqueue` signals (`<schema>_wake`). */
+  readonly channel: string
+  /**
+   * Calls `listener` whenever a committed `enqueue` (from any process, or a host transaction) added
+   * deliveries, and once after every (re)connect of the listening connection, since a
+   * notification sent while it was down is lost. Listens on one dedicated connection that
+   * reconnects by itself. Returns an unsubscribe function; the connection closes with the last one.
+   */
+  onWake(listener: () => void): () => void
+}
+
+const ADAPTER = 'postgres'
+const MAX_CLEANUP_BATCHES = 1000
+
+const TRANSIENT_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000', // connection_exception
+  '08001', // sqlclient_unable_to_establish_sqlconnection
+  '08003', // connection_does_not_exist
+  '08004', // sqlserver_rejected_establishment_of_sqlconnection
+  '08006', // connection_failure
+  '08007', // transaction_resolution_unknown
+])
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+const TRANSIENT_MESSAGE = /connection terminated|connection timeout|timeout exceeded when trying to connect|server closed the connection/i
+
+/** True for errors a retry can cure: serialization failures, deadlocks and connection trouble. */
+export function isTransientPostgresError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code))) return true
+  const message = (error as { message?: unknown }).message
+  return typeof message === 'string' && TRANSIENT_MESSAGE.test(message)
+}
+
+const isQueryable = (value: unknown): value is PgQueryable =>
+  typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
+
+const firstRow = (result: PgQueryResult): SqlRow | undefined => result.rows[0]
+
+function validateOptions(options: PostgresStoreOptions): void {
+  const issues: { field: string; message: string }[] = []
+  const hasUrl = typeof options.connectionString === 'string' && options.connectionString !== ''
+  const hasPool = options.pool !== undefined && options.pool !== null
+  if (hasUrl === hasPool) issues.push({ field: '', message: 'expected exactly one of `connectionString` or `pool`' })
+  if (hasPool && !isQueryable(options.pool)) issues.push({ field: 'pool', message: 'expected a pg.Pool' })
+  if ('max' in options && options.max !== undefined && !(Number.isInteger(options.max) && options.max >= 1)) {
+    issues.push({ field: 'max', message: `expected an integer >= 1, got \`${String(options.max)}\` (${typeof options.max})` })
+  }
+  if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) {
+    issues.push({ field: 'retries', message: `expected an integer >= 0, got \`${String(options.retries)}\` (${typeof options.retries})` })
+  }
+  const schema = options.schema ?? 'hookline'
+  try {
+    assertSchemaName(schema)
+  } catch {
+    issues.push({ field: 'schema', message: `expected a lower-case SQL identifier (/^[a-z_][a-z0-9_]*$/, at most 58 characters), got \`${String(schema)}\`` })
+  }
+  if (issues.length > 0) throw new ValidationError('postgresStore options', issues)
+}
+
+/**
+ * A durable store on PostgreSQL (the `pg` driver, an optional peer dependency). Claims use
+ * `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the queue;
+ * `enqueue` accepts the host's client to join its transaction (transactional outbox); workers
+ * are woken through LISTEN/NOTIFY (`onWake`).
+ *
+ * @example
+ * import { postgresStore } from 'hookline/postgres'
+ * const store = postgresStore({ connectionString: process.env.DATABASE_URL! })
+ *
+ * @example
+ * // Emit inside your own transaction: rolled back → nothing is ever sent.
+ * const client = await pool.connect()
+ * await client.query('BEGIN')
+ * await client.query('INSERT INTO orders …')
+ * await store.enqueue(message, deliveries, { client })
+ * await client.query('COMMIT')
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  validateOptions(options)
+  const schema = options.schema ?? 'hookline'
+  const plans = createPlans(schema)
+  const channel = wakeChannel(schema)
+  const connectionString = options.connectionString
+  const ownsPool = options.pool === undefined
+  const pool: PgPool = options.pool ?? createPool(connectionString!, options.max ?? 10)
+  const retry: TransientRetryOptions = { adapter: ADAPTER, isTransient: isTransientPostgresError, retries: options.retries ?? 3 }
+  const autoMigrate = options.migrate !== false
+  let migrated: Promise<void> | null = null
+  let wake: WakeListener | null = null
+  let closed = false
+
+  const ready = (): Promise<void> => {
+    if (!autoMigrate) return Promise.resolve()
+    if (!migrated) {
+      migrated = migrate().catch((error: unknown) => {
+        migrated = null
+        throw error
+      })
+    }
+    return migrated
+  }
+
+  /** One statement on the pool, after the lazy migration, retried on transient errors. */
+  const run = async (operation: string, plan: PgQueryConfig): Promise<PgQueryResult> => {
+    if (closed) throw new StoreError(`[${ADAPTER}] ${operation} failed: the store is closed`)
+    await ready()
+    return withTransientRetry(operation, () => pool.query(plan), retry)
+  }
+
+  const rows = async (operation: string, plan: PgQueryConfig): Promise<SqlRow[]> => (await run(operation, plan)).rows
+
+  async function migrate(): Promise<void> {
+    const migrations = postgresMigrations(schema)
+    const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0)
+    await withTransientRetry(
+      'migrate',
+      async () => {
+        // Fast path without the lock once the schema is current (the common case at start-up).
+        try {
+          const current = Number(firstRow(await pool.query(plans.currentVersion()))?.version ?? 0)
+          if (current >= latest) return
+        } catch (error) {
+          const code = (error as { code?: unknown }).code
+          if (code !== '42P01' && code !== '3F000') throw error // undefined_table, invalid_schema_name
+        }
+        const client = await pool.connect()
+        let destroy = false
+        try {
+          await client.query({ text: 'BEGIN' })
+          await client.query(plans.advisoryLock(migrationLockKey(schema)))
+          if (firstRow(await client.query(plans.schemaExists()))?.exists !== true) await client.query(plans.createSchema())
+          await client.query(plans.createMigrationsTable())
+          const current = Number(firstRow(await client.query(plans.currentVersion()))?.version ?? 0)
+          for (const migration of migrations) {
+            if (migration.version <= current) continue
+            for (const statement of migration.up) await client.query({ text: statement })
+            await client.query(plans.recordVersion(migration.version))
+          }
+          await client.query({ text: 'COMMIT' })
+        } catch (error) {
+          await client.query({ text: 'ROLLBACK' }).catch(() => {
+            destroy = true
+          })
+          throw error
+        } finally {
+          client.release(destroy)
+        }
+      },
+      retry,
+    )
+  }
+
+  /** The enqueue statement (and, on a conflict, the lookup of the stored message) on `db`. */
+  async function enqueueOn(db: PgQueryable, message: Message, deliveries: Delivery[]): Promise<EnqueueResult> {
+    // Bounded: a conflicting message that vanished in between (cleanup) makes one more try worthwhile.
+    for (let round = 0; round < 3; round++) {
+      const result = await db.query(plans.enqueue(message, deliveries, deliveries.length > 0 ? channel : null))
+      if (Number(firstRow(result)?.inserted) === 1) return { message, deliveries, duplicate: false }
+      let found: SqlRow | undefined
+      if (message.idempotencyKey !== null) found = firstRow(await db.query(plans.messageByIdempotencyKey(message.idempotencyKey)))
+      found ??= firstRow(await db.query(plans.getMessage(message.id)))
+      if (!found) continue
+      const stored = messageCodec.decode(found)
+      if (stored.id === message.id && (stored.event !== message.event || stored.createdAt.getTime() !== message.createdAt.getTime())) {
+        throw new ConflictError(`[${ADAPTER}] message ${JSON.stringify(message.id)} already exists`)
+      }
+      const storedDeliveries = (await db.query(plans.deliveriesOfMessage(stored.id))).rows.map(deliveryCodec.decode)
+      // Same id: an earlier try of this very enqueue committed (its reply was lost); not a duplicate.
+      return { message: stored, deliveries: storedDeliveries, duplicate: stored.id !== message.id }
+    }
+    throw new StoreError(`[${ADAPTER}] enqueue failed: the conflicting message disappeared repeatedly`)
+  }
+
+  const openListenConnection = async (): Promise<ListenConnection> => {
+    if (connectionString !== undefined) {
+      const client = new pg.Client({ connectionString, application_name: 'hookline-listen' })
+      client.on('error', () => {})
+      try {
+        await client.connect()
+      } catch (error) {
+        await client.end().catch(() => {})
+        throw error
+      }
+      return { client, dispose: () => client.end() }
+    }
+    const client = await pool.connect()
+    client.on('error', () => {})
+    // Destroyed rather than returned: a connection in LISTEN state must not serve other queries.
+    return { client, dispose: async () => client.release(true) }
+  }
+
+  const store: PostgresStore = {
+    name: ADAPTER,
+    durable: true,
+    schema,
+    channel,
+
+    async migrate() {
+      if (closed) throw new StoreError(`[${ADAPTER}] migrate failed: the store is closed`)
+      await migrate()
+      migrated = Promise.resolve()
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      await wake?.close()
+      if (ownsPool) await pool.end()
+    },
+
+    onWake(listener) {
+      if (closed) return () => {}
+      wake ??= createWakeListener({ connect: openListenConnection, channel, listen: plans.listen(channel) })
+      return wake.subscribe(listener)
+    },
+
+    // ---- endpoints --------------------------------------------------------------------------
+    async createEndpoint(endpoint) {
+      await run('createEndpoint', plans.insertEndpoint(endpoint))
+    },
+    async getEndpoint(id) {
+      const row = (await rows('getEndpoint', plans.getEndpoint(id)))[0]
+      return row ? endpointCodec.decode(row) : null
+    },
+    async listEndpoints(query = {}) {
+      return (await rows('listEndpoints', plans.listEndpoints(query))).map(endpointCodec.decode)
+    },
+    async updateEndpoint(endpoint) {
+      return ((await run('updateEndpoint', plans.updateEndpoint(endpoint))).rowCount ?? 0) > 0
+    },
+    async deleteEndpoint(id) {
+      return Number((await rows('deleteEndpoint', plans.deleteEndpoint(id)))[0]?.deleted) > 0
+    },
+
+    // ---- messages and deliveries ------------------------------------------------------------
+    async enqueue(message, deliveries, enqueueOptions = {}) {
+      const host = enqueueOptions.client
+      if (host === undefined || host === null) {
+        if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
+        await ready()
+        return withTransientRetry('enqueue', () => enqueueOn(pool, message, deliveries), retry)
+      }
+      if (!isQueryable(host)) {
+        throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
+      }
+      await ready()
+      // The host's transaction decides: no BEGIN/COMMIT here, and no retry (the transaction is
+      // aborted after any error; only the host can start it over).
+      try {
+        return await enqueueOn(host, message, deliveries)
+      } catch (error) {
+        throw toStoreError(ADAPTER, 'enqueue', error)
+      }
+    },
+    async getMessage(id) {
+      const row = (await rows('getMessage', plans.getMessage(id)))[0]
+      return row ? messageCodec.decode(row) : null
+    },
+    async claim(request) {
+      if (request.limit <= 0) return []
+      return (await rows('claim', plans.claim(request))).map((row) => ({
+        delivery: deliveryCodec.decode(row),
+        message: messageCodec.decode(unprefix(row, MESSAGE_PREFIX)),
+      }))
+    },
+    async complete(outcomes) {
+      if (outcomes.length === 0) return
+      await run('complete', plans.complete(outcomes))
+    },
+    async release(ids, workerId, now) {
+      if (ids.length === 0) return
+      await run('release', plans.release(ids, workerId, now))
+    },
+    async nextDueAt() {
+      const value = (await rows('nextDueAt', plans.nextDueAt()))[0]?.due_at
+      return value === null || value === undefined ? null : toDate(value)
+    },
+    async getDelivery(id) {
+      const row = (await rows('getDelivery', plans.getDelivery(id)))[0]
+      return row ? deliveryCodec.decode(row) : null
+    },
+    async listDeliveries(query = {}) {
+      return (await rows('listDeliveries', plans.listDeliveries(query))).map(deliveryCodec.decode)
+    },
+    async requeueDelivery(id, at, now) {
+      const row = (await rows('requeueDelivery', plans.requeueDelivery(id, at, now)))[0]
+      if (row) return { status: 'requeued', delivery: deliveryCodec.decode(row) }
+      const current = (await rows('requeueDelivery', plans.getDelivery(id)))[0]
+      return current ? { status: 'busy', delivery: deliveryCodec.decode(current) } : { status: 'missing' }
+    },
+    async replayDeliveries(request) {
+      return (await run('replayDeliveries', plans.replayDeliveries(request))).rowCount ?? 0
+    },
+    async listAttempts(deliveryId) {
+      return (await rows('listAttempts', plans.listAttempts(deliveryId))).map(attemptCodec.decode)
+    },
+    async getStats(endpointId, since) {
+      const row = (await rows('getStats', plans.stats(endpointId, since)))[0] ?? {}
+      const n = (key: string): number => Number(row[key] ?? 0)
+      return statsFromAggregates(
+        { pending: n('pending'), delivering: n('delivering'), succeeded: n('succeeded'), failed: n('failed'), dead: n('dead') },
+        {
+          count: n('attempt_count'),
+          sumDurationMs: n('duration_sum'),
+          p95DurationMs: row.duration_p95 === null || row.duration_p95 === undefined ? null : Number(row.duration_p95),
+          lastAttemptAt: row.last_attempt_at === null || row.last_attempt_at === undefined ? null : toDate(row.last_attempt_at),
+        },
+      )
+    },
+    async cleanup({ before, batchSize = 1000 }) {
+      if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+        throw new ValidationError('cleanup request', [{ field: 'batchSize', message: `expected an integer >= 1, got \`${String(batchSize)}\`` }])
+      }
+      const result: CleanupResult = { deliveries: 0, attempts: 0, messages: 0, incomingLogs: 0 }
+      // Each phase deletes at most batchSize rows per statement and at most MAX_CLEANUP_BATCHES
+      // statements per call; a later call continues where this one stopped.
+      for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
+        const row = (await rows('cleanup', plans.cleanupDeliveries(before, batchSize)))[0] ?? {}
+        const deleted = Number(row.deliveries ?? 0)
+        result.deliveries += deleted
+        result.attempts += Number(row.attempts ?? 0)
+        if (deleted < batchSize) break
+      }
+      const drain = async (plan: () => PgQueryConfig): Promise<number> => {
+        let total = 0
+        for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
+          const deleted = (await run('cleanup', plan())).rowCount ?? 0
+          total += deleted
+          if (deleted < batchSize) break
+        }
+        return total
+      }
+      result.messages = await drain(() => plans.cleanupMessages(before, batchSize))
+      result.incomingLogs = await drain(() => plans.cleanupIncomingLogs(before, batchSize))
+      await drain(() => plans.cleanupIncomingKeys(before, batchSize))
+      return result
+    },
+
+    // ---- incoming hooks ---------------------------------------------------------------------
+    async createIncomingHook(hook) {
+      await run('createIncomingHook', plans.insertIncomingHook(hook))
+    },
+    async getIncomingHook(id) {
+      const row = (await rows('getIncomingHook', plans.getIncomingHook(id)))[0]
+      return row ? incomingHookCodec.decode(row) : null
+    },
+    async findIncomingHookByTokenHash(tokenHash) {
+      const row = (await rows('findIncomingHookByTokenHash', plans.findIncomingHookByTokenHash(tokenHash)))[0]
+      return row ? incomingHookCodec.decode(row) : null
+    },
+    async listIncomingHooks(query = {}) {
+      return (await rows('listIncomingHooks', plans.listIncomingHooks(query))).map(incomingHookCodec.decode)
+    },
+    async updateIncomingHook(hook) {
+      return ((await run('updateIncomingHook', plans.updateIncomingHook(hook))).rowCount ?? 0) > 0
+    },
+    async deleteIncomingHook(id) {
+      return Number((await rows('deleteIncomingHook', plans.deleteIncomingHook(id)))[0]?.deleted) > 0
+    },
+    async insertIncomingLog(log) {
+      await run('insertIncomingLog', plans.insertIncomingLog(log))
+    },
+    async listIncomingLogs(hookId, query = {}) {
+      return (await rows('listIncomingLogs', plans.listIncomingLogs(hookId, query))).map(incomingLogCodec.decode)
+    },
+    async rememberIncomingKey(hookId, key, now, expiresAt) {
+      return ((await run('rememberIncomingKey', plans.rememberIncomingKey(hookId, key, now, expiresAt))).rowCount ?? 0) > 0
+    },
+  }
+  return store
+}
+
+function createPool(connectionString: string, max: number): PgPool {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'hookline' })
+  // An idle client that loses its connection emits 'error' on the pool; the pool already discards
+  // it, and an unhandled 'error' event would crash the host process.
+  pool.on('error', () => {})
+  return pool
+}

@@ -1,0 +1,154 @@
+/** One schema version: statements applied in order inside the migration transaction. */
+export interface SqliteMigration {
+  /** Version number, stored in `PRAGMA user_version` once applied. */
+  version: number
+  /** DDL statements of this version. */
+  up: string[]
+}
+
+/**
+ * The ordered migrations of the SQLite store. Never edit a released version: append a new one.
+ *
+ * Types: times are INTEGER ms since the epoch, JSON is TEXT (the exact `JSON.stringify` output),
+ * booleans are INTEGER 0/1. Ties on timestamps are ordered by `rowid` (insertion order).
+ */
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    up: [
+      `CREATE TABLE endpoints (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        name TEXT NOT NULL,
+        description TEXT,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        events TEXT NOT NULL,
+        filters TEXT,
+        headers TEXT NOT NULL,
+        auth TEXT,
+        signature_scheme TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'disabled')),
+        disabled_reason TEXT,
+        timeout_ms INTEGER,
+        retry_policy TEXT,
+        rate_limit TEXT,
+        concurrency INTEGER,
+        metadata TEXT NOT NULL,
+        failing_since INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX endpoints_created_idx ON endpoints (created_at)`,
+      `CREATE INDEX endpoints_owner_idx ON endpoints (owner, created_at)`,
+
+      `CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL,
+        metadata TEXT,
+        idempotency_key TEXT UNIQUE,
+        owner TEXT,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX messages_created_idx ON messages (created_at)`,
+
+      `CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        endpoint_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed', 'dead')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        locked_until INTEGER,
+        locked_by TEXT,
+        last_status_code INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        completed_at INTEGER
+      )`,
+      // The claim query orders by this exact expression: one partial index serves retries due by
+      // next_attempt_at and expired leases due by locked_until, as an ordered scan.
+      `CREATE INDEX deliveries_due_idx ON deliveries
+        ((CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END))
+        WHERE status IN ('pending', 'failed', 'delivering')`,
+      `CREATE INDEX deliveries_endpoint_created_idx ON deliveries (endpoint_id, created_at)`,
+      `CREATE INDEX deliveries_created_idx ON deliveries (created_at)`,
+      `CREATE INDEX deliveries_message_idx ON deliveries (message_id)`,
+      `CREATE INDEX deliveries_finished_idx ON deliveries (completed_at) WHERE status IN ('succeeded', 'dead')`,
+
+      `CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        endpoint_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        "trigger" TEXT NOT NULL,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        request_headers TEXT NOT NULL,
+        request_body TEXT NOT NULL,
+        response_status INTEGER,
+        response_body TEXT,
+        response_headers TEXT,
+        error TEXT,
+        succeeded INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        started_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX attempts_delivery_idx ON attempts (delivery_id)`,
+
+      `CREATE TABLE incoming_hooks (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        name TEXT NOT NULL,
+        description TEXT,
+        active INTEGER NOT NULL,
+        route TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        token_prefix TEXT NOT NULL,
+        transform TEXT,
+        rate_limit_per_minute INTEGER NOT NULL,
+        allowed_ips TEXT NOT NULL,
+        verification TEXT,
+        dedupe_window_ms INTEGER,
+        dedupe_header TEXT,
+        max_body_bytes INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        metadata TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX incoming_hooks_owner_idx ON incoming_hooks (owner, created_at)`,
+
+      `CREATE TABLE incoming_logs (
+        id TEXT PRIMARY KEY,
+        hook_id TEXT,
+        route TEXT,
+        status INTEGER NOT NULL,
+        error TEXT,
+        source_ip TEXT,
+        headers TEXT NOT NULL,
+        payload TEXT,
+        delivery_key TEXT,
+        duration_ms REAL NOT NULL,
+        received_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX incoming_logs_hook_idx ON incoming_logs (hook_id, received_at)`,
+      `CREATE INDEX incoming_logs_received_idx ON incoming_logs (received_at)`,
+
+      `CREATE TABLE incoming_keys (
+        hook_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (hook_id, key)
+      )`,
+      `CREATE INDEX incoming_keys_expires_idx ON incoming_keys (expires_at)`,
+    ],
+  },
+]
+
+/** The highest version of {@link sqliteMigrations}. */
+export const SQLITE_SCHEMA_VERSION = sqliteMigrations.reduce((max, m) => Math.max(max, m.version), 0)

@@ -1,0 +1,165 @@
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { isHooklineError } from '../../src/errors.js'
+import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
+import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
+import { testStore } from './conformance.js'
+import { at, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
+
+const ctx = createPgTestContext()
+const schema = ctx.schema()
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
+async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (let waited = 0; !check(); waited += 10) {
+    if (waited >= timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe.skipIf(!pgAvailable)('postgres', () => {
+  afterAll(async () => {
+    await ctx.dispose()
+  })
+
+  testStore({
+    name: 'postgres',
+    create: async () => {
+      const store = postgresStore({ connectionString: PG_URL, schema, max: 4 })
+      await store.migrate()
+      await ctx.truncate(schema)
+      return store
+    },
+    additionalTests: (get) => {
+      const others: PostgresStore[] = []
+      const another = (over: { schema?: string; migrate?: boolean } = {}): PostgresStore => {
+        const store = postgresStore({ connectionString: PG_URL, schema, max: 4, ...over })
+        others.push(store)
+        return store
+      }
+      afterAll(async () => {
+        await Promise.all(others.map((s) => s.close()))
+      })
+
+      it('.migrate() - two processes migrating a fresh schema at once both succeed, once', async () => {
+        const fresh = ctx.schema()
+        const stores = [another({ schema: fresh, migrate: false }), another({ schema: fresh, migrate: false }), another({ schema: fresh, migrate: false })]
+        await Promise.all(stores.map((s) => s.migrate()))
+        const { rows } = await ctx.pool().query(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`)
+        expect(rows.map((r) => r.version)).toEqual([1])
+        await stores[0]!.migrate()
+        const ep = endpointFixture()
+        await stores[1]!.createEndpoint(ep)
+        expect(await stores[2]!.getEndpoint(ep.id)).toEqual(ep)
+      })
+
+      it('.enqueue() with a host client joins its transaction: ROLLBACK stores nothing, COMMIT stores it', async () => {
+        const store = get()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        const client = await ctx.pool().connect()
+        try {
+          const rolledBack = messageFixture()
+          await client.query('BEGIN')
+          await store.enqueue(rolledBack, [deliveryFixture(rolledBack, ep)], { client })
+          await client.query('ROLLBACK')
+          expect(await store.getMessage(rolledBack.id)).toBeNull()
+          expect(await store.listDeliveries({ endpointId: ep.id })).toEqual([])
+
+          const committed = messageFixture()
+          const d = deliveryFixture(committed, ep)
+          await client.query('BEGIN')
+          await store.enqueue(committed, [d], { client })
+          expect(await store.getMessage(committed.id)).toBeNull() // not visible before COMMIT
+          await client.query('COMMIT')
+          expect(await store.getMessage(committed.id)).toEqual(committed)
+          expect(await store.getDelivery(d.id)).toEqual(d)
+        } finally {
+          client.release()
+        }
+      })
+
+      it('.enqueue() repeated with the same message (a retry after a lost reply) is not an error or a duplicate', async () => {
+        const store = get()
+        const ep = endpointFixture()
+        const m = messageFixture()
+        const d = deliveryFixture(m, ep)
+        await store.enqueue(m, [d])
+        const again = await store.enqueue(m, [d])
+        expect(again.duplicate).toBe(false)
+        expect(again.deliveries.map((x) => x.id)).toEqual([d.id])
+      })
+
+      it('.claim() - concurrent claims from two pools never return the same delivery (SKIP LOCKED)', async () => {
+        const a = get()
+        const b = another()
+        const ep = endpointFixture()
+        await a.createEndpoint(ep)
+        const m = messageFixture()
+        await a.enqueue(m, Array.from({ length: 50 }, (_, i) => deliveryFixture(m, ep, { nextAttemptAt: at(i) })))
+        const seen: string[] = []
+        for (let round = 0; round < 10; round++) {
+          const batches = await Promise.all(
+            [a, b, a, b, a, b].map((s, i) => s.claim({ now: at(1000), limit: 5, leaseMs: 60_000, workerId: `w${i}` })),
+          )
+          const ids = batches.flat().map((c) => c.delivery.id)
+          seen.push(...ids)
+          if (ids.length === 0) break
+        }
+        expect(seen).toHaveLength(50)
+        expect(new Set(seen).size).toBe(50)
+      })
+
+      it('.onWake() fires after an enqueue committed through another pool, and again after a reconnect', async () => {
+        const store = get() as PostgresStore
+        const other = another()
+        let wakes = 0
+        const unsubscribe = store.onWake(() => wakes++)
+        try {
+          await waitFor(() => wakes === 1) // the first wake says the LISTEN connection is up
+          const ep = endpointFixture()
+          const m = messageFixture()
+          await other.enqueue(m, [deliveryFixture(m, ep)])
+          await waitFor(() => wakes === 2)
+
+          // Kill the listening connection; it reconnects by itself and wakes once more.
+          await ctx.pool().query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
+            [`LISTEN "${store.channel}"`],
+          )
+          await waitFor(() => wakes === 3)
+          const m2 = messageFixture()
+          await other.enqueue(m2, [deliveryFixture(m2, ep)])
+          await waitFor(() => wakes === 4)
+        } finally {
+          unsubscribe()
+        }
+      })
+
+      it('errors are StoreErrors with the driver error as cause and no credentials in the message', async () => {
+        const store = postgresStore({ connectionString: 'postgres://app:hunter2@127.0.0.1:1/nope', retries: 1, migrate: false })
+        try {
+          const error = await store.getEndpoint('ep_x').then(
+            () => null,
+            (e: unknown) => e,
+          )
+          expect(isHooklineError(error)).toBe(true)
+          expect(error).toMatchObject({ code: 'STORE_ERROR', name: 'StoreError' })
+          expect((error as Error).cause).toBeInstanceOf(Error)
+          expect((error as Error).message).not.toContain('hunter2')
+        } finally {
+          await store.close()
+        }
+      })
+
+      it('options are validated: schema must be a plain identifier, exactly one connection source', () => {
+        expect(() => postgresStore({ connectionString: PG_URL, schema: 'x"; DROP TABLE y; --' })).toThrow(/schema/)
+        expect(() => postgresStore({ connectionString: PG_URL, schema: 'Upper' })).toThrow(/schema/)
+        expect(() => postgresStore({} as never)).toThrow(/connectionString/)
+        const pool = new pg.Pool({ connectionString: PG_URL })
+        expect(() => postgresStore({ pool, connectionString: PG_URL } as never)).toThrow(/exactly one/)
+        void pool.end()
+      })
+    },
+  })
+})
