@@ -8,12 +8,16 @@ const RESERVED_HEADERS = new Set(['content-length', 'host', 'transfer-encoding',
 const positiveInt = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max))
 
 /** Schema of an HTTP(S) URL. */
-export const urlSchema = v.pipe(
-  v.string(),
-  v.trim(),
-  v.url('must be a valid URL'),
-  v.check((u) => /^https?:\/\//i.test(u), 'must use http or https'),
-)
+export const urlSchema = v.pipe(v.string(), v.trim(), v.maxLength(2048), v.check(isHttpUrl, 'must be an absolute http(s) URL'))
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
 
 /** Schema of a list of event patterns. */
 export const eventsSchema = v.pipe(
