@@ -81,6 +81,8 @@ export class Dispatcher {
   #timer: NodeJS.Timeout | null = null
   #timerAt = Infinity
   #unsubscribe: (() => void) | null = null
+  /** Deliveries requeued by hand in this process: their next attempt is logged as `manual`. */
+  #manual = new Set<string>()
 
   constructor(deps: DispatcherDeps, options: DispatcherOptions) {
     this.#deps = deps
@@ -112,6 +114,13 @@ export class Dispatcher {
   wake(): void {
     this.#wakeRequested = true
     this.#wake?.()
+  }
+
+  /** Marks a delivery's next attempt as a manual one (for the attempt log) and wakes the worker. */
+  requeued(deliveryId: string): void {
+    if (this.#manual.size > 10_000) this.#manual.clear()
+    this.#manual.add(deliveryId)
+    this.wake()
   }
 
   /** Makes the worker look at the store at time `at` (ms) at the latest. */
@@ -244,7 +253,8 @@ export class Dispatcher {
       return
     }
     try {
-      const { attempt, result } = await this.#send(claimed, endpoint, 'automatic', true)
+      const trigger = this.#manual.delete(claimed.delivery.id) ? 'manual' : 'automatic'
+      const { attempt, result } = await this.#send(claimed, endpoint, trigger, true)
       await this.#record({ outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result })
     } catch (error) {
       if (!(error instanceof BreakerOpenError)) throw error

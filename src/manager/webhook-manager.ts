@@ -377,7 +377,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const result = await this.store.requeueDelivery(id, now, now)
     if (result.status === 'missing') throw new NotFoundError('delivery', id)
     if (result.status === 'busy') throw new ConflictError(`delivery ${id} is being attempted right now; retry after it finishes`)
-    this.#dispatcher.wake()
+    this.#dispatcher.requeued(id)
     return result.delivery
   }
 

@@ -222,6 +222,7 @@ describe('deliveries', () => {
       return d.status === 'succeeded' ? d : null
     })
     expect(done.attempts).toBe(2)
+    expect(done.attemptLog.map((a) => a.trigger)).toEqual(['automatic', 'manual'])
     expect(done.nextAttemptAt).toBeNull()
     await expect(manager.retryDelivery('dlv_missing')).rejects.toBeInstanceOf(NotFoundError)
   })
