@@ -14,4 +14,6 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   treeshake: true,
+  // Database drivers are optional peer dependencies, loaded only by their adapter subpaths.
+  external: ['pg', 'better-sqlite3'],
 })

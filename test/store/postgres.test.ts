@@ -2,6 +2,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isHooklineError } from '../../src/errors.js'
 import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
+import { redactSecrets } from '../../src/store/sql/retry.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { testStore } from './conformance.js'
 import { at, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
@@ -136,6 +137,58 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         }
       })
 
+      it("a store on the host's pool works, wakes through one of its clients, and close() leaves the pool open", async () => {
+        const pool = new pg.Pool({ connectionString: PG_URL, max: 3 })
+        const store = postgresStore({ pool, schema })
+        let wakes = 0
+        try {
+          const unsubscribe = store.onWake(() => wakes++)
+          await waitFor(() => wakes === 1)
+          const ep = endpointFixture()
+          const m = messageFixture()
+          await get().enqueue(m, [deliveryFixture(m, ep)])
+          await waitFor(() => wakes === 2)
+          unsubscribe()
+          expect((await store.claim({ now: at(0), limit: 5, leaseMs: 1000, workerId: 'w' })).map((c) => c.message)).toEqual([m])
+          await store.close()
+          expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+        } finally {
+          await pool.end()
+        }
+      })
+
+      it('transient errors (40001, dropped connection) are retried; other errors are not', async () => {
+        const real = new pg.Pool({ connectionString: PG_URL, max: 2 })
+        let calls = 0
+        let failNext: string[] = []
+        const flaky = {
+          query: (config: pg.QueryConfig) => {
+            calls++
+            const code = failNext.shift()
+            if (code) return Promise.reject(Object.assign(new Error(`simulated ${code}`), { code }))
+            return real.query(config)
+          },
+          connect: () => real.connect(),
+          end: () => real.end(),
+        }
+        const store = postgresStore({ pool: flaky, schema })
+        try {
+          const ep = endpointFixture()
+          await store.createEndpoint(ep)
+          calls = 0
+          failNext = ['40001', 'ECONNRESET']
+          expect(await store.getEndpoint(ep.id)).toEqual(ep)
+          expect(calls).toBe(3)
+          calls = 0
+          failNext = ['23505']
+          await expect(store.getEndpoint(ep.id)).rejects.toMatchObject({ code: 'STORE_ERROR', cause: { code: '23505' } })
+          expect(calls).toBe(1)
+        } finally {
+          await store.close()
+          await real.end()
+        }
+      })
+
       it('errors are StoreErrors with the driver error as cause and no credentials in the message', async () => {
         const store = postgresStore({ connectionString: 'postgres://app:hunter2@127.0.0.1:1/nope', retries: 1, migrate: false })
         try {
@@ -147,6 +200,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
           expect(error).toMatchObject({ code: 'STORE_ERROR', name: 'StoreError' })
           expect((error as Error).cause).toBeInstanceOf(Error)
           expect((error as Error).message).not.toContain('hunter2')
+          expect(redactSecrets('no pg at postgres://app:hunter2@db:5432/x (host=db password=hunter2)')).not.toContain('hunter2')
         } finally {
           await store.close()
         }

@@ -17,6 +17,7 @@ import { statsFromAggregates } from '../sql/stats.js'
 import type { CleanupResult, EnqueueResult, WebhookStore } from '../types.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
+import { isTransientPostgresError } from './transient.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
 import { createWakeListener, type ListenConnection, type WakeListener } from './wake.js'
 
@@ -91,33 +92,6 @@ export interface PostgresStore extends WebhookStore {
 const ADAPTER = 'postgres'
 const MAX_CLEANUP_BATCHES = 1000
 
-const TRANSIENT_SQLSTATES = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000', // connection_exception
-  '08001', // sqlclient_unable_to_establish_sqlconnection
-  '08003', // connection_does_not_exist
-  '08004', // sqlserver_rejected_establishment_of_sqlconnection
-  '08006', // connection_failure
-  '08007', // transaction_resolution_unknown
-])
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
-const TRANSIENT_MESSAGE = /connection terminated|connection timeout|timeout exceeded when trying to connect|server closed the connection/i
-
-/** True for errors a retry can cure: serialization failures, deadlocks and connection trouble. */
-export function isTransientPostgresError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false
-  const code = (error as { code?: unknown }).code
-  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code))) return true
-  const message = (error as { message?: unknown }).message
-  return typeof message === 'string' && TRANSIENT_MESSAGE.test(message)
-}
-
 const isQueryable = (value: unknown): value is PgQueryable =>
   typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
 
@@ -148,7 +122,8 @@ function validateOptions(options: PostgresStoreOptions): void {
  * A durable store on PostgreSQL (the `pg` driver, an optional peer dependency). Claims use
  * `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the queue;
  * `enqueue` accepts the host's client to join its transaction (transactional outbox); workers
- * are woken through LISTEN/NOTIFY (`onWake`).
+ * are woken through LISTEN/NOTIFY (`onWake`). Message `data` is stored as `json` (the exact text of
+ * `JSON.stringify`, key order kept); other structured fields as `jsonb`; times as `timestamptz`.
  *
  * @example
  * import { postgresStore } from 'hookline/postgres'

@@ -1,0 +1,529 @@
+import { ConflictError, StoreError, ValidationError } from '../../errors.js'
+import type { Delivery, DeliveryStatus, Message } from '../../types.js'
+import {
+  attemptCodec,
+  deliveryCodec,
+  endpointCodec,
+  incomingHookCodec,
+  incomingLogCodec,
+  messageCodec,
+  toDate,
+  type SqlRow,
+} from '../sql/codec.js'
+import { withTransientRetry, type TransientRetryOptions } from '../sql/retry.js'
+import { emptyCounts, p95Offset, statsFromAggregates } from '../sql/stats.js'
+import type { CleanupResult, ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
+import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
+import { isTransientSqliteError } from './transient.js'
+import {
+  bindable,
+  listDeliveriesSql,
+  listEndpointsSql,
+  listIncomingHooksSql,
+  replayDeliveriesSql,
+  sqliteStatements as SQL,
+} from './statements.js'
+
+/** The slice of a prepared statement the store uses (better-sqlite3's `Statement`). */
+export interface SqliteStatement {
+  /** Runs a write; `changes` is the number of rows it changed. */
+  run(...params: unknown[]): { changes: number | bigint }
+  /** First row, or `undefined`. */
+  get(...params: unknown[]): unknown
+  /** All rows. */
+  all(...params: unknown[]): unknown[]
+}
+
+/**
+ * The slice of a SQLite connection the store uses: better-sqlite3's `Database` fits, and so does
+ * anything with the same `prepare`, `exec` and `close`.
+ */
+export interface SqliteDatabase {
+  /** Compiles a statement. */
+  prepare(sql: string): SqliteStatement
+  /** Runs SQL without results (DDL, PRAGMA, BEGIN/COMMIT). */
+  exec(sql: string): unknown
+  /** Closes the connection. Only called on a database the store opened. */
+  close(): unknown
+  /** True for an in-memory database (better-sqlite3). */
+  readonly memory?: boolean
+  /** True while a transaction is open (better-sqlite3); the store then nests with a SAVEPOINT. */
+  readonly inTransaction?: boolean
+}
+
+/** Options shared by both ways of opening a store. */
+export interface SqliteStoreBaseOptions {
+  /**
+   * Create or upgrade the tables automatically before the first operation. With `false`, call
+   * `migrate()` yourself before using the store.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * How long a statement waits for another connection's write lock before failing, in ms
+   * (`PRAGMA busy_timeout`). Applied to databases the store opens.
+   * @default 5000
+   */
+  busyTimeoutMs?: number
+  /**
+   * Retries of an operation that still found the database locked (`SQLITE_BUSY`) after the busy
+   * timeout, after short exponential delays. Other errors fail at once.
+   * @default 3
+   */
+  retries?: number
+}
+
+/** Open a database file (or `':memory:'`) with better-sqlite3; `close()` closes it. */
+export interface SqliteFileOptions extends SqliteStoreBaseOptions {
+  /**
+   * Path of the database file, created when missing, or `':memory:'` for a private in-memory
+   * database (not durable). The store enables WAL mode, `busy_timeout` and foreign keys on it.
+   * @example './data/hookline.db'
+   */
+  filename: string
+  /** Not allowed together with `filename`. */
+  database?: undefined
+}
+
+/** Use an open database (e.g. the host's better-sqlite3 `Database`); `close()` leaves it open. */
+export interface SqliteDatabaseOptions extends SqliteStoreBaseOptions {
+  /**
+   * An open better-sqlite3 `Database` (or a compatible object). Its settings are left as they are;
+   * WAL mode (`PRAGMA journal_mode = WAL`) and a `busy_timeout` are recommended when several
+   * processes share the file. When `enqueue` runs while the host has a transaction open on this
+   * connection, the write joins that transaction (through a SAVEPOINT).
+   */
+  database: SqliteDatabase
+  /** Not allowed together with `database`. */
+  filename?: undefined
+}
+
+/** Options of {@link sqliteStore}: a `filename` or an open `database`, plus the shared options. */
+export type SqliteStoreOptions = SqliteFileOptions | SqliteDatabaseOptions
+
+const ADAPTER = 'sqlite'
+const MAX_CLEANUP_BATCHES = 1000
+
+const isMemoryFilename = (filename: string): boolean =>
+  filename === '' || filename === ':memory:' || filename.startsWith('file::memory:') || /[?&]mode=memory\b/.test(filename)
+
+function validateOptions(options: SqliteStoreOptions): void {
+  const issues: { field: string; message: string }[] = []
+  const hasFile = typeof options.filename === 'string'
+  const hasDb = options.database !== undefined && options.database !== null
+  if (hasFile === hasDb) issues.push({ field: '', message: 'expected exactly one of `filename` or `database`' })
+  if (hasDb && typeof (options.database as { prepare?: unknown }).prepare !== 'function') {
+    issues.push({ field: 'database', message: 'expected a better-sqlite3 Database' })
+  }
+  for (const [field, min] of [['busyTimeoutMs', 0], ['retries', 0]] as const) {
+    const value = options[field]
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      issues.push({ field, message: `expected an integer >= ${min}, got \`${String(value)}\` (${typeof value})` })
+    }
+  }
+  if (issues.length > 0) throw new ValidationError('sqliteStore options', issues)
+}
+
+/**
+ * A durable store in one SQLite file (the `better-sqlite3` driver, an optional peer dependency).
+ * Several processes can share the file: claims run in one `BEGIN IMMEDIATE` transaction, so no
+ * two workers ever lease the same delivery.
+ *
+ * @example
+ * import { sqliteStore } from 'hookline/sqlite'
+ * const store = sqliteStore({ filename: './hookline.db' })
+ */
+export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
+  validateOptions(options)
+  const ownsDatabase = options.database === undefined
+  const filename = options.filename
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const durable = ownsDatabase ? !isMemoryFilename(filename!) : options.database!.memory !== true
+  const autoMigrate = options.migrate !== false
+  const retry: TransientRetryOptions = { adapter: ADAPTER, isTransient: isTransientSqliteError, retries: options.retries ?? 3 }
+
+  let db: SqliteDatabase | null = options.database ?? null
+  let opening: Promise<SqliteDatabase> | null = null
+  let migrated = false
+  let closed = false
+  const statements = new Map<string, SqliteStatement>()
+
+  const open = async (): Promise<SqliteDatabase> => {
+    let Database: new (filename: string, options?: { timeout?: number }) => SqliteDatabase
+    try {
+      Database = ((await import('better-sqlite3')) as unknown as { default: typeof Database }).default
+    } catch (error) {
+      throw new StoreError(`[${ADAPTER}] the \`better-sqlite3\` package is required for sqliteStore({ filename }): npm install better-sqlite3`, { cause: error })
+    }
+    const opened = new Database(filename!, { timeout: busyTimeoutMs })
+    opened.exec('PRAGMA journal_mode = WAL')
+    opened.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
+    opened.exec('PRAGMA foreign_keys = ON')
+    return opened
+  }
+
+  const database = async (): Promise<SqliteDatabase> => {
+    if (db) return db
+    opening ??= open().then(
+      (opened) => {
+        if (closed) {
+          opened.close()
+          throw new StoreError(`[${ADAPTER}] the store is closed`)
+        }
+        return (db = opened)
+      },
+      (error: unknown) => {
+        opening = null
+        throw error
+      },
+    )
+    return opening
+  }
+
+  /** A statement prepared once per store and reused (lists get one per filter combination). */
+  const stmt = (d: SqliteDatabase, sql: string): SqliteStatement => {
+    let prepared = statements.get(sql)
+    if (!prepared) statements.set(sql, (prepared = d.prepare(sql)))
+    return prepared
+  }
+
+  /**
+   * Runs `fn` in a transaction: `BEGIN IMMEDIATE` takes the write lock up front (a deferred
+   * transaction that reads and then writes can fail with SQLITE_BUSY instead of waiting); inside a
+   * host transaction a SAVEPOINT joins it instead.
+   */
+  const transaction = <T>(d: SqliteDatabase, fn: () => T, mode: 'IMMEDIATE' | 'DEFERRED' = 'IMMEDIATE'): T => {
+    if (d.inTransaction === true) {
+      d.exec('SAVEPOINT hookline')
+      try {
+        const result = fn()
+        d.exec('RELEASE hookline')
+        return result
+      } catch (error) {
+        d.exec('ROLLBACK TO hookline')
+        d.exec('RELEASE hookline')
+        throw error
+      }
+    }
+    d.exec(`BEGIN ${mode}`)
+    try {
+      const result = fn()
+      d.exec('COMMIT')
+      return result
+    } catch (error) {
+      try {
+        d.exec('ROLLBACK')
+      } catch {
+        // SQLite already rolled back (e.g. after SQLITE_FULL); the original error matters.
+      }
+      throw error
+    }
+  }
+
+  const runMigrations = (d: SqliteDatabase): void => {
+    const version = (): number => Number((d.prepare(SQL.userVersion).get() as { user_version: number }).user_version)
+    if (version() >= SQLITE_SCHEMA_VERSION) return
+    // IMMEDIATE: a second process migrating at the same time waits here, then sees the new version.
+    transaction(d, () => {
+      const current = version()
+      for (const migration of sqliteMigrations) {
+        if (migration.version <= current) continue
+        for (const statement of migration.up) d.exec(statement)
+        d.exec(`PRAGMA user_version = ${Math.trunc(migration.version)}`)
+      }
+    })
+  }
+
+  const ready = async (): Promise<SqliteDatabase> => {
+    const d = await database()
+    if (autoMigrate && !migrated) {
+      runMigrations(d)
+      // Inside a host transaction the DDL is only final once the host commits: check again next time.
+      if (d.inTransaction !== true) migrated = true
+    }
+    return d
+  }
+
+  /** One store operation: lazy open and migration, retried while the database is locked. */
+  const op = <T>(name: string, fn: (d: SqliteDatabase) => T): Promise<T> => {
+    if (closed) return Promise.reject(new StoreError(`[${ADAPTER}] ${name} failed: the store is closed`))
+    return withTransientRetry(name, async () => fn(await ready()), retry)
+  }
+
+  const one = (d: SqliteDatabase, sql: string, params: object): SqlRow | undefined => stmt(d, sql).get(params) as SqlRow | undefined
+  const all = (d: SqliteDatabase, sql: string, params: object): SqlRow[] => stmt(d, sql).all(params) as SqlRow[]
+  const changes = (d: SqliteDatabase, sql: string, params: object): number => Number(stmt(d, sql).run(params).changes)
+  const page = (query: { limit?: number; offset?: number }) => ({ limit: query.limit ?? 100, offset: query.offset ?? 0 })
+
+  const enqueueIn = (d: SqliteDatabase, message: Message, deliveries: Delivery[]): EnqueueResult =>
+    transaction(d, () => {
+      if (changes(d, SQL.insertMessage, bindable(messageCodec.encode(message))) === 1) {
+        for (const delivery of deliveries) stmt(d, SQL.insertDelivery).run(bindable(deliveryCodec.encode(delivery)))
+        return { message, deliveries, duplicate: false }
+      }
+      const found =
+        (message.idempotencyKey !== null ? one(d, SQL.messageByIdempotencyKey, { key: message.idempotencyKey }) : undefined) ??
+        one(d, SQL.getMessage, { id: message.id })
+      if (!found) throw new StoreError(`[${ADAPTER}] enqueue failed: message conflict without a stored message`)
+      const stored = messageCodec.decode(found)
+      if (stored.id === message.id && (stored.event !== message.event || stored.createdAt.getTime() !== message.createdAt.getTime())) {
+        throw new ConflictError(`[${ADAPTER}] message ${JSON.stringify(message.id)} already exists`)
+      }
+      const storedDeliveries = all(d, SQL.deliveriesOfMessage, { id: stored.id }).map(deliveryCodec.decode)
+      // Same id: this very message was stored before (a repeated call); not a duplicate of another.
+      return { message: stored, deliveries: storedDeliveries, duplicate: stored.id !== message.id }
+    })
+
+  const store: WebhookStore = {
+    name: ADAPTER,
+    durable,
+
+    async migrate() {
+      if (closed) throw new StoreError(`[${ADAPTER}] migrate failed: the store is closed`)
+      await withTransientRetry('migrate', async () => runMigrations(await database()), retry)
+      migrated = true
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      statements.clear()
+      if (!ownsDatabase) return
+      const d = db ?? (opening ? await opening.catch(() => null) : null)
+      db = null
+      d?.close()
+    },
+
+    // ---- endpoints --------------------------------------------------------------------------
+    createEndpoint: (endpoint) =>
+      op('createEndpoint', (d) => {
+        stmt(d, SQL.insertEndpoint).run(bindable(endpointCodec.encode(endpoint)))
+      }),
+    getEndpoint: (id) =>
+      op('getEndpoint', (d) => {
+        const row = one(d, SQL.getEndpoint, { id })
+        return row ? endpointCodec.decode(row) : null
+      }),
+    listEndpoints: (query = {}) =>
+      op('listEndpoints', (d) =>
+        all(d, listEndpointsSql({ owner: query.owner !== undefined, status: query.status !== undefined }), {
+          owner: query.owner ?? null,
+          status: query.status ?? null,
+          ...page(query),
+        }).map(endpointCodec.decode),
+      ),
+    updateEndpoint: (endpoint) => op('updateEndpoint', (d) => changes(d, SQL.updateEndpoint, bindable(endpointCodec.encode(endpoint))) > 0),
+    deleteEndpoint: (id) =>
+      op('deleteEndpoint', (d) =>
+        transaction(d, () => {
+          if (changes(d, SQL.deleteEndpoint, { id }) === 0) return false
+          changes(d, SQL.deleteUnfinishedAttemptsOfEndpoint, { id })
+          changes(d, SQL.deleteUnfinishedDeliveriesOfEndpoint, { id })
+          return true
+        }),
+      ),
+
+    // ---- messages and deliveries ------------------------------------------------------------
+    enqueue: (message, deliveries) => op('enqueue', (d) => enqueueIn(d, message, deliveries)),
+    getMessage: (id) =>
+      op('getMessage', (d) => {
+        const row = one(d, SQL.getMessage, { id })
+        return row ? messageCodec.decode(row) : null
+      }),
+    claim: ({ now, limit, leaseMs, workerId, excludeEndpointIds }) =>
+      op('claim', (d) => {
+        if (limit <= 0) return []
+        const nowMs = now.getTime()
+        // One IMMEDIATE transaction: select due ids, lease them, read their messages. Other
+        // processes wait for the write lock, so a delivery is leased by one claimer only.
+        return transaction(d, () => {
+          const due = all(d, SQL.dueDeliveries, { now: nowMs, excluded: JSON.stringify(excludeEndpointIds ?? []), limit })
+          const messages = new Map<string, Message>()
+          const out: ClaimedDelivery[] = []
+          for (const { id } of due) {
+            const row = one(d, SQL.leaseDelivery, { id, worker: workerId, until: nowMs + leaseMs, now: nowMs })
+            if (!row) continue
+            const delivery = deliveryCodec.decode(row)
+            let message = messages.get(delivery.messageId)
+            if (!message) {
+              const messageRow = one(d, SQL.getMessage, { id: delivery.messageId })
+              if (!messageRow) continue
+              messages.set(delivery.messageId, (message = messageCodec.decode(messageRow)))
+            }
+            out.push({ delivery, message })
+          }
+          return out
+        })
+      }),
+    complete: (outcomes) =>
+      op('complete', (d) => {
+        if (outcomes.length === 0) return
+        transaction(d, () => {
+          for (const o of outcomes) {
+            if (o.attempt) stmt(d, SQL.insertAttempt).run(bindable(attemptCodec.encode(o.attempt)))
+            stmt(d, SQL.completeDelivery).run(
+              bindable({
+                delivery_id: o.deliveryId,
+                worker_id: o.workerId,
+                status: o.status,
+                attempts: o.attempts,
+                next_attempt_at: o.nextAttemptAt,
+                last_status_code: o.lastStatusCode,
+                last_error: o.lastError,
+                completed_at: o.completedAt,
+                updated_at: o.updatedAt,
+              }),
+            )
+          }
+        })
+      }),
+    release: (ids, workerId, now) =>
+      op('release', (d) => {
+        if (ids.length === 0) return
+        changes(d, SQL.release, { ids: JSON.stringify(ids), worker: workerId, now: now.getTime() })
+      }),
+    nextDueAt: () =>
+      op('nextDueAt', (d) => {
+        const value = one(d, SQL.nextDueAt, {})?.due_at
+        return value === null || value === undefined ? null : toDate(value)
+      }),
+    getDelivery: (id) =>
+      op('getDelivery', (d) => {
+        const row = one(d, SQL.getDelivery, { id })
+        return row ? deliveryCodec.decode(row) : null
+      }),
+    listDeliveries: (query = {}) =>
+      op('listDeliveries', (d) => {
+        const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status]
+        const sql = listDeliveriesSql({
+          endpointId: query.endpointId !== undefined,
+          messageId: query.messageId !== undefined,
+          status: statuses !== undefined,
+          since: query.since !== undefined,
+          until: query.until !== undefined,
+        })
+        return all(d, sql, {
+          endpointId: query.endpointId ?? null,
+          messageId: query.messageId ?? null,
+          statuses: JSON.stringify(statuses ?? []),
+          since: query.since?.getTime() ?? null,
+          until: query.until?.getTime() ?? null,
+          ...page(query),
+        }).map(deliveryCodec.decode)
+      }),
+    requeueDelivery: (id, at, now) =>
+      op('requeueDelivery', (d) => {
+        const row = one(d, SQL.requeueDelivery, { id, at: at.getTime(), now: now.getTime() })
+        if (row) return { status: 'requeued', delivery: deliveryCodec.decode(row) } as const
+        const current = one(d, SQL.getDelivery, { id })
+        return current ? ({ status: 'busy', delivery: deliveryCodec.decode(current) } as const) : ({ status: 'missing' } as const)
+      }),
+    replayDeliveries: ({ endpointId, statuses = ['dead', 'failed'], since, until, at }) =>
+      op('replayDeliveries', (d) =>
+        changes(d, replayDeliveriesSql({ endpointId: endpointId !== undefined, since: since !== undefined, until: until !== undefined }), {
+          statuses: JSON.stringify(statuses),
+          endpointId: endpointId ?? null,
+          since: since?.getTime() ?? null,
+          until: until?.getTime() ?? null,
+          at: at.getTime(),
+        }),
+      ),
+    listAttempts: (deliveryId) => op('listAttempts', (d) => all(d, SQL.listAttempts, { id: deliveryId }).map(attemptCodec.decode)),
+    getStats: (endpointId, since) =>
+      op('getStats', (d) =>
+        // One read transaction so the counts and the aggregates describe the same snapshot.
+        transaction(
+          d,
+          () => {
+            const params = { endpoint: endpointId, since: since?.getTime() ?? Number.MIN_SAFE_INTEGER }
+            const counts = emptyCounts()
+            for (const row of all(d, SQL.statusCounts, params)) counts[row.status as DeliveryStatus] = Number(row.n)
+            const agg = one(d, SQL.attemptAggregates, params) ?? {}
+            const count = Number(agg.n ?? 0)
+            const p95 = count > 0 ? one(d, SQL.attemptDurationAt, { ...params, offset: p95Offset(count) })?.d : undefined
+            return statsFromAggregates(counts, {
+              count,
+              sumDurationMs: Number(agg.total ?? 0),
+              p95DurationMs: p95 === undefined || p95 === null ? null : Number(p95),
+              lastAttemptAt: agg.last === null || agg.last === undefined ? null : toDate(agg.last),
+            })
+          },
+          'DEFERRED',
+        ),
+      ),
+    cleanup: async ({ before, batchSize = 1000 }) => {
+      if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+        throw new ValidationError('cleanup request', [{ field: 'batchSize', message: `expected an integer >= 1, got \`${String(batchSize)}\`` }])
+      }
+      const result: CleanupResult = { deliveries: 0, attempts: 0, messages: 0, incomingLogs: 0 }
+      const beforeMs = before.getTime()
+      // Each batch is its own short transaction so other processes are never locked out for long;
+      // at most MAX_CLEANUP_BATCHES batches per phase and call.
+      for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
+        const batch = await op('cleanup', (d) =>
+          transaction(d, () => {
+            const ids = JSON.stringify(all(d, SQL.finishedBatch, { before: beforeMs, limit: batchSize }).map((r) => r.id))
+            const attempts = changes(d, SQL.deleteAttemptsOf, { ids })
+            return { attempts, deliveries: changes(d, SQL.deleteDeliveries, { ids }) }
+          }),
+        )
+        result.deliveries += batch.deliveries
+        result.attempts += batch.attempts
+        if (batch.deliveries < batchSize) break
+      }
+      const drain = async (sql: string): Promise<number> => {
+        let total = 0
+        for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
+          const deleted = await op('cleanup', (d) => changes(d, sql, { before: beforeMs, limit: batchSize }))
+          total += deleted
+          if (deleted < batchSize) break
+        }
+        return total
+      }
+      result.messages = await drain(SQL.deleteOrphanMessages)
+      result.incomingLogs = await drain(SQL.deleteOldLogs)
+      await drain(SQL.deleteExpiredKeys)
+      return result
+    },
+
+    // ---- incoming hooks ---------------------------------------------------------------------
+    createIncomingHook: (hook) =>
+      op('createIncomingHook', (d) => {
+        stmt(d, SQL.insertIncomingHook).run(bindable(incomingHookCodec.encode(hook)))
+      }),
+    getIncomingHook: (id) =>
+      op('getIncomingHook', (d) => {
+        const row = one(d, SQL.getIncomingHook, { id })
+        return row ? incomingHookCodec.decode(row) : null
+      }),
+    findIncomingHookByTokenHash: (tokenHash) =>
+      op('findIncomingHookByTokenHash', (d) => {
+        const row = one(d, SQL.incomingHookByTokenHash, { hash: tokenHash })
+        return row ? incomingHookCodec.decode(row) : null
+      }),
+    listIncomingHooks: (query = {}) =>
+      op('listIncomingHooks', (d) =>
+        all(d, listIncomingHooksSql({ owner: query.owner !== undefined }), { owner: query.owner ?? null, ...page(query) }).map(
+          incomingHookCodec.decode,
+        ),
+      ),
+    updateIncomingHook: (hook) => op('updateIncomingHook', (d) => changes(d, SQL.updateIncomingHook, bindable(incomingHookCodec.encode(hook))) > 0),
+    deleteIncomingHook: (id) =>
+      op('deleteIncomingHook', (d) =>
+        transaction(d, () => {
+          changes(d, SQL.deleteLogsOfHook, { id })
+          changes(d, SQL.deleteKeysOfHook, { id })
+          return changes(d, SQL.deleteIncomingHook, { id }) > 0
+        }),
+      ),
+    insertIncomingLog: (log) =>
+      op('insertIncomingLog', (d) => {
+        stmt(d, SQL.insertIncomingLog).run(bindable(incomingLogCodec.encode(log)))
+      }),
+    listIncomingLogs: (hookId, query = {}) =>
+      op('listIncomingLogs', (d) => all(d, SQL.listIncomingLogs, { hook: hookId, ...page(query) }).map(incomingLogCodec.decode)),
+    rememberIncomingKey: (hookId, key, now, expiresAt) =>
+      op('rememberIncomingKey', (d) => changes(d, SQL.rememberIncomingKey, { hook: hookId, key, now: now.getTime(), expires: expiresAt.getTime() }) > 0),
+  }
+  return store
+}

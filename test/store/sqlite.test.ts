@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { sqliteStore } from '../../src/store/sqlite/index.js'
+import { testStore } from './conformance.js'
+import { deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'hookline-sqlite-'))
+let files = 0
+const freshFile = (): string => join(dir, `store-${++files}.db`)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+testStore({
+  name: 'sqlite',
+  create: async () => {
+    const store = sqliteStore({ filename: freshFile() })
+    await store.migrate()
+    return store
+  },
+  additionalTests: () => {
+    it('data persists after close and reopen of the same file', async () => {
+      const filename = freshFile()
+      const first = sqliteStore({ filename })
+      expect(first.durable).toBe(true)
+      const ep = endpointFixture()
+      const m = messageFixture({ idempotencyKey: 'k-1' })
+      const d = deliveryFixture(m, ep)
+      await first.createEndpoint(ep)
+      await first.enqueue(m, [d])
+      await first.close()
+
+      const second = sqliteStore({ filename })
+      try {
+        expect(await second.getEndpoint(ep.id)).toEqual(ep)
+        expect(await second.getMessage(m.id)).toEqual(m)
+        expect(await second.getDelivery(d.id)).toEqual(d)
+        expect((await second.enqueue(messageFixture({ idempotencyKey: 'k-1' }), [])).duplicate).toBe(true)
+      } finally {
+        await second.close()
+      }
+    })
+
+    it('.migrate() twice (and from a second connection) is a no-op', async () => {
+      const filename = freshFile()
+      const a = sqliteStore({ filename, migrate: false })
+      const b = sqliteStore({ filename, migrate: false })
+      try {
+        await Promise.all([a.migrate(), b.migrate()])
+        await a.migrate()
+        const ep = endpointFixture()
+        await a.createEndpoint(ep)
+        await b.migrate()
+        expect(await b.getEndpoint(ep.id)).toEqual(ep)
+        const db = new Database(filename, { readonly: true })
+        try {
+          expect(db.pragma('user_version', { simple: true })).toBe(1)
+          expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+        } finally {
+          db.close()
+        }
+      } finally {
+        await a.close()
+        await b.close()
+      }
+    })
+
+    it('two connections to one file, claiming in turn, never lease one delivery twice', async () => {
+      const filename = freshFile()
+      const a = sqliteStore({ filename })
+      const b = sqliteStore({ filename })
+      try {
+        const ep = endpointFixture()
+        const m = messageFixture()
+        await a.enqueue(m, Array.from({ length: 30 }, () => deliveryFixture(m, ep)))
+        const seen: string[] = []
+        for (let round = 0; round < 10; round++) {
+          const batches = await Promise.all([a, b, a, b].map((s, i) => s.claim({ now: m.createdAt, limit: 4, leaseMs: 60_000, workerId: `w${i}` })))
+          const ids = batches.flat().map((c) => c.delivery.id)
+          seen.push(...ids)
+          if (ids.length === 0) break
+        }
+        expect(seen).toHaveLength(30)
+        expect(new Set(seen).size).toBe(30)
+      } finally {
+        await a.close()
+        await b.close()
+      }
+    })
+
+    it("a host's open database: the store leaves it open, and enqueue joins the host's transaction", async () => {
+      const db = new Database(freshFile())
+      const store = sqliteStore({ database: db })
+      try {
+        const ep = endpointFixture()
+        const m = messageFixture()
+        await store.migrate()
+        db.exec('BEGIN')
+        await store.enqueue(m, [deliveryFixture(m, ep)])
+        db.exec('ROLLBACK')
+        expect(await store.getMessage(m.id)).toBeNull()
+        await store.close()
+        expect(db.open).toBe(true)
+      } finally {
+        db.close()
+      }
+    })
+
+    it("':memory:' is not durable", async () => {
+      const store = sqliteStore({ filename: ':memory:' })
+      expect(store.durable).toBe(false)
+      await store.close()
+    })
+  },
+})
+
+describe('sqliteStore options', () => {
+  it('rejects both or neither of filename and database', () => {
+    expect(() => sqliteStore({} as never)).toThrow(/exactly one of `filename` or `database`/)
+    expect(() => sqliteStore({ filename: 'x', database: new Database(':memory:') } as never)).toThrow(/exactly one/)
+  })
+})
