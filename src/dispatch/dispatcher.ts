@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   endpointConcurrency: number
   /** Deliveries claimed per store round trip. @default 100 */
   batchSize: number
-  /** How long a claimed delivery stays leased to this worker, in ms. @default 60_000 */
+  /** How long a claimed delivery stays leased to this worker, in ms. @default 120_000 */
   leaseMs: number
   /** Longest wait between two looks at the store when nothing woke the worker, in ms. @default 1000 */
   pollIntervalMs: number
@@ -53,6 +53,11 @@ export interface DispatcherDeps {
   onOutcome: (report: OutcomeReport) => void
   onError: (error: unknown) => void
 }
+
+/** Time kept between the end of an attempt's timeout and the end of its lease, for recording the outcome. */
+const LEASE_MARGIN_MS = 500
+/** An attempt is not started with less lease left than this. */
+const MIN_ATTEMPT_MS = 1500
 
 interface EndpointQueue {
   key: string
@@ -247,8 +252,8 @@ export class Dispatcher {
     const { store, clock, workerId } = this.#deps
     const now = clock.now()
     const lockedUntil = claimed.delivery.lockedUntil?.getTime() ?? 0
-    if (this.#abandon || now >= lockedUntil) {
-      // Stopping without drain, or the lease ran out while queued: hand it back untouched.
+    if (this.#abandon || now + Math.min(MIN_ATTEMPT_MS, this.#options.leaseMs / 4) >= lockedUntil) {
+      // Stopping without drain, or the lease (nearly) ran out while queued: hand it back untouched.
       await withStoreRetry(() => store.release([claimed.delivery.id], workerId, new Date(now)))
       return
     }
@@ -281,7 +286,8 @@ export class Dispatcher {
       method: endpoint.method,
       headers: headers.sent,
       body,
-      timeoutMs: endpoint.timeoutMs ?? this.#options.timeoutMs,
+      // An attempt never outlives its lease, or a second worker could start the same delivery.
+      timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - LEASE_MARGIN_MS)),
       maxResponseBytes: this.#options.maxResponseBytes,
     }
     let result: SendResult

@@ -26,7 +26,12 @@ export interface WebhookManagerOptions {
   endpointConcurrency?: number
   /** Deliveries claimed per store round trip. @default 100 */
   batchSize?: number
-  /** Lease of a claimed delivery, in ms; another worker may take it over after. @default 60_000 */
+  /**
+   * Lease of a claimed delivery, in ms; another worker may take it over after. An attempt's timeout
+   * is cut short so that it always ends within its lease: keep this above your largest endpoint
+   * timeout plus the time deliveries wait in rate-limited queues.
+   * @default 120_000
+   */
   leaseMs?: number
   /** Longest idle wait between looks at the store, in ms (bounds latency for work enqueued by other processes without a wake-up signal). @default 1000 */
   pollIntervalMs?: number

@@ -165,7 +165,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         concurrency: positive('concurrency', options.concurrency ?? 50),
         endpointConcurrency: positive('endpointConcurrency', options.endpointConcurrency ?? 10),
         batchSize: positive('batchSize', options.batchSize ?? 100),
-        leaseMs: positive('leaseMs', options.leaseMs ?? 60_000),
+        leaseMs: positive('leaseMs', options.leaseMs ?? 120_000),
         pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 1000),
         timeoutMs: positive('timeoutMs', options.timeoutMs ?? 10_000),
         maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? 65_536),
@@ -408,7 +408,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       ...newDelivery(message, endpoint.id, now),
       status: 'delivering',
       lockedBy: workerId,
-      lockedUntil: new Date(now.getTime() + (endpoint.timeoutMs ?? 10_000) + 60_000),
+      lockedUntil: new Date(now.getTime() + (endpoint.timeoutMs ?? this.#options.timeoutMs ?? 10_000) + 60_000),
     }
     await this.store.enqueue(message, [delivery])
     const { attempt } = await this.#dispatcher.sendNow({ delivery, message }, endpoint, 'test')
