@@ -1,5 +1,7 @@
 import * as v from 'valibot'
 import { EVENT_PATTERN } from '../events/match-pattern.js'
+import type { SignatureScheme } from '../signature/types.js'
+import type { EndpointAuth, RetryPolicy } from '../types.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** Headers hookline sets itself; an endpoint may not override them. */
@@ -109,7 +111,50 @@ export const updateEndpointSchema = v.strictObject({
   events: v.optional(eventsSchema),
 })
 
-/** Input of `createEndpoint`. */
-export type CreateEndpointInput = v.InferInput<typeof createEndpointSchema>
-/** Input of `updateEndpoint`. */
-export type UpdateEndpointInput = v.InferInput<typeof updateEndpointSchema>
+/** Input of `createEndpoint`. Validated with {@link createEndpointSchema}; unknown fields are refused. */
+export interface CreateEndpointInput {
+  /** Target URL (http or https). */
+  url: string
+  /** Event patterns: exact names (`agent.created`), `prefix.*`, `*.suffix` or `*`. At least one. */
+  events: string[]
+  /** Human-readable name, 1–200 characters. @default the URL's host */
+  name?: string
+  /** Free text, up to 2000 characters. */
+  description?: string | null
+  /** HTTP method. @default 'POST' */
+  method?: 'POST' | 'PUT' | 'PATCH'
+  /** Equality filters on payload fields (dotted paths; an array value means any of). @default null */
+  filters?: Record<string, unknown> | null
+  /** Custom request headers; hookline's own (`Content-Type`, `Host`, …) cannot be overridden. @default {} */
+  headers?: Record<string, string>
+  /** Credentials sent with every request. @default null */
+  auth?: EndpointAuth | null
+  /** Signing secret (at least 8 characters; `whsec_…` base64 for Standard Webhooks). @default generated */
+  secret?: string
+  /** Signature scheme. @default the manager's `signatureScheme` ('hmac-sha256') */
+  signatureScheme?: SignatureScheme
+  /** `false` creates the endpoint paused. @default true */
+  active?: boolean
+  /** Tenant (user or company) owning the endpoint. @default null */
+  owner?: string | null
+  /** Request timeout in ms, 100–300 000. @default the manager's `timeoutMs` */
+  timeoutMs?: number | null
+  /** Retry policy fields overriding the manager's. @default null */
+  retryPolicy?: Partial<RetryPolicy> | null
+  /** Outgoing rate limit: at most `max` requests per `intervalMs` (default 1000). @default null (unlimited) */
+  rateLimit?: { max: number; intervalMs?: number } | null
+  /** Requests in flight at once, 1–1000. @default the manager's `endpointConcurrency` */
+  concurrency?: number | null
+  /** Free-form data of the host application. @default {} */
+  metadata?: Record<string, unknown>
+}
+
+/** Input of `updateEndpoint`: any subset of the create fields. A new `secret` starts a rotation. */
+export type UpdateEndpointInput = Partial<CreateEndpointInput>
+
+// Compile-time guarantee that the documented interfaces and the schemas accept the same input.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const createMatches: Same<Required<CreateEndpointInput>, Required<v.InferInput<typeof createEndpointSchema>>> = true
+const updateMatches: Same<Required<UpdateEndpointInput>, Required<v.InferInput<typeof updateEndpointSchema>>> = true
+void createMatches
+void updateMatches
