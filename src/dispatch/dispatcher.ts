@@ -1,7 +1,6 @@
 import PQueue from 'p-queue'
 import type { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/types.js'
-import { withStoreRetry } from '../store/with-store-retry.js'
 import type { Attempt, AttemptTrigger, Clock, Endpoint, RetryPolicy } from '../types.js'
 import { createId } from '../util/ids.js'
 import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
@@ -165,7 +164,7 @@ export class Dispatcher {
   async sendNow(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger): Promise<{ attempt: Attempt; outcome: DeliveryOutcome }> {
     const { attempt, result } = await this.#send(claimed, endpoint, trigger, false)
     const outcome = this.#decide(claimed, endpoint, attempt, result, true)
-    await withStoreRetry(() => this.#deps.store.complete([outcome]))
+    await this.#deps.store.complete([outcome])
     this.#deps.onOutcome({ outcome, endpoint, claimed, result })
     return { attempt, outcome }
   }
@@ -182,9 +181,9 @@ export class Dispatcher {
         try {
           const limit = Math.min(free, batchSize)
           const excludeEndpointIds = await directory.inactiveIds()
-          const batch = await withStoreRetry(() =>
-            store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds }),
-          )
+          // No retry loop here: the adapters retry transient errors inside each call (see
+          // src/store/retry.ts); a claim that still fails is tried again on the next poll.
+          const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
           for (const claimed of batch) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {
@@ -254,7 +253,7 @@ export class Dispatcher {
     const lockedUntil = claimed.delivery.lockedUntil?.getTime() ?? 0
     if (this.#abandon || now + Math.min(MIN_ATTEMPT_MS, this.#options.leaseMs / 4) >= lockedUntil) {
       // Stopping without drain, or the lease (nearly) ran out while queued: hand it back untouched.
-      await withStoreRetry(() => store.release([claimed.delivery.id], workerId, new Date(now)))
+      await store.release([claimed.delivery.id], workerId, new Date(now))
       return
     }
     try {

@@ -1,4 +1,3 @@
-import { withStoreRetry } from '../store/with-store-retry.js'
 import type { DeliveryOutcome, WebhookStore } from '../store/types.js'
 
 interface Pending {
@@ -48,14 +47,19 @@ export class OutcomeWriter {
     if (this.#pending.length === 0) return
     const batch = this.#pending.splice(0, this.#pending.length)
     const outcomes = batch.map((p) => p.outcome)
-    const run = withStoreRetry(() => this.#store.complete(outcomes)).then(
-      () => {
-        for (const p of batch) p.resolve()
-      },
-      (error: unknown) => {
-        for (const p of batch) p.reject(error)
-      },
-    )
+    // Not wrapped in a retry: the store retries transient errors inside `complete` (one retry layer,
+    // see src/store/retry.ts). A batch that still fails stays leased and is claimed again after
+    // the lease: at-least-once, a repeat but never a loss.
+    const run = Promise.resolve()
+      .then(() => this.#store.complete(outcomes))
+      .then(
+        () => {
+          for (const p of batch) p.resolve()
+        },
+        (error: unknown) => {
+          for (const p of batch) p.reject(error)
+        },
+      )
     this.#inFlight.add(run)
     void run.finally(() => this.#inFlight.delete(run))
   }

@@ -50,7 +50,7 @@ export interface RetryContext {
  *
  * These delays are durable — they are stored as the delivery's next attempt time, so a restart
  * keeps them — which is why they are computed here rather than slept through by p-retry (its delay
- * is in-memory and private). p-retry handles the short in-process retries: see `with-store-retry.ts`.
+ * is in-memory and private). p-retry handles the short in-process retries of store operations: see `src/store/retry.ts`.
  */
 export function nextAttemptAt(policy: RetryPolicy, ctx: RetryContext): number | null {
   if (ctx.attempts >= policy.maxAttempts) return null

@@ -34,3 +34,8 @@ export function summarizeStats(
     lastAttemptAt,
   }
 }
+
+/** Zeroed per-status counts. */
+export function emptyCounts(): Record<DeliveryStatus, number> {
+  return { pending: 0, delivering: 0, succeeded: 0, failed: 0, dead: 0 }
+}

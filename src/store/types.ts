@@ -166,6 +166,10 @@ export interface PageQuery {
 /**
  * The one persistence interface of hookline. `memoryStore()`, `sqliteStore()` and `postgresStore()`
  * implement it and pass one conformance suite. Stores keep every record; the manager applies policy.
+ *
+ * Transient database errors (a serialization failure, a dropped connection, a busy SQLite file) are
+ * retried INSIDE each operation by the store itself; callers, the delivery worker included, do not
+ * add a retry loop of their own (see `src/store/retry.ts`). An error that leaves a store is final.
  */
 export interface WebhookStore {
   /** Adapter name, e.g. `memory`. */

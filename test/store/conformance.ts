@@ -12,6 +12,9 @@ import {
   T0,
 } from './fixtures.js'
 
+/** Text as a store may keep it: each NUL (which Postgres text cannot hold) as U+FFFD. */
+const nulAsReplacement = (value: string | null | undefined): string | null | undefined => value?.replaceAll('\u0000', '\uFFFD')
+
 /** What a store under test is and how to make a fresh, empty one. */
 export interface StoreUnderTest {
   /** Suite name. */
@@ -76,6 +79,34 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.claim({ now: at(10), limit: 10, leaseMs: 1000, workerId: 'w' })).toEqual([])
         expect(await store.deleteEndpoint(ep.id)).toBe(false)
       })
+
+      it('.deleteEndpoint() keeps its finished deliveries with their attempts; unfinished ones go with their attempts', async () => {
+        const ep = await seed()
+        const m = messageFixture()
+        const succeeded = deliveryFixture(m, ep)
+        const dead = deliveryFixture(m, ep)
+        const failed = deliveryFixture(m, ep)
+        const pending = deliveryFixture(m, ep, { nextAttemptAt: at(60_000) })
+        await store.enqueue(m, [succeeded, dead, failed, pending])
+        expect(await store.claim({ now: at(0), limit: 3, leaseMs: 10_000, workerId: 'w' })).toHaveLength(3)
+        await store.complete([
+          outcomeFixture(succeeded, 'w'),
+          outcomeFixture(dead, 'w', { status: 'dead', lastStatusCode: 410, attempt: attemptFixture(dead, { responseStatus: 410 }) }),
+          outcomeFixture(failed, 'w', { status: 'failed', completedAt: null, nextAttemptAt: at(5000), lastStatusCode: 500, attempt: attemptFixture(failed) }),
+        ])
+        expect(await store.deleteEndpoint(ep.id)).toBe(true)
+        expect(await store.getDelivery(succeeded.id)).toMatchObject({ status: 'succeeded', endpointId: ep.id })
+        expect(await store.getDelivery(dead.id)).toMatchObject({ status: 'dead', lastStatusCode: 410 })
+        expect(await store.listAttempts(succeeded.id)).toHaveLength(1)
+        expect(await store.listAttempts(dead.id)).toHaveLength(1)
+        expect(await store.getDelivery(failed.id)).toBeNull()
+        expect(await store.listAttempts(failed.id)).toEqual([])
+        expect(await store.getDelivery(pending.id)).toBeNull()
+        expect((await store.listDeliveries({ endpointId: ep.id })).map((d) => d.status).sort()).toEqual(['dead', 'succeeded'])
+        expect(await store.getMessage(m.id)).toEqual(m)
+        expect(await store.nextDueAt()).toBeNull()
+        expect(await store.claim({ now: at(100_000), limit: 10, leaseMs: 1000, workerId: 'w' })).toEqual([])
+      })
     })
 
     describe('messages and deliveries', () => {
@@ -120,6 +151,95 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect((await store.listDeliveries({ endpointId: ep.id, since: at(1000), until: at(3000) })).map((d) => d.id)).toEqual([ids[2], ids[1]])
         expect((await store.listDeliveries({ endpointId: ep.id, limit: 2, offset: 1 })).map((d) => d.id)).toEqual([ids[3], ids[2]])
         expect(await store.listDeliveries({ limit: 100 })).toHaveLength(10)
+      })
+
+      it('.enqueue() of a message with zero deliveries stores the message alone', async () => {
+        const ep = await seed()
+        const m = messageFixture({ idempotencyKey: 'nobody-listens' })
+        const res = await store.enqueue(m, [])
+        expect(res).toEqual({ message: m, deliveries: [], duplicate: false })
+        expect(await store.getMessage(m.id)).toEqual(m)
+        expect(await store.listDeliveries({ messageId: m.id })).toEqual([])
+        expect(await store.nextDueAt()).toBeNull()
+        expect(await store.claim({ now: at(1000), limit: 10, leaseMs: 1000, workerId: 'w' })).toEqual([])
+        // Its idempotency key still counts: a repeat is a duplicate, even one that now has deliveries.
+        const again = messageFixture({ idempotencyKey: 'nobody-listens' })
+        const repeat = await store.enqueue(again, [deliveryFixture(again, ep)])
+        expect(repeat).toMatchObject({ duplicate: true, deliveries: [] })
+        expect(repeat.message.id).toBe(m.id)
+        expect(await store.getMessage(again.id)).toBeNull()
+        expect(await store.listDeliveries()).toEqual([])
+        // Retention removes it once old enough: it has no delivery to wait for.
+        expect(await store.cleanup({ before: at(1) })).toMatchObject({ deliveries: 0, messages: 1 })
+        expect(await store.getMessage(m.id)).toBeNull()
+      })
+
+      it('.enqueue() round-trips a large payload with unicode exactly, key order included', async () => {
+        const ep = await seed()
+        const text = 'Grüße, 你好, こんにちは, مرحبا, שלום, 👩‍👩‍👧‍👦 🇺🇦 𝄞 e\u0301 \u200b\u2028\u2029 "quotes" \\ back\\slash \t\n\r\u0000 \u001f'
+        const data = {
+          z: 'first key, not sorted',
+          a: text,
+          big: text.repeat(4000), // ≈ 300 k UTF-16 units, ≈ 0.5 MB of UTF-8
+          items: Array.from({ length: 2000 }, (_, i) => ({ i, label: `item-${i}-ü`, ok: i % 2 === 0, none: null })),
+          numbers: [0, -1, 1.5, 1e21, 2 ** 53 - 1, -123.456e-7],
+          empty: { obj: {}, arr: [], str: '' },
+          '': 'empty key',
+          'ключ': 'unicode key',
+          '1': 'numeric-looking key',
+        }
+        const m = messageFixture({ data, metadata: { 'trace-id': '✓ 🚀', nested: { emoji: '🙂' } } })
+        const d = deliveryFixture(m, ep)
+        await store.enqueue(m, [d])
+        const got = await store.getMessage(m.id)
+        expect(got).toEqual(m)
+        expect(JSON.stringify(got!.data)).toBe(JSON.stringify(data))
+        const [claimed] = await store.claim({ now: at(0), limit: 1, leaseMs: 1000, workerId: 'w' })
+        expect(JSON.stringify(claimed!.message.data)).toBe(JSON.stringify(data))
+        // The attempt log keeps the exact body that was sent (JSON escapes the NUL). Free text from
+        // outside (a response body, an error, an incoming payload) may hold a raw NUL: it must never
+        // make a write fail; a store may keep it as U+FFFD (Postgres text cannot hold U+0000).
+        const body = JSON.stringify({ data })
+        const reply = `${text}\u0000tail`
+        await store.complete([
+          outcomeFixture(d, 'w', {
+            lastError: `boom \u0000 ${text}`,
+            attempt: attemptFixture(d, { requestBody: body, responseBody: reply, error: 'nul\u0000', succeeded: true }),
+          }),
+        ])
+        const [attempt] = await store.listAttempts(d.id)
+        expect(attempt!.requestBody).toBe(body)
+        expect(nulAsReplacement(attempt!.responseBody)).toBe(nulAsReplacement(reply))
+        expect(nulAsReplacement(attempt!.error)).toBe('nul\uFFFD')
+        expect(nulAsReplacement((await store.getDelivery(d.id))!.lastError)).toBe(nulAsReplacement(`boom \u0000 ${text}`))
+        const hook = incomingHookFixture()
+        await store.createIncomingHook(hook)
+        const log = incomingLogFixture(hook.id, { payload: reply, headers: { 'x-note': 'ü \u0000', 'x-literal': 'not a nul: \\u0000' }, error: 'bad\u0000' })
+        await store.insertIncomingLog(log)
+        const [stored] = await store.listIncomingLogs(hook.id)
+        expect(nulAsReplacement(stored!.payload)).toBe(nulAsReplacement(reply))
+        expect(nulAsReplacement(stored!.headers['x-note']!)).toBe('ü \uFFFD')
+        expect(stored!.headers['x-literal']).toBe('not a nul: \\u0000')
+        expect(nulAsReplacement(stored!.error)).toBe('bad\uFFFD')
+      })
+
+      it('.listDeliveries({ messageId }) returns the deliveries of one message, newest first', async () => {
+        const a = await seed()
+        const b = await seed()
+        const m1 = messageFixture({ createdAt: at(0) })
+        const m2 = messageFixture({ createdAt: at(10) })
+        const d1a = deliveryFixture(m1, a)
+        const d1b = deliveryFixture(m1, b, { status: 'dead', nextAttemptAt: null, completedAt: at(5) })
+        const d2a = deliveryFixture(m2, a)
+        await store.enqueue(m1, [d1a, d1b])
+        await store.enqueue(m2, [d2a])
+        // Same creation time: the later inserted comes first.
+        expect((await store.listDeliveries({ messageId: m1.id })).map((d) => d.id)).toEqual([d1b.id, d1a.id])
+        expect(await store.listDeliveries({ messageId: m1.id, endpointId: a.id })).toEqual([d1a])
+        expect((await store.listDeliveries({ messageId: m1.id, status: 'dead' })).map((d) => d.id)).toEqual([d1b.id])
+        expect((await store.listDeliveries({ messageId: m1.id, limit: 1, offset: 1 })).map((d) => d.id)).toEqual([d1a.id])
+        expect(await store.listDeliveries({ messageId: m2.id, endpointId: b.id })).toEqual([])
+        expect(await store.listDeliveries({ messageId: 'msg_missing' })).toEqual([])
       })
     })
 
@@ -271,6 +391,32 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.getDelivery(d2.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(20_000), completedAt: null })
         expect((await store.getDelivery(d1.id))!.status).toBe('dead')
       })
+
+      it('.replayDeliveries() without endpointId replays every endpoint; never a leased delivery', async () => {
+        const a = await seed()
+        const b = await seed()
+        const m = messageFixture()
+        const deadA = deliveryFixture(m, a, { status: 'dead', nextAttemptAt: null, completedAt: at(1) })
+        const failedB = deliveryFixture(m, b, { status: 'failed', attempts: 2, nextAttemptAt: at(900_000) })
+        const okB = deliveryFixture(m, b, { status: 'succeeded', attempts: 1, nextAttemptAt: null, completedAt: at(1) })
+        const leased = deliveryFixture(m, b, { nextAttemptAt: at(0) })
+        await store.enqueue(m, [deadA, failedB, okB, leased])
+        expect(await store.claim({ now: at(0), limit: 10, leaseMs: 60_000, workerId: 'w' })).toHaveLength(1)
+
+        expect(await store.replayDeliveries({ at: at(50) })).toBe(2)
+        expect(await store.getDelivery(deadA.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(50), completedAt: null })
+        expect(await store.getDelivery(failedB.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(50), attempts: 2 })
+        expect((await store.getDelivery(okB.id))!.status).toBe('succeeded')
+        expect((await store.getDelivery(leased.id))!).toMatchObject({ status: 'delivering', lockedBy: 'w' })
+        const due = await store.claim({ now: at(50), limit: 10, leaseMs: 1000, workerId: 'w2' })
+        expect(due.map((c) => c.delivery.id).sort()).toEqual([deadA.id, failedB.id].sort())
+
+        // Explicit states: succeeded ones too, but a live lease is still left alone.
+        expect(await store.replayDeliveries({ statuses: ['succeeded', 'delivering'], at: at(60) })).toBe(1)
+        expect(await store.getDelivery(okB.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(60), completedAt: null })
+        expect((await store.getDelivery(leased.id))!.lockedBy).toBe('w')
+        expect(await store.replayDeliveries({ at: at(70) })).toBe(0)
+      })
     })
 
     describe('statistics and retention', () => {
@@ -303,6 +449,37 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         })
       })
 
+      it('.getStats(id, since) counts only deliveries created at or after `since`, with their attempts', async () => {
+        const ep = await seed()
+        const other = await seed()
+        const old = messageFixture({ createdAt: at(0) })
+        const recent = messageFixture({ createdAt: at(10_000) })
+        const dOld = deliveryFixture(old, ep)
+        const dNew1 = deliveryFixture(recent, ep)
+        const dNew2 = deliveryFixture(recent, ep, { nextAttemptAt: at(999_999) })
+        await store.enqueue(old, [dOld])
+        await store.enqueue(recent, [dNew1, dNew2, deliveryFixture(recent, other)])
+        await store.claim({ now: at(10_000), limit: 2, leaseMs: 1000, workerId: 'w' })
+        await store.complete([
+          outcomeFixture(dOld, 'w', { status: 'dead', attempt: attemptFixture(dOld, { durationMs: 500, startedAt: at(20_000) }) }),
+          outcomeFixture(dNew1, 'w', { attempt: attemptFixture(dNew1, { durationMs: 8, succeeded: true, startedAt: at(10_001) }) }),
+        ])
+        expect(await store.getStats(ep.id, at(10_000))).toEqual({
+          total: 2,
+          succeeded: 1,
+          failed: 0,
+          dead: 0,
+          pending: 1,
+          attempts: 1,
+          averageDurationMs: 8,
+          p95DurationMs: 8,
+          successRate: 1,
+          lastAttemptAt: at(10_001),
+        })
+        expect(await store.getStats(ep.id, at(0))).toMatchObject({ total: 3, dead: 1, attempts: 2, averageDurationMs: 254, lastAttemptAt: at(20_000) })
+        expect(await store.getStats(ep.id, at(10_001))).toMatchObject({ total: 0, attempts: 0, averageDurationMs: null, p95DurationMs: null, successRate: null, lastAttemptAt: null })
+      })
+
       it('.cleanup() deletes finished records older than the cutoff, keeps the rest', async () => {
         const ep = await seed()
         const oldM = messageFixture({ createdAt: at(0) })
@@ -327,6 +504,17 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.getMessage(oldPending.id)).not.toBeNull()
         expect(await store.listIncomingLogs(hook.id)).toHaveLength(1)
       })
+
+      it('.cleanup() deletes dedupe keys that expired before the cutoff and keeps the others', async () => {
+        const hook = incomingHookFixture()
+        await store.createIncomingHook(hook)
+        expect(await store.rememberIncomingKey(hook.id, 'expired', at(0), at(1000))).toBe(true)
+        expect(await store.rememberIncomingKey(hook.id, 'live', at(0), at(5000))).toBe(true)
+        await store.cleanup({ before: at(2000), batchSize: 1 })
+        // Asked as of a time before either expiry: a key that is still stored is a repeat.
+        expect(await store.rememberIncomingKey(hook.id, 'live', at(500), at(5000))).toBe(false)
+        expect(await store.rememberIncomingKey(hook.id, 'expired', at(500), at(1500))).toBe(true)
+      })
     })
 
     describe('incoming hooks', () => {
@@ -348,6 +536,26 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.getIncomingHook(h.id)).toBeNull()
         expect(await store.deleteIncomingHook(h.id)).toBe(false)
         expect(await store.updateIncomingHook(h)).toBe(false)
+      })
+
+      it('.listIncomingHooks() pages oldest first (ties in insertion order), within an owner too', async () => {
+        const created = [
+          incomingHookFixture({ owner: 'acme', createdAt: at(3) }),
+          incomingHookFixture({ owner: 'acme', createdAt: at(1) }),
+          incomingHookFixture({ owner: 'globex', createdAt: at(2) }),
+          incomingHookFixture({ owner: 'acme', createdAt: at(2) }),
+          incomingHookFixture({ owner: null, createdAt: at(5) }),
+        ]
+        for (const h of created) await store.createIncomingHook(h)
+        const [h3, h1, g2, h2, n5] = created.map((h) => h.id)
+        const ids = async (query: Parameters<WebhookStore['listIncomingHooks']>[0]) => (await store.listIncomingHooks(query)).map((h) => h.id)
+        expect(await ids({})).toEqual([h1, g2, h2, h3, n5])
+        expect(await ids({ limit: 2 })).toEqual([h1, g2])
+        expect(await ids({ limit: 2, offset: 2 })).toEqual([h2, h3])
+        expect(await ids({ limit: 2, offset: 4 })).toEqual([n5])
+        expect(await ids({ offset: 5 })).toEqual([])
+        expect(await ids({ owner: 'acme', limit: 2, offset: 1 })).toEqual([h2, h3])
+        expect(await store.listIncomingHooks({ owner: 'acme', limit: 1 })).toEqual([created[1]])
       })
 
       it('logs are listed newest first with pagination', async () => {

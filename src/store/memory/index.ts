@@ -7,7 +7,7 @@ import type {
   IncomingLog,
   Message,
 } from '../../types.js'
-import { summarizeStats } from '../stats.js'
+import { emptyCounts, summarizeStats } from '../stats.js'
 import type {
   ClaimedDelivery,
   CleanupResult,
@@ -24,6 +24,18 @@ export interface MemoryStoreOptions {
 }
 
 const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'dead'])
+
+/**
+ * One page of `list`, oldest `createdAt` first with ties in insertion order (the SQL stores'
+ * `ORDER BY created_at, rowid`: `list` comes in Map order and the sort is stable), as copies.
+ */
+function oldestFirstPage<T extends { createdAt: Date }>(list: T[], query: { limit?: number; offset?: number }): T[] {
+  const offset = query.offset ?? 0
+  return list
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+    .slice(offset, offset + (query.limit ?? 100))
+    .map((record) => ({ ...record }))
+}
 
 /**
  * An in-process store: fast, zero set-up, and gone when the process exits. Use it for tests,
@@ -86,15 +98,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       return e ? { ...e } : null
     },
     async listEndpoints(query = {}) {
-      const offset = query.offset ?? 0
-      const limit = query.limit ?? 100
       const out: Endpoint[] = []
       for (const e of endpoints.values()) {
         if (query.owner !== undefined && e.owner !== query.owner) continue
         if (query.status !== undefined && e.status !== query.status) continue
-        out.push({ ...e })
+        out.push(e)
       }
-      return out.slice(offset, offset + limit)
+      return oldestFirstPage(out, query)
     },
     async updateEndpoint(endpoint) {
       if (!endpoints.has(endpoint.id)) return false
@@ -263,7 +273,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       return [...(attempts.get(deliveryId) ?? [])]
     },
     async getStats(endpointId, since) {
-      const counts: Record<DeliveryStatus, number> = { pending: 0, delivering: 0, succeeded: 0, failed: 0, dead: 0 }
+      const counts = emptyCounts()
       const durations: number[] = []
       let lastAttemptAt: Date | null = null
       for (const id of deliveriesByEndpoint.get(endpointId) ?? []) {
@@ -319,11 +329,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       return null
     },
     async listIncomingHooks(query = {}) {
-      const offset = query.offset ?? 0
-      const limit = query.limit ?? 100
       const out: IncomingHook[] = []
-      for (const h of hooks.values()) if (query.owner === undefined || h.owner === query.owner) out.push({ ...h })
-      return out.slice(offset, offset + limit)
+      for (const h of hooks.values()) if (query.owner === undefined || h.owner === query.owner) out.push(h)
+      return oldestFirstPage(out, query)
     },
     async updateIncomingHook(hook) {
       if (!hooks.has(hook.id)) return false

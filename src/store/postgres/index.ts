@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { ConflictError, StoreError, ValidationError } from '../../errors.js'
+import { StoreError, ValidationError } from '../../errors.js'
 import type { Delivery, Message } from '../../types.js'
 import {
   attemptCodec,
@@ -12,12 +12,13 @@ import {
   unprefix,
   type SqlRow,
 } from '../sql/codec.js'
-import { toStoreError, withTransientRetry, type TransientRetryOptions } from '../sql/retry.js'
+import { retryTransient, toStoreError, type StoreRetryOptions } from '../retry.js'
+import { runCleanup } from '../sql/cleanup.js'
+import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { statsFromAggregates } from '../sql/stats.js'
-import type { CleanupResult, EnqueueResult, WebhookStore } from '../types.js'
+import type { EnqueueResult, WebhookStore } from '../types.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
-import { isTransientPostgresError } from './transient.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
 import { createWakeListener, type ListenConnection, type WakeListener } from './wake.js'
 
@@ -90,7 +91,6 @@ export interface PostgresStore extends WebhookStore {
 }
 
 const ADAPTER = 'postgres'
-const MAX_CLEANUP_BATCHES = 1000
 
 const isQueryable = (value: unknown): value is PgQueryable =>
   typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
@@ -145,7 +145,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const connectionString = options.connectionString
   const ownsPool = options.pool === undefined
   const pool: PgPool = options.pool ?? createPool(connectionString!, options.max ?? 10)
-  const retry: TransientRetryOptions = { adapter: ADAPTER, isTransient: isTransientPostgresError, retries: options.retries ?? 3 }
+  const retry: StoreRetryOptions = { adapter: ADAPTER, retries: options.retries ?? 3 }
   const autoMigrate = options.migrate !== false
   let migrated: Promise<void> | null = null
   let wake: WakeListener | null = null
@@ -166,7 +166,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const run = async (operation: string, plan: PgQueryConfig): Promise<PgQueryResult> => {
     if (closed) throw new StoreError(`[${ADAPTER}] ${operation} failed: the store is closed`)
     await ready()
-    return withTransientRetry(operation, () => pool.query(plan), retry)
+    return retryTransient(operation, () => pool.query(plan), retry)
   }
 
   const rows = async (operation: string, plan: PgQueryConfig): Promise<SqlRow[]> => (await run(operation, plan)).rows
@@ -174,7 +174,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   async function migrate(): Promise<void> {
     const migrations = postgresMigrations(schema)
     const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0)
-    await withTransientRetry(
+    await retryTransient(
       'migrate',
       async () => {
         // Fast path without the lock once the schema is current (the common case at start-up).
@@ -223,12 +223,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       found ??= firstRow(await db.query(plans.getMessage(message.id)))
       if (!found) continue
       const stored = messageCodec.decode(found)
-      if (stored.id === message.id && (stored.event !== message.event || stored.createdAt.getTime() !== message.createdAt.getTime())) {
-        throw new ConflictError(`[${ADAPTER}] message ${JSON.stringify(message.id)} already exists`)
-      }
-      const storedDeliveries = (await db.query(plans.deliveriesOfMessage(stored.id))).rows.map(deliveryCodec.decode)
-      // Same id: an earlier try of this very enqueue committed (its reply was lost); not a duplicate.
-      return { message: stored, deliveries: storedDeliveries, duplicate: stored.id !== message.id }
+      const { duplicate } = classifyEnqueueConflict(ADAPTER, message, stored)
+      return { message: stored, deliveries: (await db.query(plans.deliveriesOfMessage(stored.id))).rows.map(deliveryCodec.decode), duplicate }
     }
     throw new StoreError(`[${ADAPTER}] enqueue failed: the conflicting message disappeared repeatedly`)
   }
@@ -300,7 +296,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (host === undefined || host === null) {
         if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
         await ready()
-        return withTransientRetry('enqueue', () => enqueueOn(pool, message, deliveries), retry)
+        return retryTransient('enqueue', () => enqueueOn(pool, message, deliveries), retry)
       }
       if (!isQueryable(host)) {
         throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
@@ -370,32 +366,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       )
     },
     async cleanup({ before, batchSize = 1000 }) {
-      if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-        throw new ValidationError('cleanup request', [{ field: 'batchSize', message: `expected an integer >= 1, got \`${String(batchSize)}\`` }])
-      }
-      const result: CleanupResult = { deliveries: 0, attempts: 0, messages: 0, incomingLogs: 0 }
-      // Each phase deletes at most batchSize rows per statement and at most MAX_CLEANUP_BATCHES
-      // statements per call; a later call continues where this one stopped.
-      for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
-        const row = (await rows('cleanup', plans.cleanupDeliveries(before, batchSize)))[0] ?? {}
-        const deleted = Number(row.deliveries ?? 0)
-        result.deliveries += deleted
-        result.attempts += Number(row.attempts ?? 0)
-        if (deleted < batchSize) break
-      }
-      const drain = async (plan: () => PgQueryConfig): Promise<number> => {
-        let total = 0
-        for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
-          const deleted = (await run('cleanup', plan())).rowCount ?? 0
-          total += deleted
-          if (deleted < batchSize) break
-        }
-        return total
-      }
-      result.messages = await drain(() => plans.cleanupMessages(before, batchSize))
-      result.incomingLogs = await drain(() => plans.cleanupIncomingLogs(before, batchSize))
-      await drain(() => plans.cleanupIncomingKeys(before, batchSize))
-      return result
+      const count = async (plan: PgQueryConfig): Promise<number> => (await run('cleanup', plan)).rowCount ?? 0
+      return runCleanup(batchSize, {
+        deliveries: async () => {
+          const row = (await rows('cleanup', plans.cleanupDeliveries(before, batchSize)))[0] ?? {}
+          return { deliveries: Number(row.deliveries ?? 0), attempts: Number(row.attempts ?? 0) }
+        },
+        messages: () => count(plans.cleanupMessages(before, batchSize)),
+        incomingLogs: () => count(plans.cleanupIncomingLogs(before, batchSize)),
+        incomingKeys: () => count(plans.cleanupIncomingKeys(before, batchSize)),
+      })
     },
 
     // ---- incoming hooks ---------------------------------------------------------------------

@@ -76,9 +76,46 @@ function pgType(codec: { table: string }, column: string, kind: ColumnKind): str
   }
 }
 
-/** A neutral value as a `pg` parameter: dates as ISO strings (exact to the ms), the rest unchanged. */
-function param(value: NeutralValue): unknown {
-  return value instanceof Date ? value.toISOString() : value
+/**
+ * Postgres `text` cannot hold U+0000 (error 22021, not transient), and `jsonb` rejects the `\u0000`
+ * escape. A receiver's response body, an error message or an incoming payload may contain one, and
+ * an outcome that cannot be written would leave its delivery leased and re-sent after every lease,
+ * forever. So text bound for those columns has each NUL replaced by U+FFFD. Message `data` and
+ * `metadata` are `json`, which keeps the escape: the payload round-trips exactly.
+ */
+const NUL = '\u0000'
+const REPLACEMENT = '\uFFFD'
+
+/** `value` with every NUL replaced by U+FFFD. */
+export function pgText<T extends string | null>(value: T): T {
+  return (value !== null && value.includes(NUL) ? value.replaceAll(NUL, REPLACEMENT) : value) as T
+}
+
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return pgText(value)
+  if (Array.isArray(value)) return value.map(withoutNul)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [pgText(k), withoutNul(v)]))
+  }
+  return value
+}
+
+/** JSON text for a `jsonb` column: unchanged unless it may hold an escaped NUL. */
+function pgJsonb(text: string): string {
+  return text.includes('\\u0000') ? JSON.stringify(withoutNul(JSON.parse(text))) : text
+}
+
+/**
+ * A neutral value as a `pg` parameter of type `type`: dates as ISO strings (exact to the ms), text
+ * and `jsonb` without NULs, the rest unchanged.
+ */
+function param(value: NeutralValue, type: string): unknown {
+  if (value instanceof Date) return value.toISOString()
+  if (typeof value === 'string') {
+    if (type === 'text') return pgText(value)
+    if (type === 'jsonb') return pgJsonb(value)
+  }
+  return value
 }
 
 const ms = (value: Date): string => value.toISOString()
@@ -118,7 +155,10 @@ class Params {
 function insertRow<T>(codec: TableCodec<T>, table: string, record: T, suffix = ''): Plan {
   const p = new Params()
   const row = codec.encode(record)
-  const placeholders = codec.columns.map(([name, kind]) => p.add(param(row[name] ?? null), pgType(codec, name, kind)))
+  const placeholders = codec.columns.map(([name, kind]) => {
+    const type = pgType(codec, name, kind)
+    return p.add(param(row[name] ?? null, type), type)
+  })
   return {
     text: `INSERT INTO ${table} (${columnList(codec)}) VALUES (${placeholders.join(', ')})${suffix}`,
     values: p.values,
@@ -131,7 +171,10 @@ function updateRow<T>(codec: TableCodec<T>, table: string, record: T): Plan {
   const id = p.add(row.id)
   const sets = codec.columns
     .filter(([name]) => name !== 'id')
-    .map(([name, kind]) => `${quote(name)} = ${p.add(param(row[name] ?? null), pgType(codec, name, kind))}`)
+    .map(([name, kind]) => {
+      const type = pgType(codec, name, kind)
+      return `${quote(name)} = ${p.add(param(row[name] ?? null, type), type)}`
+    })
   return { text: `UPDATE ${table} SET ${sets.join(', ')} WHERE id = ${id}`, values: p.values }
 }
 
@@ -141,12 +184,13 @@ function updateRow<T>(codec: TableCodec<T>, table: string, record: T): Plan {
  */
 function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, alias: string): string {
   const rows = records.map((r) => codec.encode(r))
-  const arrays = codec.columns.map(([name, kind]) =>
-    p.add(
-      rows.map((row) => param(row[name] ?? null)),
-      `${pgType(codec, name, kind)}[]`,
-    ),
-  )
+  const arrays = codec.columns.map(([name, kind]) => {
+    const type = pgType(codec, name, kind)
+    return p.add(
+      rows.map((row) => param(row[name] ?? null, type)),
+      `${type}[]`,
+    )
+  })
   return `unnest(${arrays.join(', ')}) AS ${alias}(${columnList(codec)})`
 }
 
@@ -228,7 +272,10 @@ export function createPlans(schema: string) {
     enqueue: (message: Message, deliveries: readonly Delivery[], channel: string | null): Plan => {
       const p = new Params()
       const row = messageCodec.encode(message)
-      const values = messageCodec.columns.map(([name, kind]) => p.add(param(row[name] ?? null), pgType(messageCodec, name, kind)))
+      const values = messageCodec.columns.map(([name, kind]) => {
+        const type = pgType(messageCodec, name, kind)
+        return p.add(param(row[name] ?? null, type), type)
+      })
       const rows = unnestRows(deliveryCodec, deliveries, p, 'u')
       const notify =
         channel === null
@@ -246,7 +293,7 @@ export function createPlans(schema: string) {
     getMessage: (id: string): Plan => ({ text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.id = $1`, values: [id] }),
     messageByIdempotencyKey: (key: string): Plan => ({
       text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.idempotency_key = $1`,
-      values: [key],
+      values: [pgText(key)],
     }),
     deliveriesOfMessage: (messageId: string): Plan => ({
       text: `SELECT ${deliveryCols} FROM ${t.deliveries} d WHERE d.message_id = $1 ORDER BY d.seq`,
@@ -292,7 +339,7 @@ export function createPlans(schema: string) {
         p.add(outcomes.map((x) => x.attempts), 'integer[]'),
         p.add(outcomes.map((x) => msOrNull(x.nextAttemptAt)), 'timestamptz[]'),
         p.add(outcomes.map((x) => x.lastStatusCode), 'integer[]'),
-        p.add(outcomes.map((x) => x.lastError), 'text[]'),
+        p.add(outcomes.map((x) => pgText(x.lastError)), 'text[]'),
         p.add(outcomes.map((x) => msOrNull(x.completedAt)), 'timestamptz[]'),
         p.add(outcomes.map((x) => ms(x.updatedAt)), 'timestamptz[]'),
       ]

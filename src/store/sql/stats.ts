@@ -33,8 +33,3 @@ export function statsFromAggregates(counts: Record<DeliveryStatus, number>, atte
 export function p95Offset(count: number): number {
   return Math.max(0, Math.ceil(0.95 * count) - 1)
 }
-
-/** Zeroed per-status counts. */
-export function emptyCounts(): Record<DeliveryStatus, number> {
-  return { pending: 0, delivering: 0, succeeded: 0, failed: 0, dead: 0 }
-}

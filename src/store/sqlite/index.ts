@@ -1,4 +1,4 @@
-import { ConflictError, StoreError, ValidationError } from '../../errors.js'
+import { StoreError, ValidationError } from '../../errors.js'
 import type { Delivery, DeliveryStatus, Message } from '../../types.js'
 import {
   attemptCodec,
@@ -10,11 +10,13 @@ import {
   toDate,
   type SqlRow,
 } from '../sql/codec.js'
-import { withTransientRetry, type TransientRetryOptions } from '../sql/retry.js'
-import { emptyCounts, p95Offset, statsFromAggregates } from '../sql/stats.js'
-import type { CleanupResult, ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
+import { retryTransient, type StoreRetryOptions } from '../retry.js'
+import { runCleanup } from '../sql/cleanup.js'
+import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
+import { p95Offset, statsFromAggregates } from '../sql/stats.js'
+import { emptyCounts } from '../stats.js'
+import type { ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
-import { isTransientSqliteError } from './transient.js'
 import {
   bindable,
   listDeliveriesSql,
@@ -61,7 +63,8 @@ export interface SqliteStoreBaseOptions {
   migrate?: boolean
   /**
    * How long a statement waits for another connection's write lock before failing, in ms
-   * (`PRAGMA busy_timeout`). Applied to databases the store opens.
+   * (`PRAGMA busy_timeout`), applied to databases the store opens. On a host's `database`, also how
+   * long a write waits for the host's open transaction to end.
    * @default 5000
    */
   busyTimeoutMs?: number
@@ -91,7 +94,9 @@ export interface SqliteDatabaseOptions extends SqliteStoreBaseOptions {
    * An open better-sqlite3 `Database` (or a compatible object). Its settings are left as they are;
    * WAL mode (`PRAGMA journal_mode = WAL`) and a `busy_timeout` are recommended when several
    * processes share the file. When `enqueue` runs while the host has a transaction open on this
-   * connection, the write joins that transaction (through a SAVEPOINT).
+   * connection, the write joins that transaction (through a SAVEPOINT): a transactional outbox.
+   * Reads run inside it too; every other write (the worker's claims and outcomes included) waits
+   * until the host commits or rolls back, at most `busyTimeoutMs`.
    */
   database: SqliteDatabase
   /** Not allowed together with `database`. */
@@ -102,7 +107,6 @@ export interface SqliteDatabaseOptions extends SqliteStoreBaseOptions {
 export type SqliteStoreOptions = SqliteFileOptions | SqliteDatabaseOptions
 
 const ADAPTER = 'sqlite'
-const MAX_CLEANUP_BATCHES = 1000
 
 const isMemoryFilename = (filename: string): boolean =>
   filename === '' || filename === ':memory:' || filename.startsWith('file::memory:') || /[?&]mode=memory\b/.test(filename)
@@ -140,7 +144,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const durable = ownsDatabase ? !isMemoryFilename(filename!) : options.database!.memory !== true
   const autoMigrate = options.migrate !== false
-  const retry: TransientRetryOptions = { adapter: ADAPTER, isTransient: isTransientSqliteError, retries: options.retries ?? 3 }
+  const retry: StoreRetryOptions = { adapter: ADAPTER, retries: options.retries ?? 3 }
 
   let db: SqliteDatabase | null = options.database ?? null
   let opening: Promise<SqliteDatabase> | null = null
@@ -244,11 +248,44 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     return d
   }
 
-  /** One store operation: lazy open and migration, retried while the database is locked. */
-  const op = <T>(name: string, fn: (d: SqliteDatabase) => T): Promise<T> => {
+  /**
+   * One store operation: lazy open and migration, retried while the database is locked.
+   *
+   * A transaction that is open on the connection when an operation starts is always the host's
+   * (the store's own transactions begin and end inside one synchronous call). Reads and `enqueue`
+   * run inside it: `enqueue` is the outbox write that must commit or roll back with the host's
+   * rows. Every other write (`joinHost: false`) waits until the host's transaction has ended, as on
+   * Postgres, where only `enqueue` takes the host's client: a claim inside it would lease, and send,
+   * deliveries the host may still roll back, and an outcome, a lease or an incoming log written
+   * inside it would vanish with a rollback. It waits up to `busyTimeoutMs`, then fails.
+   */
+  const op = <T>(name: string, fn: (d: SqliteDatabase) => T, joinHost = true): Promise<T> => {
     if (closed) return Promise.reject(new StoreError(`[${ADAPTER}] ${name} failed: the store is closed`))
-    return withTransientRetry(name, async () => fn(await ready()), retry)
+    return retryTransient(
+      name,
+      async () => {
+        const d = await ready()
+        if (!joinHost && d.inTransaction === true) {
+          const deadline = Date.now() + busyTimeoutMs
+          for (let delayMs = 1; d.inTransaction === true; delayMs = Math.min(delayMs * 2, 20)) {
+            if (Date.now() >= deadline) {
+              throw new StoreError(
+                `[${ADAPTER}] ${name} failed: the host's transaction on the shared connection stayed open for ${busyTimeoutMs} ms ` +
+                  '(only enqueue and reads join a host transaction; other writes wait for it to end)',
+              )
+            }
+            await new Promise((resolve) => setTimeout(resolve, delayMs))
+          }
+        }
+        // No await between the check above and the statements: the host cannot begin in between.
+        return fn(d)
+      },
+      retry,
+    )
   }
+
+  /** A write that never joins a host transaction (see {@link op}). */
+  const write = <T>(name: string, fn: (d: SqliteDatabase) => T): Promise<T> => op(name, fn, false)
 
   const one = (d: SqliteDatabase, sql: string, params: object): SqlRow | undefined => stmt(d, sql).get(params) as SqlRow | undefined
   const all = (d: SqliteDatabase, sql: string, params: object): SqlRow[] => stmt(d, sql).all(params) as SqlRow[]
@@ -266,12 +303,8 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         one(d, SQL.getMessage, { id: message.id })
       if (!found) throw new StoreError(`[${ADAPTER}] enqueue failed: message conflict without a stored message`)
       const stored = messageCodec.decode(found)
-      if (stored.id === message.id && (stored.event !== message.event || stored.createdAt.getTime() !== message.createdAt.getTime())) {
-        throw new ConflictError(`[${ADAPTER}] message ${JSON.stringify(message.id)} already exists`)
-      }
-      const storedDeliveries = all(d, SQL.deliveriesOfMessage, { id: stored.id }).map(deliveryCodec.decode)
-      // Same id: this very message was stored before (a repeated call); not a duplicate of another.
-      return { message: stored, deliveries: storedDeliveries, duplicate: stored.id !== message.id }
+      const { duplicate } = classifyEnqueueConflict(ADAPTER, message, stored)
+      return { message: stored, deliveries: all(d, SQL.deliveriesOfMessage, { id: stored.id }).map(deliveryCodec.decode), duplicate }
     })
 
   const store: WebhookStore = {
@@ -280,7 +313,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
 
     async migrate() {
       if (closed) throw new StoreError(`[${ADAPTER}] migrate failed: the store is closed`)
-      await withTransientRetry('migrate', async () => runMigrations(await database()), retry)
+      await retryTransient('migrate', async () => runMigrations(await database()), retry)
       migrated = true
     },
 
@@ -296,7 +329,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
 
     // ---- endpoints --------------------------------------------------------------------------
     createEndpoint: (endpoint) =>
-      op('createEndpoint', (d) => {
+      write('createEndpoint', (d) => {
         stmt(d, SQL.insertEndpoint).run(bindable(endpointCodec.encode(endpoint)))
       }),
     getEndpoint: (id) =>
@@ -312,9 +345,9 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           ...page(query),
         }).map(endpointCodec.decode),
       ),
-    updateEndpoint: (endpoint) => op('updateEndpoint', (d) => changes(d, SQL.updateEndpoint, bindable(endpointCodec.encode(endpoint))) > 0),
+    updateEndpoint: (endpoint) => write('updateEndpoint', (d) => changes(d, SQL.updateEndpoint, bindable(endpointCodec.encode(endpoint))) > 0),
     deleteEndpoint: (id) =>
-      op('deleteEndpoint', (d) =>
+      write('deleteEndpoint', (d) =>
         transaction(d, () => {
           if (changes(d, SQL.deleteEndpoint, { id }) === 0) return false
           changes(d, SQL.deleteUnfinishedAttemptsOfEndpoint, { id })
@@ -331,7 +364,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         return row ? messageCodec.decode(row) : null
       }),
     claim: ({ now, limit, leaseMs, workerId, excludeEndpointIds }) =>
-      op('claim', (d) => {
+      write('claim', (d) => {
         if (limit <= 0) return []
         const nowMs = now.getTime()
         // One IMMEDIATE transaction: select due ids, lease them, read their messages. Other
@@ -356,7 +389,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         })
       }),
     complete: (outcomes) =>
-      op('complete', (d) => {
+      write('complete', (d) => {
         if (outcomes.length === 0) return
         transaction(d, () => {
           for (const o of outcomes) {
@@ -378,7 +411,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         })
       }),
     release: (ids, workerId, now) =>
-      op('release', (d) => {
+      write('release', (d) => {
         if (ids.length === 0) return
         changes(d, SQL.release, { ids: JSON.stringify(ids), worker: workerId, now: now.getTime() })
       }),
@@ -412,14 +445,14 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         }).map(deliveryCodec.decode)
       }),
     requeueDelivery: (id, at, now) =>
-      op('requeueDelivery', (d) => {
+      write('requeueDelivery', (d) => {
         const row = one(d, SQL.requeueDelivery, { id, at: at.getTime(), now: now.getTime() })
         if (row) return { status: 'requeued', delivery: deliveryCodec.decode(row) } as const
         const current = one(d, SQL.getDelivery, { id })
         return current ? ({ status: 'busy', delivery: deliveryCodec.decode(current) } as const) : ({ status: 'missing' } as const)
       }),
     replayDeliveries: ({ endpointId, statuses = ['dead', 'failed'], since, until, at }) =>
-      op('replayDeliveries', (d) =>
+      write('replayDeliveries', (d) =>
         changes(d, replayDeliveriesSql({ endpointId: endpointId !== undefined, since: since !== undefined, until: until !== undefined }), {
           statuses: JSON.stringify(statuses),
           endpointId: endpointId ?? null,
@@ -451,44 +484,27 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           'DEFERRED',
         ),
       ),
-    cleanup: async ({ before, batchSize = 1000 }) => {
-      if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-        throw new ValidationError('cleanup request', [{ field: 'batchSize', message: `expected an integer >= 1, got \`${String(batchSize)}\`` }])
-      }
-      const result: CleanupResult = { deliveries: 0, attempts: 0, messages: 0, incomingLogs: 0 }
-      const beforeMs = before.getTime()
-      // Each batch is its own short transaction so other processes are never locked out for long;
-      // at most MAX_CLEANUP_BATCHES batches per phase and call.
-      for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
-        const batch = await op('cleanup', (d) =>
-          transaction(d, () => {
-            const ids = JSON.stringify(all(d, SQL.finishedBatch, { before: beforeMs, limit: batchSize }).map((r) => r.id))
-            const attempts = changes(d, SQL.deleteAttemptsOf, { ids })
-            return { attempts, deliveries: changes(d, SQL.deleteDeliveries, { ids }) }
-          }),
-        )
-        result.deliveries += batch.deliveries
-        result.attempts += batch.attempts
-        if (batch.deliveries < batchSize) break
-      }
-      const drain = async (sql: string): Promise<number> => {
-        let total = 0
-        for (let i = 0; i < MAX_CLEANUP_BATCHES; i++) {
-          const deleted = await op('cleanup', (d) => changes(d, sql, { before: beforeMs, limit: batchSize }))
-          total += deleted
-          if (deleted < batchSize) break
-        }
-        return total
-      }
-      result.messages = await drain(SQL.deleteOrphanMessages)
-      result.incomingLogs = await drain(SQL.deleteOldLogs)
-      await drain(SQL.deleteExpiredKeys)
-      return result
+    cleanup: ({ before, batchSize = 1000 }) => {
+      const params = { before: before.getTime(), limit: batchSize }
+      // Each batch is its own short transaction so other processes are never locked out for long.
+      return runCleanup(batchSize, {
+        deliveries: () =>
+          write('cleanup', (d) =>
+            transaction(d, () => {
+              const ids = JSON.stringify(all(d, SQL.finishedBatch, params).map((r) => r.id))
+              const attempts = changes(d, SQL.deleteAttemptsOf, { ids })
+              return { attempts, deliveries: changes(d, SQL.deleteDeliveries, { ids }) }
+            }),
+          ),
+        messages: () => write('cleanup', (d) => changes(d, SQL.deleteOrphanMessages, params)),
+        incomingLogs: () => write('cleanup', (d) => changes(d, SQL.deleteOldLogs, params)),
+        incomingKeys: () => write('cleanup', (d) => changes(d, SQL.deleteExpiredKeys, params)),
+      })
     },
 
     // ---- incoming hooks ---------------------------------------------------------------------
     createIncomingHook: (hook) =>
-      op('createIncomingHook', (d) => {
+      write('createIncomingHook', (d) => {
         stmt(d, SQL.insertIncomingHook).run(bindable(incomingHookCodec.encode(hook)))
       }),
     getIncomingHook: (id) =>
@@ -507,9 +523,9 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           incomingHookCodec.decode,
         ),
       ),
-    updateIncomingHook: (hook) => op('updateIncomingHook', (d) => changes(d, SQL.updateIncomingHook, bindable(incomingHookCodec.encode(hook))) > 0),
+    updateIncomingHook: (hook) => write('updateIncomingHook', (d) => changes(d, SQL.updateIncomingHook, bindable(incomingHookCodec.encode(hook))) > 0),
     deleteIncomingHook: (id) =>
-      op('deleteIncomingHook', (d) =>
+      write('deleteIncomingHook', (d) =>
         transaction(d, () => {
           changes(d, SQL.deleteLogsOfHook, { id })
           changes(d, SQL.deleteKeysOfHook, { id })
@@ -517,13 +533,13 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         }),
       ),
     insertIncomingLog: (log) =>
-      op('insertIncomingLog', (d) => {
+      write('insertIncomingLog', (d) => {
         stmt(d, SQL.insertIncomingLog).run(bindable(incomingLogCodec.encode(log)))
       }),
     listIncomingLogs: (hookId, query = {}) =>
       op('listIncomingLogs', (d) => all(d, SQL.listIncomingLogs, { hook: hookId, ...page(query) }).map(incomingLogCodec.decode)),
     rememberIncomingKey: (hookId, key, now, expiresAt) =>
-      op('rememberIncomingKey', (d) => changes(d, SQL.rememberIncomingKey, { hook: hookId, key, now: now.getTime(), expires: expiresAt.getTime() }) > 0),
+      write('rememberIncomingKey', (d) => changes(d, SQL.rememberIncomingKey, { hook: hookId, key, now: now.getTime(), expires: expiresAt.getTime() }) > 0),
   }
   return store
 }
