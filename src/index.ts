@@ -34,6 +34,42 @@ export type {
   VerifyOptions,
 } from './signature/types.js'
 
+// Incoming webhooks (token URLs, verification presets, sandboxed transforms) and the bridges that
+// mount any Web-standard handler on Node http / Express, Koa and Hono.
+export { renderTransform } from './incoming/transform.js'
+export type { TransformLimits, TransformOptions, TransformTemplate } from './incoming/transform.js'
+export type { TemplatePoolOptions } from './incoming/template-pool.js'
+export { TemplateError } from './incoming/template-error.js'
+export { checkIncomingSignature } from './incoming/verify-presets.js'
+export type { IncomingRequestHandler } from './incoming/handle-incoming.js'
+export type { CreateIncomingHookInput, UpdateIncomingHookInput } from './incoming/incoming-schema.js'
+export type {
+  GetIncomingHookOptions,
+  ListIncomingHooksOptions,
+  ListIncomingLogsOptions,
+} from './incoming/incoming-service.js'
+export type {
+  IncomingEvent,
+  IncomingHandlerOptions,
+  IncomingRouteHandler,
+  IncomingTransformOptions,
+} from './incoming/incoming-types.js'
+export type { IncomingHookView } from './incoming/incoming-view.js'
+export { toNodeHandler } from './http/node-handler.js'
+export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js'
+export { toKoaMiddleware } from './http/koa-middleware.js'
+export type { KoaContextLike, KoaMiddleware, KoaMiddlewareOptions } from './http/koa-middleware.js'
+export { toHonoHandler } from './http/hono-handler.js'
+export type { HonoBodyCache, HonoContextLike, HonoHandler, HonoHandlerOptions } from './http/hono-handler.js'
+export type { ConnectionInfo, FetchHandler } from './http/fetch-handler.js'
+export type { ParsedBodyPolicy } from './http/preparsed-body.js'
+
+// ── management REST API ──
+export { createManagementHandler } from './management/create-management-handler.js'
+export type { ManagementHandler } from './management/create-management-handler.js'
+export type { AuthorizeContext, AuthorizeDenial, AuthorizeResult, ManagementHandlerOptions } from './management/options.js'
+export type { ErrorBody, ManagementErrorCode } from './management/error-response.js'
+
 export { memoryStore } from './store/memory/index.js'
 export type { MemoryStoreOptions } from './store/memory/index.js'
 export type {

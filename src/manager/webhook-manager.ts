@@ -9,6 +9,17 @@ import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
 import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
 import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
+import type { IncomingRequestHandler } from '../incoming/handle-incoming.js'
+import type { CreateIncomingHookInput, UpdateIncomingHookInput } from '../incoming/incoming-schema.js'
+import {
+  IncomingService,
+  type GetIncomingHookOptions,
+  type ListIncomingHooksOptions,
+  type ListIncomingLogsOptions,
+} from '../incoming/incoming-service.js'
+import type { IncomingHandlerOptions, IncomingRouteHandler } from '../incoming/incoming-types.js'
+import type { IncomingHookView } from '../incoming/incoming-view.js'
+import type { IncomingLog } from '../types.js'
 import { generateSecret } from '../signature/index.js'
 import { memoryStore } from '../store/memory/index.js'
 import type { CleanupResult, EndpointQuery, WebhookStore } from '../store/types.js'
@@ -426,6 +437,76 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const olderThan = options.olderThan ?? THIRTY_DAYS
     const before = olderThan instanceof Date ? olderThan : new Date(this.#clock.now() - olderThan)
     return this.store.cleanup({ before })
+  }
+
+  // ── incoming ─────────────────────────────────────────────────────────────
+  // Thin delegation to src/incoming/ (IncomingService); created on first use.
+
+  #incomingService: IncomingService | null = null
+
+  get #incoming(): IncomingService {
+    return (this.#incomingService ??= new IncomingService({ store: this.store, clock: this.#clock }))
+  }
+
+  /**
+   * Creates an incoming hook: a secret token URL that accepts webhooks from outside, checks source
+   * address, rate limit, size and signature, transforms the payload and hands it to the handler
+   * registered for `route`. The result holds the plain `token` and its `path` (`/webhook/<token>`):
+   * the only time they are shown (only a SHA-256 of the token is stored).
+   * @throws ValidationError naming each bad field, templates included
+   */
+  createIncomingHook(input: CreateIncomingHookInput): Promise<IncomingHookView> {
+    return this.#incoming.create(input)
+  }
+
+  /** One incoming hook, verification secret redacted unless `includeSecrets`. Throws NotFoundError when missing or another owner's. */
+  getIncomingHook(id: string, options: GetIncomingHookOptions = {}): Promise<IncomingHookView> {
+    return this.#incoming.get(id, options)
+  }
+
+  /** Incoming hooks, oldest first, paginated (`limit` default 100, `offset`). */
+  listIncomingHooks(options: ListIncomingHooksOptions = {}): Promise<IncomingHookView[]> {
+    return this.#incoming.list(options)
+  }
+
+  /** Changes an incoming hook (partial update); its templates are recompiled on next use. */
+  updateIncomingHook(id: string, input: UpdateIncomingHookInput, options: OwnerScope = {}): Promise<IncomingHookView> {
+    return this.#incoming.update(id, input, options)
+  }
+
+  /** Deletes an incoming hook and its logs. */
+  deleteIncomingHook(id: string, options: OwnerScope = {}): Promise<void> {
+    return this.#incoming.delete(id, options)
+  }
+
+  /** Issues a new token for an incoming hook; the old URL answers 404 at once. The result holds the new token and path, once. */
+  rotateIncomingToken(id: string, options: OwnerScope = {}): Promise<IncomingHookView> {
+    return this.#incoming.rotateToken(id, options)
+  }
+
+  /**
+   * Registers the host handler of an incoming route (a hook's `route`). It receives the transformed
+   * payload, the original body, headers and hook; its result or error decides the answer (see
+   * {@link IncomingRouteHandler}). Returns a function that unregisters it.
+   * @throws ConflictError when the route already has a handler
+   */
+  onIncoming<T = unknown>(route: string, handler: IncomingRouteHandler<T>): () => void {
+    return this.#incoming.on(route, handler)
+  }
+
+  /** Request logs of an incoming hook, newest first (`limit` default 50, `offset`). */
+  listIncomingLogs(hookId: string, options: ListIncomingLogsOptions = {}): Promise<IncomingLog[]> {
+    return this.#incoming.listLogs(hookId, options)
+  }
+
+  /**
+   * The incoming request handler: Web-standard `(request: Request) => Promise<Response>` serving
+   * `POST <path>/<token>`. Mount it with `toNodeHandler` (Express, `node:http`), `toKoaMiddleware`
+   * or `toHonoHandler`, or call it directly from any fetch-style server.
+   * @example app.post('/webhook/:token', toNodeHandler(hooks.incomingHandler()))
+   */
+  incomingHandler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
+    return this.#incoming.handler(options)
   }
 
   // ── internals ────────────────────────────────────────────────────────────

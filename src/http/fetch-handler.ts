@@ -1,0 +1,20 @@
+/**
+ * Connection details a bridge knows but a Web `Request` cannot carry. Bridges pass them as the
+ * second argument of a {@link FetchHandler}; handlers that do not need them simply ignore it.
+ */
+export interface ConnectionInfo {
+  /**
+   * Address of the directly connected peer (the socket), e.g. `203.0.113.7` or `::1`. Behind a
+   * proxy this is the proxy; handlers decide whether to trust `X-Forwarded-For`.
+   */
+  remoteAddress?: string
+}
+
+/**
+ * A Web-standard request handler: a `Request` in, a `Response` out. hookline's incoming handler is
+ * one, and `toNodeHandler`, `toKoaMiddleware` and `toHonoHandler` mount any of them.
+ *
+ * @example
+ * const handler: FetchHandler = async (request) => new Response('ok')
+ */
+export type FetchHandler = (request: Request, connection?: ConnectionInfo) => Response | Promise<Response>

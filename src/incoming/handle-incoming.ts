@@ -1,0 +1,350 @@
+import { ValidationError, isHooklineError } from '../errors.js'
+import { jsonError } from '../http/error-response.js'
+import type { ConnectionInfo } from '../http/fetch-handler.js'
+import { readBody } from '../http/read-body.js'
+import type { WebhookStore } from '../store/types.js'
+import type { Clock, IncomingHook, IncomingLog } from '../types.js'
+import { createId } from '../util/ids.js'
+import { resolveClientAddress } from './client-address.js'
+import { redactHeaders, truncatePayload } from './incoming-log.js'
+import { hashIncomingToken, isTokenShaped } from './incoming-token.js'
+import type { IncomingHandlerOptions, IncomingRouteHandler } from './incoming-types.js'
+import { toIncomingHookView } from './incoming-view.js'
+import { cachedIpMatcher, createIpMatcher, type IpMatcher } from './ip-allowlist.js'
+import type { SlidingWindowRateLimiter } from './rate-limit.js'
+import { TemplateError } from './template-error.js'
+import type { Transformer } from './transform.js'
+import { checkIncomingSignature, presetDeliveryHeader, presetSignatureHeader } from './verify-presets.js'
+
+/** What the incoming handler works with; owned by the incoming service, shared by its handlers. */
+export interface IncomingHandlerDeps {
+  /** Where hooks are looked up and logs written. */
+  store: WebhookStore
+  /** Time source (signature tolerances, rate windows, dedupe, log times). */
+  clock: Clock
+  /** Host handler of a route, if one is registered. */
+  route(name: string): IncomingRouteHandler | undefined
+  /** Per-hook request windows, shared by every handler of the manager. */
+  limiter: SlidingWindowRateLimiter
+  /** Renders transforms in the sandbox. */
+  transformer: Transformer
+  /** Delivery ids being handled right now in this process (`hookId \0 key`). */
+  inFlight: Set<string>
+}
+
+/**
+ * The incoming handler: a Web-standard `(request) => Promise<Response>`, with the bridge's
+ * connection details (the socket address) as an optional second argument.
+ */
+export type IncomingRequestHandler = (request: Request, connection?: ConnectionInfo) => Promise<Response>
+
+/** Default mount path of token URLs. */
+export const DEFAULT_INCOMING_PATH = '/webhook'
+
+const FALLBACK_DELIVERY_HEADERS = ['webhook-id', 'x-webhook-id', 'idempotency-key']
+
+/** What one request did, for its log entry. */
+interface Trace {
+  hook: IncomingHook | null
+  error: string | null
+  raw: Buffer | null
+  deliveryKey: string | null
+}
+
+/**
+ * Creates the Web-standard incoming handler, `(request: Request) => Promise<Response>`, the core
+ * that every framework bridge mounts. Per request, in this order:
+ *
+ * 1. token from `<path>/<token>` → hook by SHA-256 of the token; unknown or inactive → 404
+ * 2. only POST → else 405
+ * 3. source address (trusted proxies only) in the hook's allowlist → else 403
+ * 4. the hook's per-minute rate limit → else 429 with `Retry-After`
+ * 5. body read up to the hook's `maxBodyBytes` → else 413
+ * 6. signature on the raw bytes with the hook's preset → else 401
+ * 7. parse (JSON / form / text) → invalid JSON 400
+ * 8. delivery id seen within the dedupe window → 200 without calling the handler again
+ * 9. transform in the sandbox → failure 422
+ * 10. the route's handler → its answer; none registered → 500; it throws → 500 (or its status)
+ *
+ * Every request is logged (hook, status, error, duration, truncated payload, source address,
+ * redacted headers) before the answer is returned.
+ *
+ * @throws ValidationError when an option is invalid (e.g. a `trustProxies` entry)
+ */
+export function createIncomingHandler(deps: IncomingHandlerDeps, options: IncomingHandlerOptions = {}): IncomingRequestHandler {
+  const prefix = normalizePath(options.path ?? DEFAULT_INCOMING_PATH)
+  let trusted: IpMatcher | null = null
+  if (options.trustProxies !== undefined && options.trustProxies.length > 0) {
+    try {
+      trusted = createIpMatcher(options.trustProxies)
+    } catch (error) {
+      throw new ValidationError('incoming handler options', [{ field: 'trustProxies', message: (error as Error).message }])
+    }
+  }
+  const ceiling = options.maxBodyBytes
+  if (ceiling !== undefined && !(Number.isInteger(ceiling) && ceiling > 0)) {
+    throw new ValidationError('incoming handler options', [{ field: 'maxBodyBytes', message: `expected a whole number > 0, got ${String(ceiling)}` }])
+  }
+  const logBytes = options.maxLoggedPayloadBytes ?? 65_536
+  const limits = { timeoutMs: options.transform?.timeoutMs, maxOutputBytes: options.transform?.maxOutputBytes }
+
+  async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number): Promise<Response> {
+    const refuse = (status: number, answer: string, logged: string, headers?: Record<string, string>): Response => {
+      trace.error = logged
+      return jsonError(status, answer, headers)
+    }
+
+    const token = tokenFromPath(new URL(request.url).pathname, prefix)
+    if (token === null) return refuse(404, 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
+    if (!isTokenShaped(token)) return refuse(404, 'unknown webhook', 'malformed token')
+    const hook = await deps.store.findIncomingHookByTokenHash(hashIncomingToken(token))
+    if (hook === null) return refuse(404, 'unknown webhook', 'unknown token')
+    trace.hook = hook
+    if (!hook.active) return refuse(404, 'unknown webhook', 'hook is inactive')
+    if (request.method !== 'POST') return refuse(405, 'method not allowed: send POST', `method ${request.method} not allowed`, { allow: 'POST' })
+
+    if (hook.allowedIps.length > 0 && !cachedIpMatcher(hook.allowedIps).matches(sourceIp)) {
+      return refuse(403, 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
+    }
+    const decision = deps.limiter.take(hook.id, hook.rateLimitPerMinute)
+    if (!decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
+      return refuse(429, 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
+        'retry-after': String(seconds),
+      })
+    }
+
+    const maxBytes = ceiling === undefined ? hook.maxBodyBytes : Math.min(ceiling, hook.maxBodyBytes)
+    let raw: Buffer
+    try {
+      raw = await readBody(request, maxBytes)
+    } catch (error) {
+      if (isHooklineError(error) && error.status === 413) return refuse(413, `payload exceeds ${maxBytes} bytes`, `payload exceeds ${maxBytes} bytes`)
+      if (isHooklineError(error) && typeof error.status === 'number') {
+        const text = error.message.replace(/^\[hookline\] /, '')
+        return refuse(error.status, text, text)
+      }
+      return refuse(400, 'could not read the request body', `could not read the body: ${describe(error)}`)
+    }
+    trace.raw = raw
+
+    if (hook.verification !== null) {
+      const check = checkIncomingSignature(hook.verification, raw, request.headers, deps.clock.now())
+      if (!check.valid) return refuse(401, `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
+    }
+
+    let parsed: ParsedBody
+    try {
+      parsed = parseBody(raw, request.headers.get('content-type'))
+    } catch (error) {
+      return refuse(400, 'body is not valid JSON', `body is not valid JSON: ${describe(error)}`)
+    }
+
+    const deliveryKey = deliveryKeyOf(hook, request.headers)
+    trace.deliveryKey = deliveryKey
+    let claimed: string | null = null
+    if (hook.dedupeWindowMs !== null && deliveryKey !== null) {
+      const inFlightKey = `${hook.id}\u0000${deliveryKey}`
+      if (deps.inFlight.has(inFlightKey)) {
+        return refuse(409, 'a request with this delivery id is being handled; retry later', 'concurrent duplicate of a delivery being handled', {
+          'retry-after': '1',
+        })
+      }
+      // A probe: the store only offers "remember if new". Remembering with an expiry in the past
+      // answers "was it handled within the window?" without reserving the id, so a delivery whose
+      // handler fails can be retried; the id is remembered for the window only after success.
+      const now = deps.clock.now()
+      const unseen = await deps.store.rememberIncomingKey(hook.id, deliveryKey, new Date(now), new Date(now - 1))
+      if (!unseen) {
+        trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
+        return Response.json({ ok: true, duplicate: true }, { status: 200 })
+      }
+      claimed = inFlightKey
+      deps.inFlight.add(inFlightKey)
+    }
+
+    try {
+      let payload: unknown = parsed.value
+      if (hook.transform !== null) {
+        try {
+          payload = await deps.transformer.render(`${hook.id}@${hook.version}`, hook.transform, parsed.json, limits)
+        } catch (error) {
+          if (error instanceof TemplateError) {
+            return refuse(422, 'the payload could not be transformed', error.message.replace(/^\[hookline\] /, ''))
+          }
+          throw error
+        }
+      }
+
+      const handler = deps.route(hook.route)
+      if (handler === undefined) {
+        return refuse(
+          500,
+          'no handler for this webhook',
+          `no handler registered for route ${JSON.stringify(hook.route)}: call manager.onIncoming(${JSON.stringify(hook.route)}, handler)`,
+        )
+      }
+      let result: unknown
+      try {
+        result = await handler({
+          payload,
+          body: parsed.value,
+          rawBody: raw,
+          headers: request.headers,
+          hook: toIncomingHookView(hook),
+          deliveryKey,
+          sourceIp,
+          receivedAt: new Date(startedAt),
+          request,
+        })
+      } catch (error) {
+        const status = statusOf(error)
+        return refuse(status, status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
+      }
+      const response = toResponse(result)
+      if (!response.ok) trace.error = `handler answered ${response.status}`
+      if (response.ok && hook.dedupeWindowMs !== null && deliveryKey !== null) {
+        const now = deps.clock.now()
+        try {
+          await deps.store.rememberIncomingKey(hook.id, deliveryKey, new Date(now), new Date(now + hook.dedupeWindowMs))
+        } catch (error) {
+          // The handler did its work: answer with its result; a redelivery may run it once more.
+          options.onError?.(error)
+        }
+      }
+      return response
+    } finally {
+      if (claimed !== null) deps.inFlight.delete(claimed)
+    }
+  }
+
+  return async function handleIncoming(request: Request, connection?: ConnectionInfo): Promise<Response> {
+    const startedAt = deps.clock.now()
+    const sourceIp = resolveClientAddress(connection?.remoteAddress, request.headers.get('x-forwarded-for'), trusted)
+    const trace: Trace = { hook: null, error: null, raw: null, deliveryKey: null }
+    let response: Response
+    try {
+      response = await handle(request, sourceIp, trace, startedAt)
+    } catch (error) {
+      options.onError?.(error)
+      trace.error = `internal error: ${describe(error)}`
+      response = jsonError(500, 'internal error')
+    }
+    if (trace.hook !== null || options.logUnknownTokens !== false) {
+      const log: IncomingLog = {
+        id: createId('il'),
+        hookId: trace.hook?.id ?? null,
+        route: trace.hook?.route ?? null,
+        status: response.status,
+        error: trace.error,
+        sourceIp,
+        headers: redactHeaders(request.headers, presetSignatureHeader(trace.hook?.verification ?? null)),
+        payload: trace.raw === null ? null : truncatePayload(trace.raw, logBytes),
+        deliveryKey: trace.deliveryKey,
+        durationMs: Math.max(0, deps.clock.now() - startedAt),
+        receivedAt: new Date(startedAt),
+      }
+      try {
+        await deps.store.insertIncomingLog(log)
+      } catch (error) {
+        options.onError?.(error)
+      }
+      try {
+        options.onLog?.(log)
+      } catch (error) {
+        options.onError?.(error)
+      }
+    }
+    return response
+  }
+}
+
+/** `'/webhook/'` → `'/webhook'`, `'hooks'` → `'/hooks'`, `'/'` → `''`. */
+function normalizePath(path: string): string {
+  const trimmed = path.trim().replace(/\/+$/, '')
+  if (trimmed === '') return ''
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`
+}
+
+/** The token of `<prefix>/<token>`, or `null` when the path has another shape. */
+function tokenFromPath(pathname: string, prefix: string): string | null {
+  const path = pathname.replace(/\/+$/, '')
+  if (!path.startsWith(`${prefix}/`)) return null
+  const token = path.slice(prefix.length + 1)
+  return token === '' || token.includes('/') ? null : token
+}
+
+/** A request body parsed for the handler, with the JSON text the transform renders from. */
+interface ParsedBody {
+  value: unknown
+  json: string
+}
+
+/**
+ * Parses a body by its content type: JSON (`application/json`, `*+json`, or no type and JSON
+ * text) → the value; `application/x-www-form-urlencoded` → an object of fields (repeated fields
+ * become arrays); anything else → the text. An empty body is `null`.
+ * @throws SyntaxError when a JSON content type holds invalid JSON
+ */
+function parseBody(raw: Buffer, contentType: string | null): ParsedBody {
+  if (raw.length === 0) return { value: null, json: 'null' }
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  const text = raw.toString('utf8')
+  if (type === 'application/json' || type.endsWith('+json') || type === 'text/json') {
+    return { value: JSON.parse(text) as unknown, json: text }
+  }
+  if (type === '') {
+    try {
+      return { value: JSON.parse(text) as unknown, json: text }
+    } catch {
+      return { value: text, json: JSON.stringify(text) }
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded') {
+    const fields: Record<string, string | string[]> = {}
+    for (const [key, value] of new URLSearchParams(text)) {
+      const existing = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined
+      const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value]
+      Object.defineProperty(fields, key, { value: next, enumerable: true, writable: true, configurable: true })
+    }
+    return { value: fields, json: JSON.stringify(fields) }
+  }
+  return { value: text, json: JSON.stringify(text) }
+}
+
+/** The sender's delivery id: the hook's header, else its preset's, else a common one. */
+function deliveryKeyOf(hook: IncomingHook, headers: Headers): string | null {
+  const preset = presetDeliveryHeader(hook.verification)
+  const names = hook.dedupeHeader !== null ? [hook.dedupeHeader] : preset !== null ? [preset, ...FALLBACK_DELIVERY_HEADERS] : FALLBACK_DELIVERY_HEADERS
+  for (const name of names) {
+    const value = headers.get(name)?.trim()
+    if (value) return value.slice(0, 256)
+  }
+  return null
+}
+
+/** A handler's return value as a response. */
+function toResponse(result: unknown): Response {
+  if (result instanceof Response) return result
+  if (result === undefined) return Response.json({ ok: true })
+  try {
+    return Response.json(result)
+  } catch {
+    return jsonError(500, 'handler returned a value that is not JSON')
+  }
+}
+
+/** The status an error thrown by a host handler asks for: its own 4xx/5xx `status` / `statusCode`, else 500. */
+function statusOf(error: unknown): number {
+  if (typeof error === 'object' && error !== null) {
+    const { status, statusCode } = error as { status?: unknown; statusCode?: unknown }
+    const value = typeof status === 'number' ? status : statusCode
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599) return value
+  }
+  return 500
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.replace(/^\[hookline\] /, '').slice(0, 1000)
+}

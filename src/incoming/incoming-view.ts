@@ -1,0 +1,41 @@
+import type { IncomingHook, IncomingVerification } from '../types.js'
+
+/**
+ * An incoming hook as the manager returns it: no token hash, the verification secret redacted
+ * unless asked for, and the plain token (with the path to post to) only on creation and rotation.
+ */
+export interface IncomingHookView extends Omit<IncomingHook, 'tokenHash'> {
+  /** The secret token; present only in the result of `createIncomingHook` and `rotateIncomingToken`. */
+  token?: string
+  /** Path to post to, `<mount path>/<token>` (e.g. `/webhook/3q2…`); present only with `token`. */
+  path?: string
+}
+
+/** Placeholder of a redacted secret. */
+export const REDACTED = '[redacted]'
+
+/** Options of {@link toIncomingHookView}. */
+export interface IncomingViewOptions {
+  /** Keep the verification secret. @default false */
+  includeSecrets?: boolean
+  /** The plain token to include (creation, rotation). */
+  token?: string
+  /** Mount path the token URL starts with. @default '/webhook' */
+  basePath?: string
+}
+
+/** Converts a stored hook into its public view. */
+export function toIncomingHookView(hook: IncomingHook, options: IncomingViewOptions = {}): IncomingHookView {
+  const view: IncomingHookView & { tokenHash?: string } = { ...hook }
+  delete view.tokenHash
+  if (hook.verification !== null && options.includeSecrets !== true) view.verification = redact(hook.verification)
+  if (options.token !== undefined) {
+    view.token = options.token
+    view.path = `${(options.basePath ?? '/webhook').replace(/\/+$/, '')}/${options.token}`
+  }
+  return view
+}
+
+function redact(verification: IncomingVerification): IncomingVerification {
+  return { ...verification, secret: REDACTED }
+}

@@ -1,0 +1,245 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { sandboxProcessSource } from './sandbox-process-source.js'
+import { cleanTemplateMessage } from './sandbox-rules.js'
+import { nunjucksEntryPath } from './template-check.js'
+import { TemplateError } from './template-error.js'
+
+/** Options of the transform render pool. */
+export interface TemplatePoolOptions {
+  /**
+   * Render processes at once. More lets a slow template not delay others, at the cost of one
+   * small Node process (~40 MiB) each, started on demand.
+   * @default 2
+   */
+  processes?: number
+  /**
+   * Heap limit of each render process, in MiB. A template that needs more fails with a
+   * TemplateError and its process is replaced; the host process is untouched.
+   * @default 64
+   */
+  memoryLimitMb?: number
+  /** Render processes stop after this long without work, in ms (a restart takes ~0.2 s). @default 30_000 */
+  idleTimeoutMs?: number
+}
+
+/** One render request. */
+export interface RenderJob {
+  /** Cache key of the compiled transform, e.g. `ih_1@3` (hook id and version). */
+  key: string
+  /** The transform: a template string, or an object / array whose string leaves are templates. */
+  transform: string | Record<string, unknown> | unknown[]
+  /** The payload as JSON text. */
+  payload: string
+  /** Largest output, in bytes. */
+  maxOutputBytes: number
+  /** Longest render, in ms (from the moment the process gets the job). */
+  timeoutMs: number
+}
+
+interface PendingJob extends RenderJob {
+  id: number
+  resolve(value: unknown): void
+  reject(error: Error): void
+}
+
+interface Slot {
+  child: ChildProcess
+  ready: boolean
+  dead: boolean
+  job: PendingJob | null
+  timer: NodeJS.Timeout | null
+}
+
+type Reply = { ready?: boolean; hardened?: boolean; id?: number; ok?: boolean; value?: unknown; message?: string }
+
+/** Longest a new process may take to load nunjucks and report ready, in ms. */
+const STARTUP_TIMEOUT_MS = 15_000
+
+/**
+ * Renders transforms in separate Node processes, which bounds what a template can cost, whatever
+ * it does:
+ * - time: each job has a wall-clock timeout; a process that runs over is killed (SIGKILL), so a
+ *   runaway loop or a catastrophic regex stops;
+ * - memory: each process has a V8 heap limit (`--max-old-space-size`); an allocation bomb — even
+ *   one that hits a V8 *fatal* error, which would abort a whole process and so cannot be contained
+ *   by a worker thread — ends that process only;
+ * - code: the processes run with `--disallow-code-generation-from-strings`, so `Function` / `eval`
+ *   throw even if a template reached them;
+ * - the host's event loop never waits on a render.
+ *
+ * Processes start on demand, inherit no environment variables (no `NODE_OPTIONS`, no secrets),
+ * are unref'd while idle (they never keep the host alive), exit when the host goes away and stop
+ * after `idleTimeoutMs` without work.
+ */
+export class TemplateRenderPool {
+  readonly #size: number
+  readonly #memoryLimitMb: number
+  readonly #idleTimeoutMs: number
+  readonly #slots: Slot[] = []
+  readonly #queue: PendingJob[] = []
+  #nextId = 1
+  #idleTimer: NodeJS.Timeout | null = null
+  #closed = false
+  #source: string | undefined
+
+  constructor(options: TemplatePoolOptions = {}) {
+    this.#size = Math.max(1, Math.floor(options.processes ?? 2))
+    this.#memoryLimitMb = Math.max(16, Math.floor(options.memoryLimitMb ?? 64))
+    this.#idleTimeoutMs = Math.max(0, options.idleTimeoutMs ?? 30_000)
+  }
+
+  /** Renders one job. Rejects with a TemplateError when the template fails or exceeds a limit. */
+  render(job: RenderJob): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new TemplateError('the template renderer is closed'))
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...job, id: this.#nextId++, resolve, reject })
+      this.#pump()
+    })
+  }
+
+  /** Render processes currently running. */
+  get processes(): number {
+    return this.#slots.length
+  }
+
+  /** Stops every render process; queued and running jobs reject. */
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#idleTimer) clearTimeout(this.#idleTimer)
+    this.#idleTimer = null
+    for (const job of this.#queue.splice(0)) job.reject(new TemplateError('the template renderer is closed'))
+    for (const slot of this.#slots.slice()) this.#kill(slot, new TemplateError('the template renderer is closed'))
+  }
+
+  #pump(): void {
+    if (this.#idleTimer) {
+      clearTimeout(this.#idleTimer)
+      this.#idleTimer = null
+    }
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((s) => s.job === null && !s.dead)
+      if (slot === undefined) {
+        if (this.#slots.length >= this.#size) break
+        slot = this.#spawn()
+      }
+      this.#assign(slot, this.#queue.shift() as PendingJob)
+    }
+    if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.job === null)) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = null
+        for (const slot of this.#slots.slice()) if (slot.job === null) this.#kill(slot, null)
+      }, this.#idleTimeoutMs)
+      this.#idleTimer.unref()
+    }
+  }
+
+  #spawn(): Slot {
+    this.#source ??= sandboxProcessSource()
+    const env: Record<string, string> = { HOOKLINE_NUNJUCKS: nunjucksEntryPath() }
+    // Windows needs SystemRoot to start; nothing else of the host's environment is passed on.
+    const systemRoot = process.env.SYSTEMROOT ?? process.env.SystemRoot
+    if (systemRoot !== undefined) env.SYSTEMROOT = systemRoot
+    const semiSpaceMb = Math.max(1, Math.floor(this.#memoryLimitMb / 16))
+    const child = spawn(
+      process.execPath,
+      [
+        '--disallow-code-generation-from-strings',
+        `--max-old-space-size=${this.#memoryLimitMb}`,
+        `--max-semi-space-size=${semiSpaceMb}`,
+        '-e',
+        this.#source,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env, windowsHide: true },
+    )
+    const slot: Slot = { child, ready: false, dead: false, job: null, timer: null }
+    this.#setRef(slot, false)
+    child.on('message', (message: Reply) => this.#onMessage(slot, message))
+    child.on('error', (error) => this.#kill(slot, new TemplateError(`transform process failed: ${error.message}`, { cause: error })))
+    child.on('exit', (code, signal) => {
+      this.#kill(
+        slot,
+        new TemplateError(
+          `transform process died (${signal ?? `exit code ${String(code)}`}): the template exceeded the ${this.#memoryLimitMb} MiB memory limit or a V8 size limit`,
+        ),
+      )
+    })
+    this.#slots.push(slot)
+    return slot
+  }
+
+  #onMessage(slot: Slot, message: Reply): void {
+    if (slot.dead) return
+    if (message.ready === true) {
+      if (message.hardened !== true) {
+        this.#kill(slot, new TemplateError('transform process refused: code generation from strings is not disabled in it'))
+        return
+      }
+      slot.ready = true
+      if (slot.timer) clearTimeout(slot.timer)
+      slot.timer = null
+      if (slot.job) this.#start(slot)
+      return
+    }
+    const job = slot.job
+    if (job === null || message.id !== job.id) return
+    if (slot.timer) clearTimeout(slot.timer)
+    slot.timer = null
+    slot.job = null
+    this.#setRef(slot, false)
+    if (message.ok === true) job.resolve(message.value)
+    else job.reject(new TemplateError(`transform failed: ${cleanTemplateMessage(message.message ?? 'unknown error')}`))
+    this.#pump()
+  }
+
+  #assign(slot: Slot, job: PendingJob): void {
+    slot.job = job
+    this.#setRef(slot, true)
+    if (slot.ready) this.#start(slot)
+    else if (slot.timer === null) {
+      slot.timer = setTimeout(() => this.#kill(slot, new TemplateError('transform process did not start in time')), STARTUP_TIMEOUT_MS)
+      slot.timer.unref()
+    }
+  }
+
+  #start(slot: Slot): void {
+    const job = slot.job as PendingJob
+    slot.timer = setTimeout(
+      () => this.#kill(slot, new TemplateError(`transform took longer than ${job.timeoutMs} ms and was stopped`)),
+      job.timeoutMs,
+    )
+    slot.timer.unref()
+    slot.child.send(
+      { id: job.id, key: job.key, transform: job.transform, payload: job.payload, maxOutputBytes: job.maxOutputBytes },
+      (error) => {
+        if (error) this.#kill(slot, new TemplateError(`transform process unreachable: ${error.message}`, { cause: error }))
+      },
+    )
+  }
+
+  /** While a job runs the process keeps the host alive (an awaited render must finish); idle, it does not. */
+  #setRef(slot: Slot, busy: boolean): void {
+    const channel = slot.child.channel as { ref?: () => void; unref?: () => void } | null | undefined
+    if (busy) {
+      slot.child.ref()
+      channel?.ref?.()
+    } else {
+      slot.child.unref()
+      channel?.unref?.()
+    }
+  }
+
+  /** Removes a process; its job (if any) rejects with `error`. Other jobs carry on in a fresh process. */
+  #kill(slot: Slot, error: TemplateError | null): void {
+    if (slot.dead) return
+    slot.dead = true
+    if (slot.timer) clearTimeout(slot.timer)
+    slot.timer = null
+    const index = this.#slots.indexOf(slot)
+    if (index >= 0) this.#slots.splice(index, 1)
+    const job = slot.job
+    slot.job = null
+    if (slot.child.exitCode === null && slot.child.signalCode === null) slot.child.kill('SIGKILL')
+    if (job) job.reject(error ?? new TemplateError('transform process stopped'))
+    if (!this.#closed) this.#pump()
+  }
+}
