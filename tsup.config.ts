@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     sqlite: 'src/store/sqlite/index.ts',
     postgres: 'src/store/postgres/index.ts',
+    cli: 'src/cli/index.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander'
+import { VERSION } from '../version.js'
+import { registerDeliveryCommands } from './commands/deliveries.js'
+import { registerEndpointCommands } from './commands/endpoints.js'
+import { registerEventTypesCommand } from './commands/event-types.js'
+import { registerIncomingCommands } from './commands/incoming.js'
+import { registerMaintenanceCommands } from './commands/maintenance.js'
+import { registerStatsCommand } from './commands/stats.js'
+import { registerTriggerCommand } from './commands/trigger.js'
+
+const FOOTER = `
+Database:
+  --db ./hookline.db               a SQLite file (created when missing; needs better-sqlite3)
+  --db postgres://user@host/db     a Postgres database (needs pg); ?schema=name for a non-default schema
+  HOOKLINE_DB                      used when --db is not given
+
+Environment:
+  HOOKLINE_DB, HOOKLINE_CONFIG     defaults of --db and --config
+  NO_COLOR / FORCE_COLOR           turn colour off / on (default: on for terminals)
+
+Exit codes:
+  0 success · 1 error (bad input, not found, database) · 2 a delivery attempt failed (test, trigger, retry, replay)
+
+Examples:
+  $ hookline --db hooks.db endpoints create --url https://example.com/hooks --events "agent.*"
+  $ hookline --db hooks.db trigger --event agent.created --data '{"agent_id":"agent_123"}'
+  $ hookline --db hooks.db deliveries list --status failed,dead --since 24h
+  $ hookline --db hooks.db stats --json`
+
+/** Builds the `hookline` command line. */
+export function createProgram(): Command {
+  const program = new Command('hookline')
+    .description('Manage hookline webhooks from the terminal: endpoints, deliveries, events, incoming hooks.')
+    .version(VERSION, '-v, --version')
+    .addOption(new Option('--db <file-or-url>', 'SQLite file or postgres:// URL (default: $HOOKLINE_DB)'))
+    .option('--json', 'print JSON (the API’s snake_case shapes) instead of tables')
+    .option('--no-color', 'no colours')
+    .addOption(new Option('--config <module>', 'JS module that registers event types / sets manager options (default: $HOOKLINE_CONFIG)'))
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText('after', FOOTER)
+
+  registerEndpointCommands(program)
+  registerDeliveryCommands(program)
+  registerStatsCommand(program)
+  registerTriggerCommand(program)
+  registerEventTypesCommand(program)
+  registerIncomingCommands(program)
+  registerMaintenanceCommands(program)
+  return program
+}

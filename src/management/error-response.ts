@@ -1,0 +1,76 @@
+import { isHooklineError, ValidationError, type FieldIssue } from '../errors.js'
+
+/** Error codes the management API answers with (`error.code`). */
+export type ManagementErrorCode =
+  | 'VALIDATION_ERROR'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_IMPLEMENTED'
+  | 'INTERNAL_ERROR'
+  | (string & {})
+
+/** Body of every error answer. */
+export interface ErrorBody {
+  error: { code: ManagementErrorCode; message: string; fields?: FieldIssue[] }
+}
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+}
+
+/** A JSON answer with the API's standard headers. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
+}
+
+/** An error answer `{ error: { code, message, fields? } }`. */
+export function errorResponse(status: number, code: ManagementErrorCode, message: string, options: { fields?: FieldIssue[]; headers?: Record<string, string> } = {}): Response {
+  const body: ErrorBody = { error: { code, message } }
+  if (options.fields && options.fields.length > 0) body.error.fields = options.fields
+  return jsonResponse(status, body, options.headers)
+}
+
+/** An error that is already an HTTP answer (405, 501…): its message is always shown. */
+export class HttpError extends Error {
+  readonly status: number
+  readonly code: ManagementErrorCode
+  readonly headers: Record<string, string>
+
+  constructor(status: number, code: ManagementErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message)
+    this.name = 'HttpError'
+    this.status = status
+    this.code = code
+    this.headers = headers
+  }
+}
+
+/**
+ * Maps a thrown error to its answer: hookline errors keep their code and status (validation errors
+ * list their fields); anything else is a 500 whose details stay in `onError`, never in the answer.
+ */
+export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) => void): Response {
+  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, { headers: error.headers })
+  if (isHooklineError(error)) {
+    const status = error.status ?? 500
+    if (status >= 500) {
+      onUnexpected(error)
+      return errorResponse(status, error.code, 'internal error; see the server log')
+    }
+    const fields = error instanceof ValidationError ? error.fields : (error as { fields?: FieldIssue[] }).fields
+    return errorResponse(status, error.code, stripPrefix(error.message), { fields })
+  }
+  onUnexpected(error)
+  return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
+}
+
+function stripPrefix(message: string): string {
+  return message.replace(/^\[hookline\]\s*/, '')
+}

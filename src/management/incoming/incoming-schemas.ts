@@ -1,0 +1,111 @@
+import * as v from 'valibot'
+import { dateTimeOutput, freeObject, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024))
+const tolerance = v.optional(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(86_400)))
+
+/** Signature check of incoming requests (wire form). */
+export const verificationWire = v.variant('type', [
+  v.strictObject({ type: v.literal('standard-webhooks'), secret, tolerance_seconds: tolerance }),
+  v.strictObject({ type: v.literal('github'), secret }),
+  v.strictObject({ type: v.literal('stripe'), secret, tolerance_seconds: tolerance }),
+  v.strictObject({
+    type: v.literal('hmac'),
+    secret,
+    header: v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name')),
+    encoding: v.optional(v.picklist(['hex', 'base64'])),
+    prefix: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  }),
+])
+
+const hookEntries = {
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200)),
+  description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
+  active: v.optional(v.pipe(v.boolean(), v.description('Inactive hooks answer 404. Default true.'))),
+  route: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, 'must name a handler registered with onIncoming()'),
+    v.maxLength(200),
+    v.description('Host handler the payload goes to (registered with `manager.onIncoming(route, …)`).'),
+  ),
+  transform: v.optional(
+    v.nullable(
+      v.pipe(
+        v.union([v.string(), freeObject], 'must be a template string or an object of templates'),
+        v.description('Nunjucks template (string) or object of templates that reshapes the payload; null = passthrough.'),
+      ),
+    ),
+  ),
+  rate_limit_per_minute: v.optional(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(100_000), v.description('Default 100.'))),
+  allowed_ips: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.maxLength(1000), v.description('Addresses or CIDR ranges; empty = any.'))),
+  verification: v.optional(v.nullable(verificationWire)),
+  dedupe_window_ms: v.optional(v.nullable(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1000), v.maxValue(30 * 86_400_000)))),
+  dedupe_header: v.optional(v.nullable(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name')))),
+  max_body_bytes: v.optional(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(64 * 1_048_576))),
+  metadata: v.optional(freeObject),
+  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('Tenant; only for unscoped callers.')))),
+}
+
+/** Body of `POST /incoming`. */
+export const createIncomingBody = v.strictObject(hookEntries)
+
+/** Body of `PATCH /incoming/:id`. */
+export const patchIncomingBody = v.strictObject({ ...hookEntries, name: v.optional(hookEntries.name), route: v.optional(hookEntries.route) })
+
+/** Query of `GET /incoming`. */
+export const listIncomingQuery = v.object({ ...pageQueryEntries })
+
+/** Query of `GET /incoming/:id/logs`. */
+export const listIncomingLogsQuery = v.object({ ...pageQueryEntries })
+
+/** An incoming hook in an answer. The token is returned once, on create. */
+export const incomingHookOutput = v.object({
+  id: v.string(),
+  owner: v.nullable(v.string()),
+  name: v.string(),
+  description: v.nullable(v.string()),
+  active: v.boolean(),
+  route: v.string(),
+  token: v.optional(v.pipe(v.string(), v.description('The secret token of the hook URL (create only; store it now).'))),
+  path: v.optional(v.pipe(v.string(), v.description('Path to post to, `<incoming mount path>/<token>` (create only).'))),
+  token_prefix: v.pipe(v.string(), v.description('First characters of the token, to recognise it.')),
+  transform: v.nullable(v.union([v.string(), freeObject])),
+  rate_limit_per_minute: v.number(),
+  allowed_ips: v.array(v.string()),
+  verification: v.pipe(v.nullable(verificationWire), v.description('Secrets read "[redacted]".')),
+  dedupe_window_ms: v.nullable(v.number()),
+  dedupe_header: v.nullable(v.string()),
+  max_body_bytes: v.number(),
+  version: v.number(),
+  metadata: freeObject,
+  created_at: dateTimeOutput,
+  updated_at: dateTimeOutput,
+})
+
+/** One request an incoming hook received. */
+export const incomingLogOutput = v.object({
+  id: v.string(),
+  hook_id: v.nullable(v.string()),
+  route: v.nullable(v.string()),
+  status: v.pipe(v.number(), v.description('HTTP status answered.')),
+  error: v.nullable(v.string()),
+  source_ip: v.nullable(v.string()),
+  headers: v.pipe(v.record(v.string(), v.string()), v.description('Credentials and signatures redacted.')),
+  payload: v.pipe(v.nullable(v.string()), v.description('Request body, truncated.')),
+  delivery_key: v.nullable(v.string()),
+  duration_ms: v.number(),
+  received_at: dateTimeOutput,
+})
+
+/** Answer of `GET /incoming`. */
+export const incomingListOutput = v.object({ incoming_hooks: v.array(incomingHookOutput), ...pageOutputEntries })
+
+/** Answer of `GET /incoming/:id/logs`. */
+export const incomingLogListOutput = v.object({ logs: v.array(incomingLogOutput), ...pageOutputEntries })
+
+export type CreateIncomingBody = v.InferOutput<typeof createIncomingBody>
+export type PatchIncomingBody = v.InferOutput<typeof patchIncomingBody>
+export type IncomingHookOutput = v.InferOutput<typeof incomingHookOutput>
+export type IncomingLogOutput = v.InferOutput<typeof incomingLogOutput>

@@ -1,0 +1,121 @@
+import * as v from 'valibot'
+import { HooklineError, PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.js'
+
+/**
+ * Reads a JSON body under a byte limit. Returns `undefined` for an empty body.
+ * Throws 413 (too large), 415 (a body that is not declared JSON) or 400 (malformed JSON).
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes)
+  if (declared === '0' || request.body === null) return undefined
+  const contentType = request.headers.get('content-type')
+  // Refuse before reading when the sender says there is a body and it is not JSON.
+  if (declared !== null && !isJson(contentType)) throw unsupportedMediaType(contentType)
+
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw new PayloadTooLargeError(maxBytes)
+    }
+    chunks.push(value)
+  }
+  if (size === 0) return undefined
+  if (!isJson(contentType)) throw unsupportedMediaType(contentType)
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(concat(chunks, size))
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    throw new ValidationError('request body', [{ field: '', message: `is not valid JSON (${(error as Error).message})` }], { cause: error })
+  }
+}
+
+/** True for `application/json` and `application/*+json`, with any parameters. */
+export function isJson(contentType: string | null): boolean {
+  if (contentType === null) return false
+  const type = contentType.split(';')[0]!.trim().toLowerCase()
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
+}
+
+function unsupportedMediaType(contentType: string | null): HooklineError {
+  const got = contentType === null ? 'no Content-Type' : `Content-Type ${JSON.stringify(contentType)}`
+  return new HooklineError('UNSUPPORTED_MEDIA_TYPE', `request bodies must be JSON (Content-Type: application/json), got ${got}`, { status: 415 })
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
+
+type QueryKind = 'number' | 'boolean' | 'array' | 'string'
+
+/**
+ * Turns query parameters into the shapes an object schema expects: numbers and booleans from their
+ * text, lists from repeated or comma-separated values. Unknown parameters are dropped; values that
+ * do not convert are kept as text so validation names them.
+ */
+export function coerceQuery(params: URLSearchParams, schema: v.GenericSchema): Record<string, unknown> {
+  const entries = (schema as unknown as { entries?: Record<string, v.GenericSchema> }).entries ?? {}
+  const out: Record<string, unknown> = {}
+  for (const [key, entry] of Object.entries(entries)) {
+    const values = params.getAll(key)
+    if (values.length === 0) continue
+    const kind = queryKind(entry)
+    if (kind === 'array') {
+      out[key] = values.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')
+      continue
+    }
+    const raw = values[values.length - 1]!
+    if (kind === 'number') out[key] = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw
+    else if (kind === 'boolean') out[key] = raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw
+    else out[key] = raw
+  }
+  return out
+}
+
+/** The JSON kind of a (possibly optional / piped) schema, for query coercion. */
+export function queryKind(schema: v.GenericSchema): QueryKind {
+  let s = schema as unknown as { type: string; wrapped?: unknown }
+  for (let i = 0; i < 10 && s.wrapped !== undefined; i++) s = s.wrapped as typeof s
+  if (s.type === 'number') return 'number'
+  if (s.type === 'boolean') return 'boolean'
+  if (s.type === 'array') return 'array'
+  return 'string'
+}
+
+/** Validates `input` against `schema`; throws a 400 ValidationError naming every bad field. */
+export function validate<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, input, { abortEarly: false })
+  if (result.success) return result.output
+  throw new ValidationError(what, describeIssues(result.issues))
+}
+
+/** valibot issues → `{ field, message }`, with plain wording for the common cases. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
+  const seen = new Set<string>()
+  const out: FieldIssue[] = []
+  for (const issue of issues) {
+    const field = v.getDotPath(issue) ?? ''
+    let message = issue.message
+    if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) message = 'is not a known field'
+    else if (issue.kind === 'schema' && issue.input === undefined && field !== '') message = 'is required'
+    const key = `${field}\u0000${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ field, message })
+  }
+  return out
+}

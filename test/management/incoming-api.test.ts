@@ -1,0 +1,103 @@
+import * as v from 'valibot'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createManagementHandler, createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { incomingHookOutput, incomingListOutput, incomingLogListOutput } from '../../src/management/incoming/incoming-schemas.js'
+import { apiClient, serve, type TestServer } from './helpers.js'
+
+let manager: WebhookManager
+let server: TestServer
+let incoming: TestServer
+
+beforeAll(async () => {
+  manager = createWebhookManager()
+  manager.onIncoming('crm-leads', async () => {})
+  server = await serve(
+    createManagementHandler(manager, {
+      authorize: (request) => {
+        const company = request.headers.get('x-company')
+        return company ? { owner: company } : false
+      },
+    }),
+  )
+  incoming = await serve(manager.incomingHandler())
+})
+
+afterAll(async () => {
+  await incoming.close()
+  await server.close()
+  await manager.close()
+})
+
+const as = (company: string) => apiClient(`${server.url}/api/v1`, { 'x-company': company })
+
+describe('management API — incoming hooks', () => {
+  it('CRUD, token shown once, logs, rotate-token; other tenants get 404', async () => {
+    const acme = as('acme')
+    const created = await acme('POST', '/incoming', {
+      name: 'CRM Lead Processor',
+      route: 'crm-leads',
+      description: 'Process new leads from CRM system',
+      transform: { message: 'New lead: {{ lead_name }} from {{ company }}' },
+      rate_limit_per_minute: 1000,
+      verification: { type: 'hmac', secret: 'shared-secret', header: 'X-Signature', prefix: 'sha256=' },
+    })
+    expect(created.status).toBe(201)
+    expect(() => v.parse(incomingHookOutput, created.body)).not.toThrow()
+    expect(created.body).toMatchObject({
+      name: 'CRM Lead Processor',
+      route: 'crm-leads',
+      owner: 'acme',
+      active: true,
+      rate_limit_per_minute: 1000,
+      verification: { type: 'hmac', secret: '[redacted]', header: 'X-Signature', prefix: 'sha256=' },
+      token: expect.any(String),
+    })
+    const id = created.body.id
+    const token = created.body.token
+    expect(created.body.token.startsWith(created.body.token_prefix)).toBe(true)
+
+    const list = await acme('GET', '/incoming')
+    expect(() => v.parse(incomingListOutput, list.body)).not.toThrow()
+    expect(list.body.incoming_hooks.map((h: { id: string }) => h.id)).toEqual([id])
+    expect(JSON.stringify(list.body)).not.toContain(token)
+    expect((await acme('GET', `/incoming/${id}`)).body).not.toHaveProperty('token')
+
+    const patched = await acme('PATCH', `/incoming/${id}`, { active: false, allowed_ips: ['10.0.0.0/8'] })
+    expect(patched.body).toMatchObject({ active: false, allowed_ips: ['10.0.0.0/8'] })
+    await acme('PATCH', `/incoming/${id}`, { active: true, allowed_ips: [], verification: null })
+
+    const sent = await fetch(`${incoming.url}/webhook/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lead_name: 'Ada', company: 'Initech' }) })
+    expect(sent.status).toBeLessThan(300)
+    const logs = await acme('GET', `/incoming/${id}/logs`)
+    expect(logs.status).toBe(200)
+    expect(() => v.parse(incomingLogListOutput, logs.body)).not.toThrow()
+    expect(logs.body.logs).toHaveLength(1)
+    expect(logs.body.logs[0]).toMatchObject({ hook_id: id, status: sent.status })
+
+    const globex = as('globex')
+    for (const [method, path, body] of [
+      ['GET', `/incoming/${id}`],
+      ['PATCH', `/incoming/${id}`, { name: 'stolen' }],
+      ['DELETE', `/incoming/${id}`],
+      ['GET', `/incoming/${id}/logs`],
+      ['POST', `/incoming/${id}/rotate-token`],
+    ] as [string, string, unknown?][]) {
+      expect({ method, path, status: (await globex(method, path, body)).status }).toEqual({ method, path, status: 404 })
+    }
+    expect((await globex('GET', '/incoming')).body.incoming_hooks).toEqual([])
+
+    const rotated = await acme('POST', `/incoming/${id}/rotate-token`)
+    expect(rotated.status).toBe(200)
+    expect(rotated.body.token).toEqual(expect.any(String))
+    expect(rotated.body.token).not.toBe(token)
+
+    expect((await acme('DELETE', `/incoming/${id}`)).body).toEqual({ id, deleted: true })
+    expect((await acme('GET', `/incoming/${id}`)).status).toBe(404)
+  })
+
+  it('400 names the invalid fields of an incoming hook', async () => {
+    const res = await as('acme')('POST', '/incoming', { name: '', rate_limit_per_minute: 0, verification: { type: 'github' }, agent_id: 1 })
+    expect(res.status).toBe(400)
+    expect(res.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['agent_id', 'name', 'rate_limit_per_minute', 'route', 'verification.secret'])
+  })
+})
