@@ -1,5 +1,6 @@
 import { sign } from '../signature/index.js'
 import type { Endpoint, Message } from '../types.js'
+import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /**
  * Field names of the JSON envelope sent to endpoints. Set a name to `null` to leave the field out.
@@ -61,8 +62,6 @@ export interface RequestSettings {
   userAgent: string
 }
 
-const REDACTED = '[redacted]'
-const SENSITIVE_HEADER = /auth|token|secret|password|passwd|cookie|session|api[-_]?key|^x-api|credential/i
 
 /** Serialised `data` per message, so a fan-out to N endpoints stringifies the payload once. */
 const dataJson = new WeakMap<Message, string>()
@@ -110,7 +109,7 @@ export function buildHeaders(
   const names = settings.headers
   const sent: Record<string, string> = { ...endpoint.headers }
   const secretHeaders = new Set<string>()
-  for (const key in sent) if (SENSITIVE_HEADER.test(key)) secretHeaders.add(key)
+  for (const key in sent) if (isSensitiveHeader(key)) secretHeaders.add(key)
 
   sent['Content-Type'] = 'application/json'
   sent['User-Agent'] = settings.userAgent

@@ -1,7 +1,10 @@
 import type { Endpoint, EndpointAuth } from '../types.js'
+import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /** An endpoint as returned by the manager: credentials redacted, the signing secret only when asked for. */
 export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
+  /** Custom headers; values of credential-looking headers (`Authorization`, `X-API-Key`, …) read `[redacted]` unless secrets were asked for. */
+  headers: Record<string, string>
   /** Credentials; passwords, tokens, keys and secrets read `[redacted]` unless secrets were asked for. */
   auth: EndpointAuth | null
   /** The current signing secret; present only on create and when `includeSecret` is set. */
@@ -10,8 +13,6 @@ export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
   previousSecretExpiresAt: Date | null
 }
 
-const REDACTED = '[redacted]'
-
 /** Converts a stored endpoint into its public view. */
 export function toEndpointView(endpoint: Endpoint, includeSecret: boolean, now: number): EndpointView {
   const { secrets, auth, ...rest } = endpoint
@@ -19,11 +20,18 @@ export function toEndpointView(endpoint: Endpoint, includeSecret: boolean, now: 
   const overlapping = secrets.filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now)
   const view: EndpointView = {
     ...rest,
+    headers: includeSecret ? rest.headers : redactHeaders(rest.headers),
     auth: auth && !includeSecret ? redactAuth(auth) : auth,
     previousSecretExpiresAt: overlapping.length > 0 ? new Date(Math.max(...overlapping.map((s) => s.expiresAt!.getTime()))) : null,
   }
   if (includeSecret && current) view.secret = current.secret
   return view
+}
+
+function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const key in headers) out[key] = isSensitiveHeader(key) ? REDACTED : headers[key]!
+  return out
 }
 
 function redactAuth(auth: EndpointAuth): EndpointAuth {

@@ -240,6 +240,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Stops the worker, shuts the breakers down and closes the store. */
   async close(options: { drain?: boolean } = {}): Promise<void> {
     await this.stop(options)
+    await this.#incomingService?.close()
     this.#breakers.shutdown()
     await this.store.close()
   }
@@ -291,7 +292,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const endpoint = await this.#endpoint(id, options)
     const next = applyEndpointUpdate(endpoint, input, this.#now(), this.#overlapMs())
     this.#checkStrictEvents(next.events)
-    return this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
+    const view = await this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
+    if (next.status === 'active' && endpoint.status !== 'active') this.#dispatcher.wake()
+    return view
   }
 
   /** Deletes an endpoint and its unfinished deliveries. */

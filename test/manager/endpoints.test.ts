@@ -127,7 +127,9 @@ describe('endpoints', () => {
 
   it('auth credentials are sent but redacted in the attempt log', async () => {
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], auth: { type: 'basic', username: 'u', password: 'p4ss' }, headers: { 'X-Api-Token': 'tok-1' } })
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'], auth: { type: 'basic', username: 'u', password: 'p4ss' }, headers: { 'X-Api-Token': 'tok-1', 'X-Team': 'ops' } })
+    expect((await manager.getEndpoint(ep.id)).headers).toEqual({ 'X-Api-Token': '[redacted]', 'X-Team': 'ops' })
+    expect((await manager.getEndpoint(ep.id, { includeSecret: true })).headers['X-Api-Token']).toBe('tok-1')
     const { deliveryIds } = await manager.emit('a', {})
     const [req] = await receiver.waitFor(1)
     expect(req!.headers.authorization).toBe(`Basic ${Buffer.from('u:p4ss').toString('base64')}`)
