@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { KeyCache } from './key-cache.js'
-import { DIGEST_BYTES, VALID, assertSecrets, fail, matchesAny, scratch } from './shared.js'
+import { VALID, assertSecrets, fail } from './shared.js'
 import type { SignatureCheck } from './types.js'
 
 /** Prefix of an `hmac-sha256` header value: `sha256=<hex>`. */
@@ -8,6 +8,28 @@ export const HMAC_SHA256_PREFIX = 'sha256='
 
 /** Default header carrying an `hmac-sha256` signature. */
 export const HMAC_SHA256_HEADER = 'x-webhook-signature'
+
+/** Length in bytes of an HMAC-SHA256 digest. */
+const DIGEST_BYTES = 32
+
+/**
+ * Scratch buffer the received signature is decoded into before the constant-time comparison.
+ * Verification is synchronous, so one module-level buffer is safe and saves an allocation per
+ * request.
+ */
+const scratch: Buffer = Buffer.alloc(DIGEST_BYTES)
+
+/**
+ * Constant-time comparison of `scratch` (a decoded received signature) against the expected
+ * digest of one secret, or of each of several secrets (rotation).
+ */
+function matchesAny(expected: Buffer | readonly Buffer[]): boolean {
+  if (Buffer.isBuffer(expected)) return timingSafeEqual(scratch, expected)
+  for (let i = 0; i < expected.length; i++) {
+    if (timingSafeEqual(scratch, expected[i] as Buffer)) return true
+  }
+  return false
+}
 
 const HEX_LENGTH = DIGEST_BYTES * 2
 const PREFIXED_LENGTH = HMAC_SHA256_PREFIX.length + HEX_LENGTH

@@ -27,7 +27,10 @@ const MAX_PLAUSIBLE_SECONDS = 1e11
 
 function unknownScheme(scheme: unknown): never {
   throw new ValidationError('signature options', [
-    { field: 'scheme', message: `unknown signature scheme ${JSON.stringify(scheme)} (expected 'hmac-sha256' or 'standard-webhooks')` },
+    {
+      field: 'scheme',
+      message: `unknown signature scheme ${JSON.stringify(scheme)} (expected 'hmac-sha256' or 'standard-webhooks')`,
+    },
   ])
 }
 
@@ -57,10 +60,10 @@ export function sign(options: SignOptions): string {
 
   const { id, timestamp } = options
   if (id === undefined || id === '') {
-    throw new ValidationError('sign options', [{ field: 'id', message: 'required for standard-webhooks' }])
+    throw new ValidationError('signature options', [{ field: 'id', message: 'required for standard-webhooks' }])
   }
   if (timestamp === undefined) {
-    throw new ValidationError('sign options', [
+    throw new ValidationError('signature options', [
       { field: 'timestamp', message: 'required for standard-webhooks (unix seconds or a Date)' },
     ])
   }
@@ -69,7 +72,7 @@ export function sign(options: SignOptions): string {
     seconds = Math.floor(timestamp.getTime() / 1000)
   } else {
     if (timestamp > MAX_PLAUSIBLE_SECONDS) {
-      throw new ValidationError('sign options', [
+      throw new ValidationError('signature options', [
         { field: 'timestamp', message: `${timestamp} looks like milliseconds; pass unix seconds or a Date` },
       ])
     }

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto'
 import { ValidationError } from '../errors.js'
 import type { SignatureCheck, SignatureFailureReason } from './types.js'
 
@@ -8,28 +7,6 @@ export const VALID: SignatureCheck = Object.freeze({ valid: true as const })
 /** Builds a failed {@link SignatureCheck}. */
 export function fail(reason: SignatureFailureReason, message: string): SignatureCheck {
   return { valid: false, reason, message }
-}
-
-/** Length in bytes of an HMAC-SHA256 digest. */
-export const DIGEST_BYTES = 32
-
-/**
- * Scratch buffer the received signature is decoded into before the constant-time comparison.
- * Verification is synchronous, so one module-level buffer is safe and saves an allocation per
- * request.
- */
-export const scratch: Buffer = Buffer.alloc(DIGEST_BYTES)
-
-/**
- * Constant-time comparison of `scratch` (a decoded received signature) against the expected
- * digest of one secret, or of each of several secrets (rotation).
- */
-export function matchesAny(expected: Buffer | readonly Buffer[]): boolean {
-  if (Buffer.isBuffer(expected)) return timingSafeEqual(scratch, expected)
-  for (let i = 0; i < expected.length; i++) {
-    if (timingSafeEqual(scratch, expected[i] as Buffer)) return true
-  }
-  return false
 }
 
 /**
