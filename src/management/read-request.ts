@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { HooklineError, PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.js'
+import { readBody } from '../http/read-body.js'
 
 /**
  * Reads a JSON body under a byte limit. Returns `undefined` for an empty body.
@@ -13,22 +14,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   // Refuse before reading when the sender says there is a body and it is not JSON.
   if (declared !== null && !isJson(contentType)) throw unsupportedMediaType(contentType)
 
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw new PayloadTooLargeError(maxBytes)
-    }
-    chunks.push(value)
-  }
-  if (size === 0) return undefined
+  const body = await readBody(request, maxBytes)
+  if (body.length === 0) return undefined
   if (!isJson(contentType)) throw unsupportedMediaType(contentType)
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(concat(chunks, size))
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(body)
   if (text.trim() === '') return undefined
   try {
     return JSON.parse(text) as unknown
@@ -49,16 +38,6 @@ function unsupportedMediaType(contentType: string | null): HooklineError {
   return new HooklineError('UNSUPPORTED_MEDIA_TYPE', `request bodies must be JSON (Content-Type: application/json), got ${got}`, { status: 415 })
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.byteLength
-  }
-  return out
-}
 
 type QueryKind = 'number' | 'boolean' | 'array' | 'string'
 
