@@ -53,6 +53,15 @@ export interface DispatcherDeps {
   onError: (error: unknown) => void
 }
 
+/**
+ * Most deliveries one endpoint may hold in this worker: enough to keep its concurrency busy and
+ * its rate-limit window full, so a slow or rate-limited endpoint never takes every claim slot.
+ */
+function endpointCap(endpoint: Endpoint, options: DispatcherOptions): number {
+  const concurrency = endpoint.concurrency ?? options.endpointConcurrency
+  return 2 * Math.max(concurrency, endpoint.rateLimit?.max ?? concurrency)
+}
+
 /** Time kept between the end of an attempt's timeout and the end of its lease, for recording the outcome. */
 const LEASE_MARGIN_MS = 500
 /** An attempt is not started with less lease left than this. */
@@ -74,7 +83,12 @@ export class Dispatcher {
   #global: PQueue
   #queues = new Map<string, EndpointQueue>()
   #tasks = new Set<Promise<void>>()
-  #held = 0
+  /** Deliveries claimed by this worker and not yet finished, by id. */
+  #holding = new Map<string, ClaimedDelivery>()
+  /** Deliveries held per endpoint, and the most one endpoint may hold (so one slow endpoint cannot starve the rest). */
+  #heldByEndpoint = new Map<string, { count: number; cap: number }>()
+  /** Deliveries waiting in an endpoint queue (not started), with the function that ends their task. */
+  #waiting = new Map<string, () => void>()
   #maxHeld: number
   #blockedOnCapacity = false
   #running = false
@@ -93,11 +107,6 @@ export class Dispatcher {
     this.#options = options
     this.#global = new PQueue({ concurrency: options.concurrency })
     this.#maxHeld = Math.max(options.batchSize, options.concurrency * 2)
-  }
-
-  /** Deliveries claimed and not yet finished. */
-  get held(): number {
-    return this.#held
   }
 
   /** True between `start()` and `stop()`. */
@@ -156,17 +165,28 @@ export class Dispatcher {
     this.#timerAt = Infinity
     await this.#loop
     this.#loop = null
+    if (!drain) await this.#releaseWaiting().catch((error: unknown) => this.#deps.onError(error))
     for (let i = 0; i < 1000 && this.#tasks.size > 0; i++) await Promise.allSettled([...this.#tasks])
     await this.#deps.writer.drain()
   }
 
   /** Sends one delivery at once, outside the queues and the breaker (test sends). */
   async sendNow(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger): Promise<{ attempt: Attempt; outcome: DeliveryOutcome }> {
-    const { attempt, result } = await this.#send(claimed, endpoint, trigger, false)
-    const outcome = this.#decide(claimed, endpoint, attempt, result, true)
-    await this.#deps.store.complete([outcome])
-    this.#deps.onOutcome({ outcome, endpoint, claimed, result })
-    return { attempt, outcome }
+    const run = (async () => {
+      const { attempt, result } = await this.#send(claimed, endpoint, trigger, false)
+      const outcome = this.#decide(claimed, endpoint, attempt, result, true)
+      await this.#deps.store.complete([outcome])
+      this.#deps.onOutcome({ outcome, endpoint, claimed, result })
+      return { attempt, outcome }
+    })()
+    // stop() waits for test sends too, so none is left half-recorded.
+    const task = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#tasks.add(task)
+    void task.finally(() => this.#tasks.delete(task))
+    return run
   }
 
   async #run(): Promise<void> {
@@ -174,13 +194,13 @@ export class Dispatcher {
     const { batchSize, leaseMs, pollIntervalMs } = this.#options
     while (this.#running) {
       this.#wakeRequested = false
-      const free = this.#maxHeld - this.#held
+      const free = this.#maxHeld - this.#holding.size
       this.#blockedOnCapacity = free <= 0
       let waitMs = pollIntervalMs
       if (free > 0) {
         try {
           const limit = Math.min(free, batchSize)
-          const excludeEndpointIds = await directory.inactiveIds()
+          const excludeEndpointIds = [...(await directory.inactiveIds()), ...this.#saturatedEndpoints()]
           // No retry loop here: the adapters retry transient errors inside each call (see
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
@@ -208,15 +228,39 @@ export class Dispatcher {
     }
   }
 
+  /** Lease time kept back after an attempt's timeout, for recording its outcome. */
+  #leaseMargin(): number {
+    return Math.min(LEASE_MARGIN_MS, this.#options.leaseMs / 10)
+  }
+
+  #saturatedEndpoints(): string[] {
+    const out: string[] = []
+    for (const [id, h] of this.#heldByEndpoint) if (h.count >= h.cap) out.push(id)
+    return out
+  }
+
   #dispatch(claimed: ClaimedDelivery): void {
-    this.#held++
+    const id = claimed.delivery.id
+    const held = this.#holding.get(id)
+    if (held) {
+      // Our own lease ran out while the delivery waited in a queue and we claimed it again: the
+      // waiting task carries on under the new lease instead of a second task being started.
+      held.delivery.lockedUntil = claimed.delivery.lockedUntil
+      return
+    }
+    this.#holding.set(id, claimed)
+    const endpointId = claimed.delivery.endpointId
+    const perEndpoint = this.#heldByEndpoint.get(endpointId) ?? { count: 0, cap: Infinity }
+    perEndpoint.count++
+    this.#heldByEndpoint.set(endpointId, perEndpoint)
     const task = this.#process(claimed)
       .catch((error: unknown) => this.#deps.onError(error))
       .finally(() => {
-        this.#held--
+        this.#holding.delete(id)
+        if (--perEndpoint.count === 0) this.#heldByEndpoint.delete(endpointId)
         this.#tasks.delete(task)
         // Refill in batches rather than one claim per finished delivery.
-        if (this.#blockedOnCapacity && this.#held <= this.#maxHeld / 2) {
+        if (this.#blockedOnCapacity && this.#holding.size <= this.#maxHeld / 2) {
           this.#blockedOnCapacity = false
           this.wake()
         }
@@ -244,14 +288,40 @@ export class Dispatcher {
       return
     }
     const queue = this.#queueFor(endpoint)
-    await queue.add(() => this.#global.add(() => this.#attempt(claimed, endpoint)))
+    const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
+    if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options)
+    const id = claimed.delivery.id
+    await new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, resolve)
+      queue
+        .add(async () => {
+          // Gone from #waiting: released by stop({ drain: false }) while it waited.
+          if (!this.#waiting.delete(id)) return
+          await this.#global.add(() => this.#attempt(claimed, endpoint))
+        })
+        .then(() => resolve(), reject)
+    })
+  }
+
+  /** Stop without drain: hands every delivery still waiting in an endpoint queue back to the store at once. */
+  async #releaseWaiting(): Promise<void> {
+    if (this.#waiting.size === 0) return
+    const ids = [...this.#waiting.keys()]
+    const settle = [...this.#waiting.values()]
+    this.#waiting.clear()
+    for (const { queue } of this.#queues.values()) queue.clear()
+    try {
+      await this.#deps.store.release(ids, this.#deps.workerId, new Date(this.#deps.clock.now()))
+    } finally {
+      for (const done of settle) done()
+    }
   }
 
   async #attempt(claimed: ClaimedDelivery, endpoint: Endpoint): Promise<void> {
     const { store, clock, workerId } = this.#deps
     const now = clock.now()
-    const lockedUntil = claimed.delivery.lockedUntil?.getTime() ?? 0
-    if (this.#abandon || now + Math.min(MIN_ATTEMPT_MS, this.#options.leaseMs / 4) >= lockedUntil) {
+    const leaseLeft = (claimed.delivery.lockedUntil?.getTime() ?? 0) - now - this.#leaseMargin()
+    if (this.#abandon || leaseLeft < Math.min(MIN_ATTEMPT_MS, this.#options.leaseMs / 4)) {
       // Stopping without drain, or the lease (nearly) ran out while queued: hand it back untouched.
       await store.release([claimed.delivery.id], workerId, new Date(now))
       return
@@ -286,7 +356,7 @@ export class Dispatcher {
       headers: headers.sent,
       body,
       // An attempt never outlives its lease, or a second worker could start the same delivery.
-      timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - LEASE_MARGIN_MS)),
+      timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - this.#leaseMargin())),
       maxResponseBytes: this.#options.maxResponseBytes,
     }
     let result: SendResult

@@ -183,10 +183,12 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     manager = createWebhookManager({ pollIntervalMs: 20 })
     receiver.respond(() => ({ delayMs: 100 }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 1 })
+    // Concurrency 2 lets this worker hold 4 deliveries of the endpoint: all of them are claimed.
+    await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 2 })
     const ids: string[] = []
     for (let i = 0; i < 4; i++) ids.push(...(await manager.emit('a', { i })).deliveryIds)
-    await eventually(() => receiver.requests.length >= 1)
+    await eventually(() => receiver.requests.length >= 2)
+    expect(receiver.requests.length).toBeLessThan(4)
     await manager.stop({ drain: true })
     const states = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
     expect(states).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded'])

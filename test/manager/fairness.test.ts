@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+
+let receiver: Receiver
+let manager: WebhookManager
+
+beforeEach(async () => {
+  receiver = await startReceiver()
+})
+afterEach(async () => {
+  await manager?.close({ drain: false })
+  await receiver.close()
+})
+
+describe('dispatcher fairness and leases', () => {
+  it('a rate-limited endpoint does not hold up deliveries to other endpoints', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 20, batchSize: 10, concurrency: 5, endpointConcurrency: 1 })
+    await manager.start()
+    await manager.stop()
+    const slow = await manager.createEndpoint({ url: `${receiver.url}?slow`, events: ['slow'], rateLimit: { max: 1, intervalMs: 1000 } })
+    await manager.createEndpoint({ url: `${receiver.url}?fast`, events: ['fast'] })
+    for (let i = 0; i < 30; i++) await manager.emit('slow', { i })
+    await manager.emit('fast', {})
+    const started = Date.now()
+    await manager.start()
+    await eventually(() => receiver.requests.some((r) => r.url.endsWith('?fast')), 5000)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(slow.id).toBeTruthy()
+  })
+
+  it('a lease that runs out while a delivery waits for its rate limit never leads to a second send', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 20, leaseMs: 1200 })
+    await manager.start()
+    await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 1, rateLimit: { max: 1, intervalMs: 250 } })
+    const ids: string[] = []
+    for (let i = 0; i < 8; i++) ids.push(...(await manager.emit('tick', { i })).deliveryIds)
+    await eventually(async () => {
+      const all = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
+      return all.every((s) => s === 'succeeded')
+    }, 15_000)
+    const sent = receiver.requests.map((r) => String(r.headers['x-webhook-delivery']))
+    expect(sent.sort()).toEqual([...ids].sort())
+  })
+
+  it('stop({ drain: false }) hands back deliveries waiting for a rate limit at once', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 20 })
+    await manager.start()
+    await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 5000 } })
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('tick', { i })).deliveryIds)
+    await receiver.waitFor(1)
+    const started = Date.now()
+    await manager.stop({ drain: false })
+    expect(Date.now() - started).toBeLessThan(2000)
+    const states = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
+    expect(states.filter((s) => s === 'succeeded')).toHaveLength(1)
+    expect(states.filter((s) => s === 'pending')).toHaveLength(4)
+  })
+
+  it('stop() waits for a test send in flight', async () => {
+    manager = createWebhookManager()
+    receiver.respond(() => ({ delayMs: 300 }))
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const test = manager.testEndpoint(ep.id)
+    await eventually(() => receiver.requests.length === 1)
+    await manager.stop()
+    const attempt = await test
+    expect((await manager.getDelivery(attempt.deliveryId)).status).toBe('succeeded')
+  })
+})
