@@ -12,8 +12,8 @@ import type {
 
 /** Filters of `listEndpoints`. */
 export interface EndpointQuery {
-  /** Only endpoints of this tenant. */
-  owner?: string
+  /** Only endpoints of this tenant; `null` = only endpoints without an owner. */
+  owner?: string | null
   /** Only endpoints in this state. */
   status?: EndpointStatus
   /** Page size. @default 100 */
@@ -147,8 +147,8 @@ export interface CleanupResult {
 
 /** Filters of `listIncomingHooks`. */
 export interface IncomingHookQuery {
-  /** Only hooks of this tenant. */
-  owner?: string
+  /** Only hooks of this tenant; `null` = only hooks without an owner. */
+  owner?: string | null
   /** Page size. @default 100 */
   limit?: number
   /** Rows to skip. @default 0 */

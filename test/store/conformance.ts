@@ -58,6 +58,8 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect((await store.listEndpoints()).map((e) => e.id)).toEqual([a.id, b.id, c.id])
         expect((await store.listEndpoints({ owner: 'acme' })).map((e) => e.id)).toEqual([a.id, b.id])
         expect((await store.listEndpoints({ owner: 'acme', status: 'active' })).map((e) => e.id)).toEqual([a.id])
+        const unowned = await seed({ createdAt: at(4) })
+        expect((await store.listEndpoints({ owner: null })).map((e) => e.id)).toEqual([unowned.id])
         expect((await store.listEndpoints({ limit: 1, offset: 1 })).map((e) => e.id)).toEqual([b.id])
       })
 
@@ -133,6 +135,17 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(res.deliveries.map((d) => d.id)).toEqual([d1.id])
         expect(await store.getMessage(m2.id)).toBeNull()
         expect(await store.listDeliveries({ endpointId: ep.id })).toHaveLength(1)
+      })
+
+      it('.enqueue() scopes idempotency keys per owner', async () => {
+        const ep = await seed()
+        const a = messageFixture({ idempotencyKey: 'k1', owner: 'acme' })
+        const b = messageFixture({ idempotencyKey: 'k1', owner: 'globex' })
+        const c = messageFixture({ idempotencyKey: 'k1', owner: null })
+        for (const m of [a, b, c]) expect((await store.enqueue(m, [deliveryFixture(m, ep)])).duplicate).toBe(false)
+        const again = messageFixture({ idempotencyKey: 'k1', owner: 'globex' })
+        const res = await store.enqueue(again, [deliveryFixture(again, ep)])
+        expect(res).toMatchObject({ duplicate: true, message: { id: b.id } })
       })
 
       it('.listDeliveries() filters by endpoint, status and time, newest first, paginated', async () => {

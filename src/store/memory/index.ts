@@ -122,14 +122,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
 
     async enqueue(message, list) {
       if (message.idempotencyKey !== null) {
-        const existingId = idempotency.get(message.idempotencyKey)
+        const existingId = idempotency.get(idempotencyScope(message))
         const existing = existingId === undefined ? undefined : messages.get(existingId)
         if (existing) {
           const ids = deliveriesByMessage.get(existing.id) ?? []
           const found = ids.map((id) => deliveries.get(id)).filter((d): d is Delivery => d !== undefined)
           return { message: existing, deliveries: found.map((d) => ({ ...d })), duplicate: true }
         }
-        idempotency.set(message.idempotencyKey, message.id)
+        idempotency.set(idempotencyScope(message), message.id)
       }
       messages.set(message.id, message)
       const ids: string[] = []
@@ -304,7 +304,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
         }
         messages.delete(id)
         deliveriesByMessage.delete(id)
-        if (m.idempotencyKey !== null) idempotency.delete(m.idempotencyKey)
+        if (m.idempotencyKey !== null) idempotency.delete(idempotencyScope(m))
         result.messages++
       }
       for (const [hookId, list] of logs) {
@@ -367,4 +367,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     },
   }
   return store
+}
+
+/** Idempotency keys are scoped per tenant: one tenant's key never matches another's message. */
+function idempotencyScope(message: Message): string {
+  return `${message.owner ?? ''}\u0000${message.idempotencyKey}`
 }

@@ -219,7 +219,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const result = await db.query(plans.enqueue(message, deliveries, deliveries.length > 0 ? channel : null))
       if (Number(firstRow(result)?.inserted) === 1) return { message, deliveries, duplicate: false }
       let found: SqlRow | undefined
-      if (message.idempotencyKey !== null) found = firstRow(await db.query(plans.messageByIdempotencyKey(message.idempotencyKey)))
+      if (message.idempotencyKey !== null) found = firstRow(await db.query(plans.messageByIdempotencyKey(message.idempotencyKey, message.owner)))
       found ??= firstRow(await db.query(plans.getMessage(message.id)))
       if (!found) continue
       const stored = messageCodec.decode(found)

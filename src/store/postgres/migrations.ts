@@ -62,7 +62,8 @@ export function postgresMigrations(schema: string): Migration[] {
           owner text,
           created_at timestamptz NOT NULL
         )`,
-        `CREATE UNIQUE INDEX messages_idempotency_key_idx ON ${s}.messages (idempotency_key)`,
+        // Idempotency keys are scoped per tenant: one tenant's key never matches another's message.
+        `CREATE UNIQUE INDEX messages_idempotency_key_idx ON ${s}.messages (coalesce(owner, ''), idempotency_key)`,
         `CREATE INDEX messages_created_idx ON ${s}.messages (created_at)`,
 
         `CREATE TABLE ${s}.deliveries (

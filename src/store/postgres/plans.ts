@@ -244,7 +244,7 @@ export function createPlans(schema: string) {
     listEndpoints: (query: EndpointQuery): Plan => {
       const p = new Params()
       const where: string[] = []
-      if (query.owner !== undefined) where.push(`e.owner = ${p.add(query.owner)}`)
+      if (query.owner !== undefined) where.push(`e.owner IS NOT DISTINCT FROM ${p.add(query.owner)}`)
       if (query.status !== undefined) where.push(`e.status = ${p.add(query.status)}`)
       const text =
         `SELECT ${endpointCols} FROM ${t.endpoints} e` +
@@ -291,9 +291,9 @@ export function createPlans(schema: string) {
       }
     },
     getMessage: (id: string): Plan => ({ text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.id = $1`, values: [id] }),
-    messageByIdempotencyKey: (key: string): Plan => ({
-      text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.idempotency_key = $1`,
-      values: [pgText(key)],
+    messageByIdempotencyKey: (key: string, owner: string | null): Plan => ({
+      text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.idempotency_key = $1 AND coalesce(m.owner, '') = $2`,
+      values: [pgText(key), pgText(owner ?? '')],
     }),
     deliveriesOfMessage: (messageId: string): Plan => ({
       text: `SELECT ${deliveryCols} FROM ${t.deliveries} d WHERE d.message_id = $1 ORDER BY d.seq`,
@@ -475,7 +475,7 @@ export function createPlans(schema: string) {
     }),
     listIncomingHooks: (query: IncomingHookQuery): Plan => {
       const p = new Params()
-      const where = query.owner !== undefined ? ` WHERE h.owner = ${p.add(query.owner)}` : ''
+      const where = query.owner !== undefined ? ` WHERE h.owner IS NOT DISTINCT FROM ${p.add(query.owner)}` : ''
       return {
         text: `SELECT ${hookCols} FROM ${t.hooks} h${where} ORDER BY h.created_at, h.seq ${pageClause(p, query)}`,
         values: p.values,

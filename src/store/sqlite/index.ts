@@ -299,7 +299,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         return { message, deliveries, duplicate: false }
       }
       const found =
-        (message.idempotencyKey !== null ? one(d, SQL.messageByIdempotencyKey, { key: message.idempotencyKey }) : undefined) ??
+        (message.idempotencyKey !== null ? one(d, SQL.messageByIdempotencyKey, { key: message.idempotencyKey, owner: message.owner ?? '' }) : undefined) ??
         one(d, SQL.getMessage, { id: message.id })
       if (!found) throw new StoreError(`[${ADAPTER}] enqueue failed: message conflict without a stored message`)
       const stored = messageCodec.decode(found)

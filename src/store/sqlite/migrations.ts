@@ -48,11 +48,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         event TEXT NOT NULL,
         data TEXT NOT NULL,
         metadata TEXT,
-        idempotency_key TEXT UNIQUE,
+        idempotency_key TEXT,
         owner TEXT,
         created_at INTEGER NOT NULL
       )`,
       `CREATE INDEX messages_created_idx ON messages (created_at)`,
+      // Idempotency keys are scoped per tenant: one tenant's key never matches another's message.
+      `CREATE UNIQUE INDEX messages_idempotency_key_idx ON messages (coalesce(owner, ''), idempotency_key)`,
 
       `CREATE TABLE deliveries (
         id TEXT PRIMARY KEY,

@@ -56,7 +56,7 @@ export const sqliteStatements = {
   /** Inserts a message unless its id or idempotency key is already stored (`changes` = 0 then). */
   insertMessage: insert(messageCodec, ' ON CONFLICT DO NOTHING'),
   getMessage: 'SELECT * FROM messages WHERE id = @id',
-  messageByIdempotencyKey: 'SELECT * FROM messages WHERE idempotency_key = @key',
+  messageByIdempotencyKey: "SELECT * FROM messages WHERE idempotency_key = @key AND coalesce(owner, '') = @owner",
   insertDelivery: insert(deliveryCodec),
   deliveriesOfMessage: 'SELECT * FROM deliveries WHERE message_id = @id ORDER BY rowid',
 
@@ -126,7 +126,7 @@ export type SqliteStatementName = keyof typeof sqliteStatements
 /** `SELECT` of endpoints with the given filters present (`@owner`, `@status`), oldest first, paged. */
 export function listEndpointsSql(shape: { owner: boolean; status: boolean }): string {
   const where: string[] = []
-  if (shape.owner) where.push('owner = @owner')
+  if (shape.owner) where.push('owner IS @owner')
   if (shape.status) where.push('status = @status')
   return `SELECT * FROM endpoints${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid LIMIT @limit OFFSET @offset`
 }
@@ -153,5 +153,5 @@ export function replayDeliveriesSql(shape: { endpointId: boolean; since: boolean
 
 /** `SELECT` of incoming hooks, optionally of one owner, oldest first, paged. */
 export function listIncomingHooksSql(shape: { owner: boolean }): string {
-  return `SELECT * FROM incoming_hooks${shape.owner ? ' WHERE owner = @owner' : ''} ORDER BY created_at, rowid LIMIT @limit OFFSET @offset`
+  return `SELECT * FROM incoming_hooks${shape.owner ? ' WHERE owner IS @owner' : ''} ORDER BY created_at, rowid LIMIT @limit OFFSET @offset`
 }
