@@ -1,0 +1,40 @@
+// A hookline delivery worker in its own process, on the Postgres store: the "N worker processes
+// on one database" part of bench/stores.ts. Configured by environment:
+//   BENCH_PG_URL, BENCH_PG_SCHEMA (already migrated), BENCH_CONCURRENCY
+// IPC: sends { type: 'ready' } once connected; answers { type, id } to
+//   'start' (worker started), 'stop' (worker stopped after draining), 'close' (manager closed).
+import { createWebhookManager } from '../src/index.js'
+import { loadStoreFactory } from './lib/durable.js'
+import { benchTransport } from './lib/undici.js'
+
+const factory = await loadStoreFactory('postgres')
+if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is missing')
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
+const store = factory({ connectionString: process.env.BENCH_PG_URL, schema: process.env.BENCH_PG_SCHEMA, migrate: false })
+const fetchImpl = await benchTransport(concurrency) // BENCH_TRANSPORT, inherited from the parent
+const manager = createWebhookManager({
+  store,
+  concurrency,
+  endpointConcurrency: concurrency,
+  autoMigrate: false,
+  ...(fetchImpl ? { fetch: fetchImpl } : {}),
+})
+manager.on('worker.error', ({ error }) => console.error('store-worker: worker error', error))
+await store.listEndpoints({ limit: 1 }) // connect before saying ready
+process.send?.({ type: 'ready' })
+
+const actions: Record<string, () => Promise<void>> = {
+  start: () => manager.start(),
+  stop: () => manager.stop(),
+  close: () => manager.close(),
+}
+
+process.on('message', (message: { type: string; id: number }) => {
+  const action = actions[message.type]
+  if (!action) return
+  action().then(
+    () => process.send?.({ type: message.type, id: message.id }),
+    (error: unknown) => process.send?.({ type: message.type, id: message.id, error: String(error) }),
+  )
+})
+process.on('disconnect', () => process.exit(0))
