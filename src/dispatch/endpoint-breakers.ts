@@ -12,6 +12,7 @@ export interface BreakerOptions {
   enabled: boolean
 }
 
+/** Defaults of {@link BreakerOptions} (seed 002: 5 consecutive failures, 5 minutes). */
 export const DEFAULT_BREAKER_OPTIONS: Readonly<BreakerOptions> = Object.freeze({
   failureThreshold: 5,
   cooldownMs: 300_000,
@@ -41,7 +42,9 @@ interface Entry {
 
 /** Listener callbacks for breaker transitions. */
 export interface BreakerListener {
+  /** The breaker of `endpointId` opened; calls are refused until `retryAt` (ms). */
   opened(endpointId: string, retryAt: number): void
+  /** The breaker of `endpointId` closed after a successful probe. */
   closed(endpointId: string): void
 }
 

@@ -10,7 +10,23 @@ const RESERVED_HEADERS = new Set(['content-length', 'host', 'transfer-encoding',
 const positiveInt = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max))
 
 /** Schema of an HTTP(S) URL. */
-export const urlSchema = v.pipe(v.string(), v.trim(), v.maxLength(2048), v.check(isHttpUrl, 'must be an absolute http(s) URL'))
+export const urlSchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.maxLength(2048),
+  v.check(isHttpUrl, 'must be an absolute http(s) URL'),
+  // Credentials in a URL would be stored, listed and logged: they belong in `auth`.
+  v.check(hasNoCredentials, 'must not contain a username or password; use `auth: { type: "basic", … }`'),
+)
+
+function hasNoCredentials(value: string): boolean {
+  try {
+    const { username, password } = new URL(value)
+    return username === '' && password === ''
+  } catch {
+    return true
+  }
+}
 
 function isHttpUrl(value: string): boolean {
   try {

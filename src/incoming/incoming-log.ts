@@ -1,8 +1,4 @@
-/** Header names whose values are secrets (credentials, signatures, tokens), redacted in logs. */
-const SENSITIVE_HEADER = /authorization|cookie|signature|secret|token|api[-_]?key|password|hmac|session/i
-
-/** Placeholder of a redacted header value. */
-const REDACTED = '[redacted]'
+import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /**
  * Request headers as stored in an incoming log: credentials, cookies and signatures redacted
@@ -12,7 +8,7 @@ const REDACTED = '[redacted]'
 export function redactHeaders(headers: Headers, signatureHeader: string | null): Record<string, string> {
   const out: Record<string, string> = {}
   headers.forEach((value, name) => {
-    const secret = SENSITIVE_HEADER.test(name) || name === signatureHeader
+    const secret = isSensitiveHeader(name) || name === signatureHeader
     Object.defineProperty(out, name, { value: secret ? REDACTED : value.slice(0, 2048), enumerable: true, writable: true, configurable: true })
   })
   return out

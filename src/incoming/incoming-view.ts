@@ -1,4 +1,5 @@
 import type { IncomingHook, IncomingVerification } from '../types.js'
+import { REDACTED } from '../util/sensitive-header.js'
 
 /**
  * An incoming hook as the manager returns it: no token hash, the verification secret redacted
@@ -11,8 +12,6 @@ export interface IncomingHookView extends Omit<IncomingHook, 'tokenHash'> {
   path?: string
 }
 
-/** Placeholder of a redacted secret. */
-export const REDACTED = '[redacted]'
 
 /** Options of {@link toIncomingHookView}. */
 export interface IncomingViewOptions {

@@ -108,8 +108,13 @@ async function authorizeRequest(request: Request, route: Route, params: Record<s
     if (result.deny === 'forbidden') throw new HttpError(403, 'FORBIDDEN', result.message ?? 'not allowed')
     throw new HttpError(401, 'UNAUTHORIZED', result.message ?? 'authentication required')
   }
+  const scoped = typeof result === 'object' && 'owner' in result
   let owner = typeof result === 'object' ? result.owner : undefined
   if ((owner === undefined || owner === null) && options.resolveOwner) owner = await options.resolveOwner(request)
+  // Fail closed: `{ owner: user.companyId }` with a missing id must not become access to every tenant.
+  if (scoped && (owner === undefined || owner === null)) {
+    throw new HooklineError('FORBIDDEN', 'authorize returned { owner } without a tenant; return true for unscoped (operator) access', { status: 500 })
+  }
   if (owner !== undefined && owner !== null && (typeof owner !== 'string' || owner === '')) {
     throw new HooklineError('VALIDATION_ERROR', 'authorize/resolveOwner returned an owner that is not a non-empty string', { status: 500 })
   }

@@ -23,7 +23,9 @@ export interface AuthorizeDenial {
  * Answer of `authorize`:
  * - `true` — allowed, unscoped (operator access to every tenant's records);
  * - `{ owner: 'acme' }` — allowed, confined to the records of tenant `acme`;
- * - `{}` / `{ owner: undefined }` — allowed, unscoped (an owner may still come from `resolveOwner`);
+ * - `{}` — allowed, unscoped (an owner may still come from `resolveOwner`);
+ * - `{ owner: undefined | null }` with no owner from `resolveOwner` — refused with 500: a missing
+ *   tenant id fails closed instead of granting access to every tenant;
  * - `false`, `null` or `undefined` — refused with 401 (no or bad credentials);
  * - `{ deny: 'forbidden' }` — refused with 403 (known caller, not allowed to do this);
  * - a thrown `HooklineError` with a `status` answers with that status.

@@ -1,5 +1,9 @@
-/** Header names whose values are credentials: never logged or returned unredacted. */
-const SENSITIVE_HEADER = /auth|token|secret|password|passwd|cookie|session|api[-_]?key|^x-api|credential|signature/i
+/**
+ * Header names whose values are credentials (authorization, cookies, tokens, keys, passwords,
+ * signatures, HMACs): never logged or returned unredacted, on the outgoing and the incoming side.
+ */
+const SENSITIVE_HEADER =
+  /auth|cookie|token|secret|password|passwd|session|api[-_]?key|^x-api|credential|signature|hmac|access[-_]?key|private|(^|[-_])key$/i
 
 /** True when a header's value should be treated as a secret. */
 export function isSensitiveHeader(name: string): boolean {

@@ -150,4 +150,12 @@ describe('createManagementHandler options', () => {
     const outside = await handler(new Request('http://local/api/v1/webhooks'))
     expect(outside.status).toBe(404)
   })
+
+  it('an authorize result with an empty owner fails closed instead of granting every tenant', async () => {
+    const user = { companyId: undefined as string | undefined }
+    const handler = createManagementHandler(manager, { authorize: () => ({ owner: user.companyId }) })
+    const res = await handler(new Request('http://local/api/v1/webhooks'))
+    expect(res.status).toBe(500)
+    expect(JSON.stringify(await res.json())).not.toContain('"webhooks"')
+  })
 })

@@ -1,3 +1,4 @@
+import { REDACTED } from '../../util/sensitive-header.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
 import type { IncomingHookView } from '../../incoming/incoming-view.js'
 import type { IncomingLog, IncomingVerification } from '../../types.js'
@@ -88,7 +89,7 @@ function verificationFromWire(w: VerificationWire): IncomingVerification {
 }
 
 function verificationToWire(ver: IncomingVerification): VerificationWire {
-  const secret = '[redacted]'
+  const secret = REDACTED
   switch (ver.type) {
     case 'standard-webhooks':
     case 'stripe':
