@@ -63,24 +63,73 @@ export interface RequestSettings {
 }
 
 
-/** Serialised `data` per message, so a fan-out to N endpoints stringifies the payload once. */
-const dataJson = new WeakMap<Message, string>()
+/** JSON key fragments of an envelope (`"id":` …), computed once per names object. */
+interface EnvelopeKeys {
+  id: string | null
+  event: string
+  timestamp: string | null
+  webhookId: string | null
+  data: string
+  metadata: string | null
+}
+
+const envelopeKeys = new WeakMap<EnvelopeNames, EnvelopeKeys>()
+
+function keysOf(names: EnvelopeNames): EnvelopeKeys {
+  let keys = envelopeKeys.get(names)
+  if (keys === undefined) {
+    const key = (name: string | null): string | null => (name === null ? null : `${JSON.stringify(name)}:`)
+    keys = {
+      id: key(names.id),
+      event: key(names.event)!,
+      timestamp: key(names.timestamp),
+      webhookId: key(names.webhookId),
+      data: key(names.data)!,
+      metadata: key(names.metadata),
+    }
+    envelopeKeys.set(names, keys)
+  }
+  return keys
+}
+
+/**
+ * The parts of a message's envelope that do not depend on the endpoint: everything before the
+ * endpoint id and everything after it (the serialised `data` and `metadata`), so a fan-out to N
+ * endpoints and every retry stringify the payload once.
+ */
+interface MessageEnvelope {
+  names: EnvelopeNames
+  head: string
+  tail: string
+}
+
+const envelopes = new WeakMap<Message, MessageEnvelope>()
+
+function envelopeOf(message: Message, names: EnvelopeNames): MessageEnvelope {
+  let envelope = envelopes.get(message)
+  if (envelope !== undefined && envelope.names === names) return envelope
+  const keys = keysOf(names)
+  let head = '{'
+  if (keys.id !== null) head += `${keys.id}${JSON.stringify(message.id)},`
+  head += `${keys.event}${JSON.stringify(message.event)},`
+  if (keys.timestamp !== null) head += `${keys.timestamp}"${message.createdAt.toISOString()}",`
+  let tail = ''
+  if (keys.webhookId !== null) {
+    head += keys.webhookId
+    tail = ','
+  }
+  tail += `${keys.data}${JSON.stringify(message.data ?? null)}`
+  if (keys.metadata !== null && message.metadata) tail += `,${keys.metadata}${JSON.stringify(message.metadata)}`
+  tail += '}'
+  envelope = { names, head, tail }
+  envelopes.set(message, envelope)
+  return envelope
+}
 
 /** Builds the exact body sent to one endpoint. */
 export function buildBody(message: Message, endpointId: string, names: EnvelopeNames): string {
-  let data = dataJson.get(message)
-  if (data === undefined) {
-    data = JSON.stringify(message.data ?? null)
-    dataJson.set(message, data)
-  }
-  let body = '{'
-  if (names.id !== null) body += `${JSON.stringify(names.id)}:${JSON.stringify(message.id)},`
-  body += `${JSON.stringify(names.event)}:${JSON.stringify(message.event)},`
-  if (names.timestamp !== null) body += `${JSON.stringify(names.timestamp)}:"${message.createdAt.toISOString()}",`
-  if (names.webhookId !== null) body += `${JSON.stringify(names.webhookId)}:${JSON.stringify(endpointId)},`
-  body += `${JSON.stringify(names.data)}:${data}`
-  if (names.metadata !== null && message.metadata) body += `,${JSON.stringify(names.metadata)}:${JSON.stringify(message.metadata)}`
-  return `${body}}`
+  const { head, tail } = envelopeOf(message, names)
+  return names.webhookId === null ? head + tail : head + JSON.stringify(endpointId) + tail
 }
 
 /** Secrets of an endpoint that sign at time `now` (the current one plus any still in their rotation overlap). */
@@ -107,7 +156,28 @@ export function buildHeaders(
   settings: RequestSettings,
 ): BuiltHeaders {
   const names = settings.headers
-  const sent: Record<string, string> = { ...endpoint.headers }
+  const custom = endpoint.headers
+  const auth = endpoint.auth
+  let hasCustom = false
+  for (const _ in custom) {
+    hasCustom = true
+    break
+  }
+  if (!hasCustom && !auth) {
+    // Fast path (no custom headers, no auth): nothing to redact, so the logged copy is a plain copy.
+    const sent: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': settings.userAgent,
+    }
+    sent[names.event] = message.event
+    sent[names.id] = message.id
+    sent[names.timestamp] = new Date(now).toISOString()
+    sent[names.delivery] = deliveryId
+    sent[names.attempt] = String(attempt)
+    addSignature(sent, endpoint, message, body, now, names)
+    return { sent, logged: { ...sent } }
+  }
+  const sent: Record<string, string> = { ...custom }
   const secretHeaders = new Set<string>()
   for (const key in sent) if (isSensitiveHeader(key)) secretHeaders.add(key)
 
@@ -118,20 +188,8 @@ export function buildHeaders(
   sent[names.timestamp] = new Date(now).toISOString()
   sent[names.delivery] = deliveryId
   sent[names.attempt] = String(attempt)
+  addSignature(sent, endpoint, message, body, now, names)
 
-  const secrets = signingSecrets(endpoint, now)
-  if (secrets.length > 0) {
-    if (endpoint.signatureScheme === 'standard-webhooks') {
-      const timestamp = Math.floor(now / 1000)
-      sent['webhook-id'] = message.id
-      sent['webhook-timestamp'] = String(timestamp)
-      sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
-    } else {
-      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
-    }
-  }
-
-  const auth = endpoint.auth
   if (auth) {
     switch (auth.type) {
       case 'basic':
@@ -160,4 +218,19 @@ export function buildHeaders(
   const logged: Record<string, string> = { ...sent }
   for (const key of secretHeaders) logged[key] = REDACTED
   return { sent, logged }
+}
+
+/** Adds the endpoint's signature headers (none when it has no secret valid at `now`). */
+function addSignature(sent: Record<string, string>, endpoint: Endpoint, message: Message, body: string, now: number, names: HeaderNames): void {
+  const secrets = signingSecrets(endpoint, now)
+  if (secrets.length > 0) {
+    if (endpoint.signatureScheme === 'standard-webhooks') {
+      const timestamp = Math.floor(now / 1000)
+      sent['webhook-id'] = message.id
+      sent['webhook-timestamp'] = String(timestamp)
+      sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
+    } else {
+      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+    }
+  }
 }

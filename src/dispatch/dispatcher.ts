@@ -54,8 +54,9 @@ export interface DispatcherDeps {
 }
 
 /**
- * Most deliveries one endpoint may hold in this worker: enough to keep its concurrency busy and
- * its rate-limit window full, so a slow or rate-limited endpoint never takes every claim slot.
+ * Most deliveries one endpoint may hold in this worker (queued or being sent; not counting those
+ * whose outcome is being written): enough to keep its concurrency busy and its rate-limit window
+ * full, so a slow or rate-limited endpoint never takes every claim slot.
  */
 function endpointCap(endpoint: Endpoint, options: DispatcherOptions): number {
   const concurrency = endpoint.concurrency ?? options.endpointConcurrency
@@ -72,6 +73,20 @@ interface EndpointQueue {
   queue: PQueue
 }
 
+/** Per-endpoint count of active deliveries and the most it may have. */
+interface EndpointHold {
+  count: number
+  cap: number
+}
+
+/** A delivery held by this worker, from its claim until its outcome is stored. */
+interface Held {
+  claimed: ClaimedDelivery
+  perEndpoint: EndpointHold
+  /** Queued or being sent; false once its outcome (or release) is being written. */
+  active: boolean
+}
+
 /**
  * The delivery worker: claims due deliveries from the store in batches, runs each through its
  * endpoint's p-queue (concurrency and rate limit), the global p-queue and the endpoint's breaker,
@@ -83,13 +98,24 @@ export class Dispatcher {
   #global: PQueue
   #queues = new Map<string, EndpointQueue>()
   #tasks = new Set<Promise<void>>()
-  /** Deliveries claimed by this worker and not yet finished, by id. */
-  #holding = new Map<string, ClaimedDelivery>()
-  /** Deliveries held per endpoint, and the most one endpoint may hold (so one slow endpoint cannot starve the rest). */
-  #heldByEndpoint = new Map<string, { count: number; cap: number }>()
+  /**
+   * Deliveries claimed by this worker whose outcome is not stored yet, by id. An id stays here until
+   * its outcome is written, so a re-claim of it (after its lease ran out) never starts a second task.
+   */
+  #holding = new Map<string, Held>()
+  /**
+   * Held deliveries still queued or being sent. Claims are sized by this count, not by `#holding`:
+   * a delivery whose outcome is being written no longer needs a send slot, so the next batch is
+   * claimed while those writes are in flight instead of after they commit.
+   */
+  #active = 0
+  /** Active deliveries per endpoint, and the most one endpoint may have (so one slow endpoint cannot starve the rest). */
+  #heldByEndpoint = new Map<string, EndpointHold>()
   /** Deliveries waiting in an endpoint queue (not started), with the function that ends their task. */
   #waiting = new Map<string, () => void>()
   #maxHeld: number
+  /** Smallest claim made while deliveries are active: refill in chunks, not one claim per finished delivery. */
+  #refillChunk: number
   #blockedOnCapacity = false
   #running = false
   #abandon = false
@@ -107,6 +133,9 @@ export class Dispatcher {
     this.#options = options
     this.#global = new PQueue({ concurrency: options.concurrency })
     this.#maxHeld = Math.max(options.batchSize, options.concurrency * 2)
+    // A quarter of the holding window: with the defaults (100 held, concurrency 50) the next claim
+    // starts while 50 are in flight and 25 still queued, so the queue never runs dry waiting for it.
+    this.#refillChunk = Math.max(1, Math.min(options.batchSize, Math.floor(this.#maxHeld / 4)))
   }
 
   /** True between `start()` and `stop()`. */
@@ -194,10 +223,10 @@ export class Dispatcher {
     const { batchSize, leaseMs, pollIntervalMs } = this.#options
     while (this.#running) {
       this.#wakeRequested = false
-      const free = this.#maxHeld - this.#holding.size
-      this.#blockedOnCapacity = free <= 0
+      const free = this.#maxHeld - this.#active
+      this.#blockedOnCapacity = free <= 0 || (free < this.#refillChunk && this.#active > 0)
       let waitMs = pollIntervalMs
-      if (free > 0) {
+      if (!this.#blockedOnCapacity) {
         try {
           const limit = Math.min(free, batchSize)
           const excludeEndpointIds = [...(await directory.inactiveIds()), ...this.#saturatedEndpoints()]
@@ -241,31 +270,57 @@ export class Dispatcher {
 
   #dispatch(claimed: ClaimedDelivery): void {
     const id = claimed.delivery.id
-    const held = this.#holding.get(id)
-    if (held) {
+    const existing = this.#holding.get(id)
+    if (existing) {
       // Our own lease ran out while the delivery waited in a queue and we claimed it again: the
       // waiting task carries on under the new lease instead of a second task being started.
-      held.delivery.lockedUntil = claimed.delivery.lockedUntil
+      existing.claimed.delivery.lockedUntil = claimed.delivery.lockedUntil
       return
     }
-    this.#holding.set(id, claimed)
     const endpointId = claimed.delivery.endpointId
-    const perEndpoint = this.#heldByEndpoint.get(endpointId) ?? { count: 0, cap: Infinity }
+    let perEndpoint = this.#heldByEndpoint.get(endpointId)
+    if (!perEndpoint) {
+      perEndpoint = { count: 0, cap: Infinity }
+      this.#heldByEndpoint.set(endpointId, perEndpoint)
+    }
     perEndpoint.count++
-    this.#heldByEndpoint.set(endpointId, perEndpoint)
+    this.#active++
+    const held: Held = { claimed, perEndpoint, active: true }
+    this.#holding.set(id, held)
     const task = this.#process(claimed)
       .catch((error: unknown) => this.#deps.onError(error))
       .finally(() => {
+        this.#settle(held)
         this.#holding.delete(id)
-        if (--perEndpoint.count === 0) this.#heldByEndpoint.delete(endpointId)
         this.#tasks.delete(task)
-        // Refill in batches rather than one claim per finished delivery.
-        if (this.#blockedOnCapacity && this.#holding.size <= this.#maxHeld / 2) {
-          this.#blockedOnCapacity = false
-          this.wake()
-        }
       })
     this.#tasks.add(task)
+  }
+
+  /**
+   * A held delivery stops being active: its outcome (or release) is about to be written. It stays
+   * in `#holding` until the write is done; its send slot counts as free for the next claim.
+   */
+  #settle(held: Held): void {
+    if (!held.active) return
+    held.active = false
+    this.#active--
+    const perEndpoint = held.perEndpoint
+    if (--perEndpoint.count === 0) {
+      const endpointId = held.claimed.delivery.endpointId
+      if (this.#heldByEndpoint.get(endpointId) === perEndpoint) this.#heldByEndpoint.delete(endpointId)
+    }
+    // Refill in chunks rather than one claim per finished delivery.
+    if (this.#blockedOnCapacity && this.#maxHeld - this.#active >= this.#refillChunk) {
+      this.#blockedOnCapacity = false
+      this.wake()
+    }
+  }
+
+  /** Marks the delivery `id` as settling (see `#settle`). */
+  #settleId(id: string): void {
+    const held = this.#holding.get(id)
+    if (held) this.#settle(held)
   }
 
   async #process(claimed: ClaimedDelivery): Promise<void> {
@@ -323,6 +378,7 @@ export class Dispatcher {
     const leaseLeft = (claimed.delivery.lockedUntil?.getTime() ?? 0) - now - this.#leaseMargin()
     if (this.#abandon || leaseLeft < Math.min(MIN_ATTEMPT_MS, this.#options.leaseMs / 4)) {
       // Stopping without drain, or the lease (nearly) ran out while queued: hand it back untouched.
+      this.#settleId(claimed.delivery.id)
       await store.release([claimed.delivery.id], workerId, new Date(now))
       return
     }
@@ -428,6 +484,7 @@ export class Dispatcher {
   }
 
   async #record(report: OutcomeReport): Promise<void> {
+    this.#settleId(report.claimed.delivery.id)
     await this.#deps.writer.write(report.outcome)
     const next = report.outcome.nextAttemptAt
     if (next && (report.outcome.status === 'failed' || report.outcome.status === 'pending')) this.wakeAt(next.getTime())

@@ -20,7 +20,7 @@ import type { EnqueueResult, WebhookStore } from '../types.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
-import { createWakeListener, type ListenConnection, type WakeListener } from './wake.js'
+import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 
@@ -150,6 +150,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let migrated: Promise<void> | null = null
   let wake: WakeListener | null = null
   let closed = false
+  // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
+  const notifier = createWakeNotifier({ send: () => pool.query(plans.notify(channel)) })
 
   const ready = (): Promise<void> => {
     if (!autoMigrate) return Promise.resolve()
@@ -212,11 +214,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     )
   }
 
-  /** The enqueue statement (and, on a conflict, the lookup of the stored message) on `db`. */
-  async function enqueueOn(db: PgQueryable, message: Message, deliveries: Delivery[]): Promise<EnqueueResult> {
+  /**
+   * The enqueue statement (and, on a conflict, the lookup of the stored message) on `db`. With
+   * `notifyInStatement` the statement itself NOTIFYs (host transaction: the wake-up goes out at the
+   * host's COMMIT); without, the caller signals the notifier after the commit.
+   */
+  async function enqueueOn(db: PgQueryable, message: Message, deliveries: Delivery[], notifyInStatement: boolean): Promise<EnqueueResult> {
     // Bounded: a conflicting message that vanished in between (cleanup) makes one more try worthwhile.
     for (let round = 0; round < 3; round++) {
-      const result = await db.query(plans.enqueue(message, deliveries, deliveries.length > 0 ? channel : null))
+      const result = await db.query(plans.enqueue(message, deliveries, notifyInStatement && deliveries.length > 0 ? channel : null))
       if (Number(firstRow(result)?.inserted) === 1) return { message, deliveries, duplicate: false }
       let found: SqlRow | undefined
       if (message.idempotencyKey !== null) found = firstRow(await db.query(plans.messageByIdempotencyKey(message.idempotencyKey, message.owner)))
@@ -263,6 +269,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (closed) return
       closed = true
       await wake?.close()
+      await notifier.close()
       if (ownsPool) await pool.end()
     },
 
@@ -296,7 +303,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (host === undefined || host === null) {
         if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
         await ready()
-        return retryTransient('enqueue', () => enqueueOn(pool, message, deliveries), retry)
+        const result = await retryTransient('enqueue', () => enqueueOn(pool, message, deliveries, false), retry)
+        // In-process workers are woken by the manager directly; this wakes the other processes'.
+        if (!result.duplicate && result.deliveries.length > 0) notifier.signal()
+        return result
       }
       if (!isQueryable(host)) {
         throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
@@ -305,7 +315,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       // The host's transaction decides: no BEGIN/COMMIT here, and no retry (the transaction is
       // aborted after any error; only the host can start it over).
       try {
-        return await enqueueOn(host, message, deliveries)
+        return await enqueueOn(host, message, deliveries, true)
       } catch (error) {
         throw toStoreError(ADAPTER, 'enqueue', error)
       }

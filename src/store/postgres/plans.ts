@@ -237,6 +237,8 @@ export function createPlans(schema: string) {
     recordVersion: (version: number): Plan => ({ text: `INSERT INTO ${t.migrations} (version) VALUES ($1)`, values: [version] }),
     /** Starts listening on a channel (identifier quoted; channel names derive from the validated schema). */
     listen: (channel: string): Plan => ({ text: `LISTEN ${quote(channel)}`, values: [] }),
+    /** Sends one wake-up on `channel`, as its own (autocommit) statement. */
+    notify: (channel: string): Plan => ({ text: `SELECT pg_notify($1, '')`, values: [channel] }),
 
     // ---- endpoints --------------------------------------------------------------------------
     insertEndpoint: (e: Endpoint): Plan => insertRow(endpointCodec, t.endpoints, e),
@@ -267,7 +269,10 @@ export function createPlans(schema: string) {
      * Inserts the message and its deliveries in one statement (so it is atomic on its own and joins a
      * host transaction when run on the host's client). Any unique conflict on the message (its id or
      * idempotency key) inserts nothing. When something was inserted and `channel` is given,
-     * `pg_notify` queues a wake-up, delivered when the surrounding transaction commits.
+     * `pg_notify` queues a wake-up, delivered when the surrounding transaction commits. Only the
+     * host-transaction path passes a channel: a transaction that notified holds a database-wide
+     * lock through its commit, which serialises the commits of concurrent enqueues, so the pooled
+     * path notifies after its commit instead, coalesced (see `createWakeNotifier`).
      */
     enqueue: (message: Message, deliveries: readonly Delivery[], channel: string | null): Plan => {
       const p = new Params()

@@ -151,3 +151,61 @@ export function createWakeListener(options: WakeListenerOptions): WakeListener {
     },
   }
 }
+
+/** Options of {@link createWakeNotifier}. */
+export interface WakeNotifierOptions {
+  /** Sends one NOTIFY (its own statement, committed when it resolves). */
+  send: () => Promise<unknown>
+  /** Least time between two NOTIFYs, in ms. @default 10 */
+  intervalMs?: number
+  /** Monotonic time in ms. @default performance.now */
+  now?: () => number
+}
+
+/** Coalesced NOTIFY after committed enqueues. */
+export interface WakeNotifier {
+  /** Called after a commit that added deliveries: a NOTIFY follows, at most `intervalMs` later. */
+  signal(): void
+  /** Sends a NOTIFY still scheduled, waits for those in flight, and stops. */
+  close(): Promise<void>
+}
+
+/**
+ * Wakes other processes' workers after enqueues committed outside a host transaction, with at
+ * most one NOTIFY per `intervalMs` however many enqueues commit. Each NOTIFY is sent after the
+ * commits it covers (a signal never joins a NOTIFY already sent: it schedules the next one), so a
+ * woken worker sees their rows. A failed NOTIFY is ignored: workers also poll.
+ */
+export function createWakeNotifier(options: WakeNotifierOptions): WakeNotifier {
+  const intervalMs = options.intervalMs ?? 10
+  const now = options.now ?? (() => performance.now())
+  let lastSentAt = -Infinity
+  let timer: NodeJS.Timeout | null = null
+  let closed = false
+  const inFlight = new Set<Promise<unknown>>()
+
+  const send = (): void => {
+    timer = null
+    lastSentAt = now()
+    const sent = options.send().catch(() => {})
+    inFlight.add(sent)
+    void sent.finally(() => inFlight.delete(sent))
+  }
+
+  return {
+    signal() {
+      if (closed || timer !== null) return
+      const wait = lastSentAt + intervalMs - now()
+      if (wait <= 0) send()
+      else timer = setTimeout(send, wait)
+    },
+    async close() {
+      closed = true
+      if (timer !== null) {
+        clearTimeout(timer)
+        send()
+      }
+      await Promise.allSettled([...inFlight])
+    },
+  }
+}
