@@ -7,7 +7,6 @@ import { envInt } from './lib/env.js'
 import { makeEnvelope, makePayloadForEnvelope } from './lib/payload.js'
 import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-process.js'
 import { record, section } from './lib/report.js'
-import { requestAsFetch } from './lib/request-fetch.js'
 import { fmt, median, settle, spread } from './lib/stats.js'
 import { initGlobalFetch, loadUndici, type Undici } from './lib/undici.js'
 
@@ -152,21 +151,16 @@ export function hooklineVariant(
 export function deliveryVariants(undici: Undici, rx: ReceiverProcess, concurrency: number): { variants: Record<string, Variant>; close(): Promise<void> } {
   const data = makePayloadForEnvelope(1024)
   const body = makeEnvelope(data)
-  const agent = new undici.Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
-  const viaAgent = ((url: string, init: RequestInit) =>
-    undici.fetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch
   const variants: Record<string, Variant> = {
     'raw-undici': rawUndiciVariant(undici, rx, body, concurrency),
     'raw-fetch': rawFetchVariant(rx, body, concurrency),
-    'hookline-fetch': hooklineVariant('hookline (global fetch)', rx, data, concurrency),
-    'hookline-undici': hooklineVariant('hookline (undici 7 fetch + Agent)', rx, data, concurrency, viaAgent),
-    'hookline-request': hooklineVariant('what-if: hookline over undici.request shim', rx, data, concurrency, requestAsFetch(agent, undici.request)),
+    hookline: hooklineVariant('hookline (default transport: undici request)', rx, data, concurrency),
+    'hookline-fetch': hooklineVariant('diagnostic: hookline over the global fetch', rx, data, concurrency, globalThis.fetch),
   }
   return {
     variants,
     async close() {
       for (const v of Object.values(variants)) await v.close?.()
-      await agent.close()
     },
   }
 }

@@ -1,13 +1,13 @@
 // Runs ONE variant of the delivery benchmark, for profiling:
 //   node --cpu-prof --cpu-prof-dir=/tmp/hookline-prof --import tsx bench/profile-delivery.ts hookline-fetch
 //   npx tsx bench/tools/cpuprofile-summary.ts /tmp/hookline-prof/<file>.cpuprofile
-// Variants: raw-undici, raw-fetch, hookline-fetch, hookline-undici, hookline-request. N from BENCH_N (default 20 000).
+// Variants: raw-undici, raw-fetch, hookline, hookline-fetch. N from BENCH_N (default 20 000).
 import { deliveryVariants } from './delivery.js'
 import { envInt } from './lib/env.js'
 import { startReceiverProcess } from './lib/receiver-process.js'
 import { loadUndici } from './lib/undici.js'
 
-const which = process.argv[2] ?? 'hookline-fetch'
+const which = process.argv[2] ?? 'hookline'
 const n = envInt('BENCH_N', 20_000)
 const concurrency = envInt('BENCH_CONCURRENCY', 50)
 const undici = await loadUndici()

@@ -11,7 +11,7 @@ const factory = await loadStoreFactory('postgres')
 if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is missing')
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
 const store = factory({ connectionString: process.env.BENCH_PG_URL, schema: process.env.BENCH_PG_SCHEMA, migrate: false })
-const fetchImpl = await benchTransport(concurrency) // BENCH_TRANSPORT, inherited from the parent
+const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the parent
 const manager = createWebhookManager({
   store,
   concurrency,

@@ -168,7 +168,7 @@ function createPoster(undici: Undici, rx: ReceiverProcess, concurrency: number) 
 
 /** A hookline manager with an in-process worker on `store`. */
 async function hooklineInProcess(store: WebhookStore, rx: ReceiverProcess, s: Settings, data: unknown, cleanup: () => Promise<void>): Promise<Setup> {
-  const fetchImpl = await benchTransport(s.concurrency)
+  const fetchImpl = await benchTransport()
   const manager: WebhookManager = createWebhookManager({
     store,
     concurrency: s.concurrency,
@@ -371,7 +371,7 @@ export async function runStores(): Promise<void> {
   section(
     `durable stores, emit → receiver (N=${fmt(s.n)}, ${s.producers} concurrent producers, delivery concurrency ${s.concurrency}, ${s.rounds} round${s.rounds > 1 ? 's' : ''} after a ${fmt(s.warmup)} warm-up)`,
   )
-  if (process.env.BENCH_TRANSPORT === 'request') console.log('  DIAGNOSTIC: hookline sends through the undici.request shim (BENCH_TRANSPORT=request), not fetch')
+  if (process.env.BENCH_TRANSPORT === 'fetch') console.log('  DIAGNOSTIC: hookline sends through the global fetch (BENCH_TRANSPORT=fetch), not its default transport')
   const only = process.env.BENCH_STORES?.split(',').map((x) => x.trim())
   const undici = await loadUndici()
   const rx = await startReceiverProcess()

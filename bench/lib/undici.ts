@@ -22,16 +22,14 @@ export async function loadUndici(): Promise<Undici> {
 }
 
 /**
- * The `fetch` the hookline managers of bench/stores.ts get: none (hookline's default, global
- * fetch) unless `BENCH_TRANSPORT=request`, a DIAGNOSTIC that swaps in the undici.request shim of
- * lib/request-fetch.ts to show what the durable stores would do with a cheaper HTTP client.
+ * The `fetch` the hookline managers of bench/stores.ts get: none (hookline's default transport,
+ * undici's `request()`) unless `BENCH_TRANSPORT=fetch`, a DIAGNOSTIC that gives them Node's global
+ * `fetch` instead, to show what that transport costs the durable stores.
  */
-export async function benchTransport(concurrency: number): Promise<typeof fetch | undefined> {
-  const transport = process.env.BENCH_TRANSPORT ?? 'fetch'
-  if (transport === 'fetch') return undefined
-  if (transport !== 'request') throw new Error(`BENCH_TRANSPORT must be 'fetch' or 'request', got ${JSON.stringify(transport)}`)
-  const undici = await loadUndici()
-  const { requestAsFetch } = await import('./request-fetch.js')
-  const agent = new undici.Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
-  return requestAsFetch(agent, undici.request)
+export async function benchTransport(): Promise<typeof fetch | undefined> {
+  const transport = process.env.BENCH_TRANSPORT ?? 'default'
+  if (transport === 'default') return undefined
+  if (transport !== 'fetch') throw new Error(`BENCH_TRANSPORT must be 'default' or 'fetch', got ${JSON.stringify(transport)}`)
+  await initGlobalFetch()
+  return globalThis.fetch
 }

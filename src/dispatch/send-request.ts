@@ -1,4 +1,5 @@
 import { createFetch, type $Fetch } from 'ofetch'
+import { RequestHeaders } from './undici-fetch.js'
 
 /** One outgoing HTTP request, fully built (body already signed). */
 export interface OutgoingRequest {
@@ -30,14 +31,17 @@ export interface SendResult {
   durationMs: number
 }
 
-/** Creates the HTTP sender, using ofetch over the given fetch implementation. */
-export function createSender(fetchImpl: typeof fetch = globalThis.fetch): (req: OutgoingRequest) => Promise<SendResult> {
-  const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: globalThis.Headers, AbortController: globalThis.AbortController })
+/**
+ * Creates the HTTP sender: ofetch over the given fetch implementation (hookline's default is the
+ * undici transport of `undici-fetch.ts`; a host may pass its own, e.g. the global `fetch`).
+ */
+export function createSender(fetchImpl: typeof fetch): (req: OutgoingRequest) => Promise<SendResult> {
+  const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: RequestHeaders as unknown as typeof Headers, AbortController: globalThis.AbortController })
   return async function sendRequest(req) {
     const started = performance.now()
     const signal = AbortSignal.timeout(req.timeoutMs)
     try {
-      const res = await client.raw<ReadableStream<Uint8Array>, 'stream'>(req.url, {
+      const res = await client.raw<AsyncIterable<Uint8Array>, 'stream'>(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
@@ -47,7 +51,7 @@ export function createSender(fetchImpl: typeof fetch = globalThis.fetch): (req: 
         ignoreResponseError: true,
         responseType: 'stream',
       })
-      const body = await readTruncated(res._data ?? res.body, req.maxResponseBytes)
+      const body = await readTruncated((res._data ?? res.body) as unknown as AsyncIterable<Uint8Array> | null, req.maxResponseBytes)
       const ok = res.status >= 200 && res.status < 300
       const headers: Record<string, string> = {}
       res.headers.forEach((value, key) => {
@@ -73,30 +77,27 @@ function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100
 }
 
-async function readTruncated(stream: ReadableStream<Uint8Array> | null | undefined, limit: number): Promise<string> {
+/**
+ * Reads at most `limit` bytes of a response body: a web `ReadableStream` (a host's own `fetch`) or a
+ * Node readable (the default transport); both are async-iterable. Leaving the loop early cancels or
+ * destroys the stream, so an oversized body is never read to its end.
+ */
+async function readTruncated(stream: AsyncIterable<Uint8Array> | null | undefined, limit: number): Promise<string> {
   if (!stream) return ''
-  const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   let truncated = false
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      if (size + value.byteLength > limit) {
-        chunks.push(value.subarray(0, limit - size))
-        size = limit
-        truncated = true
-        break
-      }
-      chunks.push(value)
-      size += value.byteLength
+  for await (const value of stream) {
+    if (size + value.byteLength > limit) {
+      chunks.push(value.subarray(0, limit - size))
+      size = limit
+      truncated = true
+      break
     }
-  } finally {
-    if (truncated) await reader.cancel().catch(() => {})
-    reader.releaseLock()
+    chunks.push(value)
+    size += value.byteLength
   }
-  const text = Buffer.concat(chunks, size).toString('utf8')
+  const text = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, size).toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
   return truncated ? `${text}…[truncated]` : text
 }
 

@@ -4,6 +4,7 @@ import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { createSender } from '../dispatch/send-request.js'
+import { createUndiciFetch, type UndiciFetch } from '../dispatch/undici-fetch.js'
 import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
@@ -144,6 +145,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #healthWrites = new Set<string>()
   #migrated: Promise<void> | null = null
   #retentionTimer: NodeJS.Timeout | null = null
+  /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
+  readonly #transport: UndiciFetch | null
 
   constructor(options: WebhookManagerOptions = {}) {
     this.#options = options
@@ -154,6 +157,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       opened: (endpointId, retryAt) => this.#events.emit('breaker.opened', { endpointId, retryAt: new Date(retryAt) }),
       closed: (endpointId) => this.#events.emit('breaker.closed', { endpointId }),
     })
+    this.#transport = options.fetch ? null : createUndiciFetch()
     const settings: RequestSettings = {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
@@ -166,7 +170,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         directory: this.#directory,
         breakers: this.#breakers,
         writer: new OutcomeWriter(this.store),
-        send: createSender(options.fetch),
+        send: createSender(options.fetch ?? this.#transport!.fetch),
         settings,
         workerId: options.workerId ?? createId('wrk'),
         onOutcome: (report) => this.#onOutcome(report),
@@ -237,11 +241,12 @@ export class WebhookManager<E extends EventMap = EventMap> {
     await this.#dispatcher.stop(options)
   }
 
-  /** Stops the worker, shuts the breakers down and closes the store. */
+  /** Stops the worker, shuts the breakers down, closes the outgoing connections and the store. */
   async close(options: { drain?: boolean } = {}): Promise<void> {
     await this.stop(options)
     await this.#incomingService?.close()
     this.#breakers.shutdown()
+    await this.#transport?.close()
     await this.store.close()
   }
 

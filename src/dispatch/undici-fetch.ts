@@ -1,0 +1,153 @@
+import { Agent, request, type Dispatcher } from 'undici'
+
+/** Options of {@link createUndiciFetch}. */
+export interface UndiciFetchOptions {
+  /** How long an idle keep-alive connection is kept open, in ms. @default 4000 */
+  keepAliveTimeoutMs?: number
+  /** Most connections per origin; `null` for no limit (hookline's queues bound concurrency). @default null */
+  connectionsPerOrigin?: number | null
+  /** TCP connect timeout, in ms. @default 10_000 */
+  connectTimeoutMs?: number
+}
+
+/** A `fetch` for ofetch over undici's `request`, with the connection pool it owns. */
+export interface UndiciFetch {
+  /** Passed to ofetch's `createFetch({ fetch })`. */
+  fetch: typeof fetch
+  /** Closes the pooled connections (idle ones at once, busy ones when their request ends). */
+  close(): Promise<void>
+}
+
+/**
+ * The default transport under ofetch: a `fetch` over undici's `request()` and an undici `Agent`.
+ *
+ * Node's global `fetch` is undici too, wrapped in WHATWG `Request`, `Response` and web streams;
+ * that wrapping costs about ten times the CPU of the request itself (see docs/benchmarks.md), and a
+ * webhook worker does little else than POST. This keeps undici's HTTP client and its keep-alive
+ * pool and leaves out the wrapping: it implements the part of `fetch` that ofetch and hookline's
+ * sender use — method, headers, string body, `signal`; a response with `status`, `statusText`,
+ * `ok`, `headers.get/has/forEach` and `body` as a Node readable stream (async-iterable) with
+ * `text()`, `json()` and `arrayBuffer()`. Redirects are never followed (undici's `request` does
+ * not), which is what a webhook sender wants.
+ */
+export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch {
+  const agent = new Agent({
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,
+    connections: options.connectionsPerOrigin ?? null,
+    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+  })
+  const undiciFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('hookline transport: expected a URL string')
+    const res = await request(input, {
+      dispatcher: agent,
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: toHeaderRecord(init.headers),
+      body: init.body as string | Uint8Array | null | undefined,
+      signal: init.signal ?? undefined,
+    })
+    return new UndiciResponse(res) as unknown as Response
+  }
+  return {
+    fetch: undiciFetch as typeof fetch,
+    close: () => agent.close(),
+  }
+}
+
+function toHeaderRecord(headers: HeadersInit | undefined): Record<string, string> {
+  if (headers instanceof RequestHeaders) return headers.record
+  const out: Record<string, string> = {}
+  if (!headers) return out
+  if (Array.isArray(headers)) {
+    for (const [key, value] of headers) out[key] = value
+  } else if (typeof (headers as Headers).forEach === 'function') {
+    ;(headers as Headers).forEach((value, key) => {
+      out[key] = value
+    })
+  } else Object.assign(out, headers)
+  return out
+}
+
+/**
+ * The `Headers` class ofetch builds request headers with (its `createFetch({ Headers })` option):
+ * a plain record with lower-cased names, so handing the headers to undici copies nothing. It is
+ * iterable as `[name, value]` pairs, so any other `fetch` accepts it as `HeadersInit` too.
+ */
+export class RequestHeaders {
+  /** The headers, names lower-cased, in insertion order. */
+  readonly record: Record<string, string> = {}
+  constructor(init?: HeadersInit | RequestHeaders) {
+    if (!init) return
+    if (init instanceof RequestHeaders) Object.assign(this.record, init.record)
+    else if (Array.isArray(init) || typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      for (const [key, value] of init as Iterable<[string, string]>) this.append(key, value)
+    } else for (const key in init) this.append(key, (init as Record<string, string>)[key]!)
+  }
+  get(name: string): string | null {
+    return this.record[name.toLowerCase()] ?? null
+  }
+  has(name: string): boolean {
+    return this.record[name.toLowerCase()] !== undefined
+  }
+  set(name: string, value: string): void {
+    this.record[name.toLowerCase()] = String(value)
+  }
+  append(name: string, value: string): void {
+    const key = name.toLowerCase()
+    const existing = this.record[key]
+    this.record[key] = existing === undefined ? String(value) : `${existing}, ${value}`
+  }
+  delete(name: string): void {
+    delete this.record[name.toLowerCase()]
+  }
+  forEach(fn: (value: string, key: string) => void): void {
+    for (const key in this.record) fn(this.record[key]!, key)
+  }
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const key in this.record) yield [key, this.record[key]!]
+  }
+}
+
+/** Response headers, read-only, as the `Headers` methods ofetch and the sender call. */
+class ResponseHeaders {
+  readonly #raw: Record<string, string | string[] | undefined>
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    this.#raw = raw
+  }
+  get(name: string): string | null {
+    const value = this.#raw[name.toLowerCase()]
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+  }
+  has(name: string): boolean {
+    return this.#raw[name.toLowerCase()] !== undefined
+  }
+  forEach(fn: (value: string, key: string) => void): void {
+    for (const key in this.#raw) {
+      const value = this.#raw[key]
+      if (value !== undefined) fn(Array.isArray(value) ? value.join(', ') : value, key)
+    }
+  }
+}
+
+class UndiciResponse {
+  readonly status: number
+  readonly statusText: string
+  readonly ok: boolean
+  readonly headers: ResponseHeaders
+  readonly body: Dispatcher.ResponseData['body']
+  constructor(res: Dispatcher.ResponseData) {
+    this.status = res.statusCode
+    this.statusText = res.statusText ?? ''
+    this.ok = res.statusCode >= 200 && res.statusCode < 300
+    this.headers = new ResponseHeaders(res.headers)
+    this.body = res.body
+  }
+  text(): Promise<string> {
+    return this.body.text()
+  }
+  json(): Promise<unknown> {
+    return this.body.json()
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.body.arrayBuffer()
+  }
+}

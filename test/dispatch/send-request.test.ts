@@ -1,0 +1,153 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSender, type OutgoingRequest } from '../../src/dispatch/send-request.js'
+import { createUndiciFetch, RequestHeaders } from '../../src/dispatch/undici-fetch.js'
+
+// The sender over both transports: hookline's default (undici `request`) and the global fetch a
+// host may pass instead. Each case must give the same SendResult on either.
+let server: Server
+let base: string
+const seen: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string }[] = []
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      switch (req.url) {
+        case '/ok':
+          res.writeHead(200, { 'content-type': 'text/plain', 'x-answer': '42' }).end('fine')
+          return
+        case '/empty':
+          res.writeHead(204).end()
+          return
+        case '/redirect':
+          res.writeHead(302, { location: '/ok' }).end()
+          return
+        case '/error':
+          res.writeHead(503, { 'retry-after': '7' }).end('busy')
+          return
+        case '/big':
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(300_000))
+          return
+        case '/slow':
+          setTimeout(() => res.writeHead(200).end('late'), 2_000).unref()
+          return
+        case '/utf8':
+          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('héllo ✓')
+          return
+        default:
+          res.writeHead(404).end()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+const transport = createUndiciFetch()
+afterAll(() => transport.close())
+
+const transports = [
+  ['default undici transport', createSender(transport.fetch)],
+  ['global fetch', createSender(globalThis.fetch)],
+] as const
+
+function request(path: string, extra: Partial<OutgoingRequest> = {}): OutgoingRequest {
+  return {
+    url: `${base}${path}`,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Webhook-Id': 'msg_1' },
+    body: '{"a":1}',
+    timeoutMs: 5_000,
+    maxResponseBytes: 65_536,
+    ...extra,
+  }
+}
+
+describe.each(transports)('sendRequest over the %s', (_name, send) => {
+  it('sends method, headers and the exact body; reads status, headers and body', async () => {
+    const before = seen.length
+    const result = await send(request('/ok'))
+    expect(result).toMatchObject({ ok: true, status: 200, body: 'fine', error: null, errorKind: null })
+    expect(result.headers?.['x-answer']).toBe('42')
+    expect(result.durationMs).toBeGreaterThanOrEqual(0)
+    const got = seen[before]!
+    expect(got.method).toBe('POST')
+    expect(got.body).toBe('{"a":1}')
+    expect(got.headers['content-type']).toBe('application/json')
+    expect(got.headers['x-webhook-id']).toBe('msg_1')
+  })
+
+  it('an empty 204 answer is a success with an empty body', async () => {
+    expect(await send(request('/empty'))).toMatchObject({ ok: true, status: 204, body: '' })
+  })
+
+  it('does not follow redirects: a 302 is a failed attempt', async () => {
+    const before = seen.length
+    const result = await send(request('/redirect'))
+    expect(result).toMatchObject({ ok: false, status: 302, errorKind: 'http' })
+    expect(result.error).toMatch(/^HTTP 302/)
+    expect(seen.length).toBe(before + 1)
+  })
+
+  it('a 503 is a failure that keeps its Retry-After and body', async () => {
+    const result = await send(request('/error'))
+    expect(result).toMatchObject({ ok: false, status: 503, body: 'busy', errorKind: 'http' })
+    expect(result.error).toBe('HTTP 503 Service Unavailable')
+    expect(result.headers?.['retry-after']).toBe('7')
+  })
+
+  it('keeps at most maxResponseBytes of the answer, marked as truncated', async () => {
+    const result = await send(request('/big', { maxResponseBytes: 1000 }))
+    expect(result.ok).toBe(true)
+    expect(result.body).toBe(`${'x'.repeat(1000)}…[truncated]`)
+    // The connection pool is still usable after a body was cut short.
+    expect(await send(request('/ok'))).toMatchObject({ ok: true, body: 'fine' })
+  })
+
+  it('decodes UTF-8 answers', async () => {
+    expect((await send(request('/utf8'))).body).toBe('héllo ✓')
+  })
+
+  it('a request that outlives its timeout is a timeout error', async () => {
+    const result = await send(request('/slow', { timeoutMs: 100 }))
+    expect(result).toMatchObject({ ok: false, status: null, errorKind: 'timeout', error: 'timeout after 100 ms' })
+    expect(result.durationMs).toBeLessThan(1_500)
+  })
+
+  it('a closed port is "connection refused"', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const result = await send({ ...request('/ok'), url: `http://127.0.0.1:${port}/hook` })
+    expect(result).toMatchObject({ ok: false, status: null, errorKind: 'refused', error: 'connection refused (ECONNREFUSED)' })
+  })
+})
+
+describe('RequestHeaders', () => {
+  it('lower-cases names, joins appended values and iterates as pairs', () => {
+    const h = new RequestHeaders({ 'Content-Type': 'application/json' })
+    h.append('X-A', '1')
+    h.append('x-a', '2')
+    h.set('Accept', 'application/json')
+    expect(h.get('content-type')).toBe('application/json')
+    expect(h.has('X-A')).toBe(true)
+    expect([...h]).toEqual([
+      ['content-type', 'application/json'],
+      ['x-a', '1, 2'],
+      ['accept', 'application/json'],
+    ])
+    h.delete('X-A')
+    expect(h.get('x-a')).toBeNull()
+    expect(new Headers(h as unknown as HeadersInit).get('accept')).toBe('application/json')
+  })
+})
