@@ -137,6 +137,29 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.listDeliveries({ endpointId: ep.id })).toHaveLength(1)
       })
 
+      it('.enqueue() - many at once: each stored once with its deliveries; one idempotency key among them gives one message', async () => {
+        const ep = await seed()
+        const plain = Array.from({ length: 30 }, (_, i) => messageFixture({ data: { i } }))
+        const keyed = Array.from({ length: 6 }, (_, i) => messageFixture({ idempotencyKey: 'burst-1', data: { keyed: i } }))
+        const all = [...plain, ...keyed]
+        const deliveries = all.map((m) => [deliveryFixture(m, ep), deliveryFixture(m, ep)])
+        const results = await Promise.all(all.map((m, i) => store.enqueue(m, deliveries[i]!)))
+        for (let i = 0; i < plain.length; i++) {
+          expect(results[i]).toMatchObject({ duplicate: false, message: { id: plain[i]!.id } })
+          expect(await store.getMessage(plain[i]!.id)).toEqual(plain[i])
+          expect((await store.listDeliveries({ messageId: plain[i]!.id })).map((d) => d.id).sort()).toEqual(deliveries[i]!.map((d) => d.id).sort())
+        }
+        const keyedResults = results.slice(plain.length)
+        const winners = keyedResults.filter((r) => !r.duplicate)
+        expect(winners).toHaveLength(1)
+        const winner = winners[0]!.message.id
+        for (const r of keyedResults) {
+          expect(r.message.id).toBe(winner)
+          expect(r.deliveries).toHaveLength(2)
+        }
+        expect(await store.listDeliveries({ endpointId: ep.id, limit: 1000 })).toHaveLength(2 * (plain.length + 1))
+      })
+
       it('.enqueue() scopes idempotency keys per owner', async () => {
         const ep = await seed()
         const a = messageFixture({ idempotencyKey: 'k1', owner: 'acme' })

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isHooklineError } from '../../src/errors.js'
@@ -33,7 +34,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
     },
     additionalTests: (get) => {
       const others: PostgresStore[] = []
-      const another = (over: { schema?: string; migrate?: boolean } = {}): PostgresStore => {
+      const another = (over: { schema?: string; migrate?: boolean; preparedStatements?: boolean } = {}): PostgresStore => {
         const store = postgresStore({ connectionString: PG_URL, schema, max: 4, ...over })
         others.push(store)
         return store
@@ -155,6 +156,35 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         } finally {
           await pool.end()
         }
+      })
+
+      it('.enqueue() - a message the database refuses fails alone; the others of its batch are stored', async () => {
+        const store = get()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        // An (incompressible) idempotency key beyond the btree row limit of ~2.7 kB cannot be indexed.
+        const refused = messageFixture({ idempotencyKey: randomBytes(6000).toString('hex') })
+        const fine = Array.from({ length: 12 }, () => messageFixture())
+        const all = [...fine.slice(0, 6), refused, ...fine.slice(6)]
+        const settled = await Promise.allSettled(all.map((m) => store.enqueue(m, [deliveryFixture(m, ep)])))
+        const failed = settled.filter((r) => r.status === 'rejected')
+        expect(failed).toHaveLength(1)
+        expect(settled[6]!.status).toBe('rejected')
+        expect(isHooklineError((settled[6] as PromiseRejectedResult).reason)).toBe(true)
+        for (const m of fine) expect(await store.getMessage(m.id)).toEqual(m)
+        expect(await store.getMessage(refused.id)).toBeNull()
+      })
+
+      it('works without prepared statements (preparedStatements: false)', async () => {
+        const store = another({ preparedStatements: false })
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        const m = messageFixture()
+        const d = deliveryFixture(m, ep)
+        await Promise.all([store.enqueue(m, [d]), store.enqueue(messageFixture(), [])])
+        const [claimed] = await store.claim({ now: at(1), limit: 1, leaseMs: 60_000, workerId: 'w-unprepared' })
+        expect(claimed?.delivery.id).toBe(d.id)
+        expect(() => postgresStore({ connectionString: PG_URL, preparedStatements: 'yes' as unknown as boolean })).toThrow(/preparedStatements/)
       })
 
       it('transient errors (40001, dropped connection) are retried; other errors are not', async () => {

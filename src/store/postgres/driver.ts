@@ -5,6 +5,8 @@
 
 /** A statement with bound parameters, as `pg`'s `query(config)` accepts it. */
 export interface PgQueryConfig {
+  /** Name of a prepared statement: parsed once per connection, then reused. */
+  name?: string
   /** SQL text with `$n` placeholders. */
   text: string
   /** Parameter values. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { StoreError, ValidationError } from '../../errors.js'
 import type { Delivery, Message } from '../../types.js'
@@ -20,6 +21,7 @@ import type { EnqueueResult, WebhookStore } from '../types.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
+import { WriteBatcher } from '../../util/write-batcher.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
@@ -39,6 +41,15 @@ export interface PostgresStoreBaseOptions {
    * @default true
    */
   migrate?: boolean
+  /**
+   * Run the store's statements as named prepared statements on its pool's connections, so that
+   * Postgres parses and plans each once per connection instead of on every call (the claim,
+   * complete and enqueue statements are large). Turn off behind a pooler that cannot keep
+   * prepared statements (PgBouncer in transaction mode before 1.21). Statements run on a host's
+   * own client (`enqueue` with `client`) are never prepared.
+   * @default true
+   */
+  preparedStatements?: boolean
   /**
    * Retries of an operation that failed with a transient error (serialization failure, deadlock,
    * dropped or refused connection), after short exponential delays starting at 20 ms. Other errors
@@ -91,6 +102,10 @@ export interface PostgresStore extends WebhookStore {
 }
 
 const ADAPTER = 'postgres'
+/** Pooled enqueue batches in flight at once (each holds one pooled connection while it runs). */
+const ENQUEUE_IN_FLIGHT = 2
+/** Most messages in one enqueue batch. */
+const ENQUEUE_BATCH = 200
 
 const isQueryable = (value: unknown): value is PgQueryable =>
   typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
@@ -108,6 +123,9 @@ function validateOptions(options: PostgresStoreOptions): void {
   }
   if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) {
     issues.push({ field: 'retries', message: `expected an integer >= 0, got \`${String(options.retries)}\` (${typeof options.retries})` })
+  }
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    issues.push({ field: 'preparedStatements', message: `expected a boolean, got \`${String(options.preparedStatements)}\` (${typeof options.preparedStatements})` })
   }
   const schema = options.schema ?? 'hookline'
   try {
@@ -151,7 +169,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let wake: WakeListener | null = null
   let closed = false
   // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
-  const notifier = createWakeNotifier({ send: () => pool.query(plans.notify(channel)) })
+  const prepare = options.preparedStatements !== false ? preparedName : (plan: PgQueryConfig): PgQueryConfig => plan
+  /** Runs `plan` on the store's pool (prepared, unless turned off). */
+  const onPool = (plan: PgQueryConfig): Promise<PgQueryResult> => pool.query(prepare(plan))
+  const notifier = createWakeNotifier({ send: () => onPool(plans.notify(channel)) })
 
   const ready = (): Promise<void> => {
     if (!autoMigrate) return Promise.resolve()
@@ -168,7 +189,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const run = async (operation: string, plan: PgQueryConfig): Promise<PgQueryResult> => {
     if (closed) throw new StoreError(`[${ADAPTER}] ${operation} failed: the store is closed`)
     await ready()
-    return retryTransient(operation, () => pool.query(plan), retry)
+    return retryTransient(operation, () => onPool(plan), retry)
   }
 
   const rows = async (operation: string, plan: PgQueryConfig): Promise<SqlRow[]> => (await run(operation, plan)).rows
@@ -181,7 +202,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       async () => {
         // Fast path without the lock once the schema is current (the common case at start-up).
         try {
-          const current = Number(firstRow(await pool.query(plans.currentVersion()))?.version ?? 0)
+          const current = Number(firstRow(await onPool(plans.currentVersion()))?.version ?? 0)
           if (current >= latest) return
         } catch (error) {
           const code = (error as { code?: unknown }).code
@@ -215,11 +236,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   }
 
   /**
-   * The enqueue statement (and, on a conflict, the lookup of the stored message) on `db`. With
-   * `notifyInStatement` the statement itself NOTIFYs (host transaction: the wake-up goes out at the
-   * host's COMMIT); without, the caller signals the notifier after the commit.
+   * The enqueue statement (and, on a conflict, the lookup of the stored message) on the host's
+   * client, or on the pool when `host` is null. On a host client the statement itself NOTIFYs (the
+   * wake-up goes out at the host's COMMIT); on the pool the caller signals the notifier after the
+   * commit.
    */
-  async function enqueueOn(db: PgQueryable, message: Message, deliveries: Delivery[], notifyInStatement: boolean): Promise<EnqueueResult> {
+  async function enqueueOn(host: PgQueryable | null, message: Message, deliveries: Delivery[]): Promise<EnqueueResult> {
+    const notifyInStatement = host !== null
+    const db: PgQueryable = host ?? { query: onPool }
     // Bounded: a conflicting message that vanished in between (cleanup) makes one more try worthwhile.
     for (let round = 0; round < 3; round++) {
       const result = await db.query(plans.enqueue(message, deliveries, notifyInStatement && deliveries.length > 0 ? channel : null))
@@ -233,6 +257,38 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return { message: stored, deliveries: (await db.query(plans.deliveriesOfMessage(stored.id))).rows.map(deliveryCodec.decode), duplicate }
     }
     throw new StoreError(`[${ADAPTER}] enqueue failed: the conflicting message disappeared repeatedly`)
+  }
+
+  /**
+   * Pooled enqueues of many concurrent emits, written together: one statement and one commit for
+   * everything queued while the previous batches were in flight (group commit), so concurrent
+   * emits do not each wait for their own fsync. An emit that arrives when a slot is free goes out
+   * at once, alone. Each emit still resolves only after the commit that stored it.
+   */
+  const enqueueBatcher = new WriteBatcher<{ message: Message; deliveries: Delivery[] }, EnqueueResult>({
+    maxInFlight: ENQUEUE_IN_FLIGHT,
+    maxBatch: ENQUEUE_BATCH,
+    run: enqueueBatch,
+  })
+
+  const enqueueAlone = (message: Message, deliveries: Delivery[]): Promise<EnqueueResult> =>
+    retryTransient('enqueue', () => enqueueOn(null, message, deliveries), retry)
+
+  async function enqueueBatch(items: { message: Message; deliveries: Delivery[] }[]): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
+    if (items.length === 1) return [await enqueueAlone(items[0]!.message, items[0]!.deliveries)]
+    let inserted: Set<unknown>
+    try {
+      inserted = new Set((await retryTransient('enqueue', () => onPool(plans.enqueueMany(items)), retry)).rows.map((row) => row.id))
+    } catch {
+      // Nothing of the batch was stored. Write each on its own, so that a message the database
+      // refuses fails its own emit only, with its own error.
+      return items.map(({ message, deliveries }) => enqueueAlone(message, deliveries))
+    }
+    // A message that was not inserted conflicted (an idempotency key seen before): the single path
+    // looks the stored one up and tells a duplicate from a conflict.
+    return items.map(({ message, deliveries }) =>
+      inserted.has(message.id) ? { message, deliveries, duplicate: false } : enqueueAlone(message, deliveries),
+    )
   }
 
   const openListenConnection = async (): Promise<ListenConnection> => {
@@ -268,6 +324,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async close() {
       if (closed) return
       closed = true
+      await enqueueBatcher.drain()
       await wake?.close()
       await notifier.close()
       if (ownsPool) await pool.end()
@@ -303,7 +360,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (host === undefined || host === null) {
         if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
         await ready()
-        const result = await retryTransient('enqueue', () => enqueueOn(pool, message, deliveries, false), retry)
+        const result = await enqueueBatcher.add({ message, deliveries })
         // In-process workers are woken by the manager directly; this wakes the other processes'.
         if (!result.duplicate && result.deliveries.length > 0) notifier.signal()
         return result
@@ -315,7 +372,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       // The host's transaction decides: no BEGIN/COMMIT here, and no retry (the transaction is
       // aborted after any error; only the host can start it over).
       try {
-        return await enqueueOn(host, message, deliveries, true)
+        return await enqueueOn(host, message, deliveries)
       } catch (error) {
         throw toStoreError(ADAPTER, 'enqueue', error)
       }
@@ -420,6 +477,20 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
   }
   return store
+}
+
+/** Prepared-statement names by statement text: a digest of the text, so equal texts share one. */
+const statementNames = new Map<string, string>()
+
+/** `plan` as a named prepared statement (the name is a digest of its text). */
+function preparedName(plan: PgQueryConfig): PgQueryConfig {
+  let name = statementNames.get(plan.text)
+  if (name === undefined) {
+    name = `hookline_${createHash('sha256').update(plan.text).digest('hex').slice(0, 24)}`
+    // Statement texts come from a fixed set of templates; the bound keeps a bug from leaking memory.
+    if (statementNames.size < 10_000) statementNames.set(plan.text, name)
+  }
+  return { name, text: plan.text, values: plan.values }
 }
 
 function createPool(connectionString: string, max: number): PgPool {

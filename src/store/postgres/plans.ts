@@ -295,6 +295,33 @@ export function createPlans(schema: string) {
         values: p.values,
       }
     },
+    /**
+     * Inserts many messages with their deliveries in one statement (the pooled path's group
+     * commit). A message that conflicts (id or idempotency key, with a stored row or an earlier one
+     * of the batch) is skipped with its deliveries; the statement returns the ids it inserted.
+     */
+    enqueueMany: (items: readonly { message: Message; deliveries: readonly Delivery[] }[]): Plan => {
+      const p = new Params()
+      const messages = unnestRows(
+        messageCodec,
+        items.map((x) => x.message),
+        p,
+        'mm',
+      )
+      const deliveries = unnestRows(
+        deliveryCodec,
+        items.flatMap((x) => x.deliveries),
+        p,
+        'u',
+      )
+      return {
+        text:
+          `WITH m AS (INSERT INTO ${t.messages} (${columnList(messageCodec)}) SELECT * FROM ${messages} ON CONFLICT DO NOTHING RETURNING id), ` +
+          `d AS (INSERT INTO ${t.deliveries} (${columnList(deliveryCodec)}) SELECT u.* FROM ${deliveries} WHERE u.message_id IN (SELECT id FROM m) RETURNING 1) ` +
+          `SELECT m.id FROM m`,
+        values: p.values,
+      }
+    },
     getMessage: (id: string): Plan => ({ text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.id = $1`, values: [id] }),
     messageByIdempotencyKey: (key: string, owner: string | null): Plan => ({
       text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.idempotency_key = $1 AND coalesce(m.owner, '') = $2`,

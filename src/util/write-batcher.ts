@@ -1,0 +1,99 @@
+/** Options of {@link WriteBatcher}. */
+export interface WriteBatcherOptions<T, R> {
+  /**
+   * Writes one batch. Resolves with one result per item, in order; a result that is a rejected
+   * promise fails that item alone, a rejection of `run` fails every item of the batch.
+   */
+  run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>
+  /** Batches written at once; items added meanwhile wait and go out together in the next one. @default 1 */
+  maxInFlight?: number
+  /** Most items in one batch. @default 200 */
+  maxBatch?: number
+  /**
+   * `'immediate'`: a batch waits for the end of the current turn of the event loop (`setImmediate`),
+   * so everything finished in the same turn shares it. `'none'`: a free slot starts a batch at once
+   * (no added latency when idle; under load the items queued behind a busy slot form the batch).
+   * @default 'none'
+   */
+  delay?: 'immediate' | 'none'
+}
+
+interface Queued<T, R> {
+  item: T
+  resolve: (result: R | PromiseLike<R>) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Group commit for store writes: concurrent callers' items are written in shared batches, with at
+ * most `maxInFlight` batches in flight. Under load every round trip (and every commit, with its
+ * fsync) carries many items instead of one; when idle an item goes out at once.
+ */
+export class WriteBatcher<T, R> {
+  readonly #run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>
+  readonly #maxInFlight: number
+  readonly #maxBatch: number
+  readonly #delay: 'immediate' | 'none'
+  #queue: Queued<T, R>[] = []
+  #inFlight = new Set<Promise<void>>()
+  #scheduled = false
+
+  constructor(options: WriteBatcherOptions<T, R>) {
+    this.#run = options.run
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1)
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 200)
+    this.#delay = options.delay ?? 'none'
+  }
+
+  /** Queues `item`; resolves with its result once its batch is written. */
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject })
+      this.#schedule()
+    })
+  }
+
+  /** Resolves when every queued item has been written (or has failed). */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 1000 && (this.#queue.length > 0 || this.#inFlight.size > 0); i++) {
+      this.#start()
+      await Promise.allSettled([...this.#inFlight])
+    }
+  }
+
+  #schedule(): void {
+    if (this.#inFlight.size >= this.#maxInFlight) return // a finishing batch starts the next one
+    if (this.#delay === 'none' || this.#queue.length >= this.#maxBatch) {
+      this.#start()
+      return
+    }
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#start()
+    })
+  }
+
+  #start(): void {
+    while (this.#queue.length > 0 && this.#inFlight.size < this.#maxInFlight) {
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      const written = Promise.resolve()
+        .then(() => this.#run(batch.map((q) => q.item)))
+        .then(
+          (results) => {
+            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+          },
+          (error: unknown) => {
+            for (const q of batch) q.reject(error)
+          },
+        )
+        .finally(() => {
+          this.#inFlight.delete(written)
+          // Whatever queued up meanwhile has waited a whole round trip already: write it now.
+          this.#start()
+        })
+      this.#inFlight.add(written)
+    }
+  }
+}
