@@ -1,3 +1,4 @@
+import * as v from 'valibot'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import { DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
@@ -27,6 +28,7 @@ import type { CleanupResult, EndpointQuery, WebhookStore } from '../store/types.
 import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
 import { systemClock } from '../util/clock.js'
 import { createId } from '../util/ids.js'
+import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
 import type { WebhookManagerOptions } from './options.js'
@@ -48,6 +50,14 @@ export interface EmitOptions {
    */
   client?: unknown
 }
+
+/** What `emit` accepts as options (the `client` is checked by the store that uses it). */
+const EMIT_OPTIONS = v.object({
+  metadata: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  idempotencyKey: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters'))),
+  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters')))),
+  client: v.optional(v.unknown()),
+})
 
 /** Result of `emit`. */
 export interface EmitResult {
@@ -347,16 +357,17 @@ export class WebhookManager<E extends EventMap = EventMap> {
     if (this.#options.strictEventTypes && !this.#catalog.has(event)) {
       throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])
     }
+    const emitOptions = parseInput(EMIT_OPTIONS, options, 'emit options')
     const payload = this.#catalog.validate(event, data)
-    const owner = options.owner ?? null
+    const owner = emitOptions.owner ?? null
     const endpoints = await this.#directory.match(event, payload, owner)
     const now = this.#now()
     const message: Message = {
       id: createId('msg'),
       event,
       data: payload,
-      metadata: options.metadata ?? null,
-      idempotencyKey: options.idempotencyKey ?? null,
+      metadata: emitOptions.metadata ?? null,
+      idempotencyKey: emitOptions.idempotencyKey ?? null,
       owner,
       createdAt: now,
     }

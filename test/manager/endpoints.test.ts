@@ -191,6 +191,15 @@ describe('emit', () => {
     await typed.close()
   })
 
+  it('bad emit options get a ValidationError naming the field, and store nothing', async () => {
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const fieldsOf = async (options: unknown) => ((await catchError(manager.emit('a.b', {}, options as never))) as ValidationError).fields.map((f) => f.field)
+    expect(await fieldsOf({ idempotencyKey: 42 })).toEqual(['idempotencyKey'])
+    expect(await fieldsOf({ idempotencyKey: 'k'.repeat(257) })).toEqual(['idempotencyKey'])
+    expect(await fieldsOf({ metadata: 'not an object', owner: '' })).toEqual(['metadata', 'owner'])
+    expect(await manager.store.listDeliveries({ limit: 10 })).toEqual([])
+  })
+
   it('strictEventTypes rejects unknown events', async () => {
     const strict = createWebhookManager({ strictEventTypes: true })
     strict.registerEventType('known.event')
