@@ -39,7 +39,11 @@ export function createSender(fetchImpl: typeof fetch): (req: OutgoingRequest) =>
   const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: RequestHeaders as unknown as typeof Headers, AbortController: globalThis.AbortController })
   return async function sendRequest(req) {
     const started = performance.now()
-    const signal = AbortSignal.timeout(req.timeoutMs)
+    // One timer over the whole exchange, body read included, cleared when it ends (cheaper than
+    // AbortSignal.timeout, whose timers stay alive until they fire).
+    const controller = new AbortController()
+    const signal = controller.signal
+    const timer = setTimeout(() => controller.abort(), req.timeoutMs)
     try {
       const res = await client.raw<AsyncIterable<Uint8Array>, 'stream'>(req.url, {
         method: req.method,
@@ -69,6 +73,8 @@ export function createSender(fetchImpl: typeof fetch): (req: OutgoingRequest) =>
     } catch (error) {
       const { kind, message } = describeError(error, signal, req.timeoutMs)
       return { ok: false, status: null, headers: null, body: null, error: message, errorKind: kind, durationMs: elapsed(started) }
+    } finally {
+      clearTimeout(timer)
     }
   }
 }
