@@ -117,6 +117,8 @@ export class Dispatcher {
   /** Smallest claim made while deliveries are active: refill in chunks, not one claim per finished delivery. */
   #refillChunk: number
   #blockedOnCapacity = false
+  /** The last claim left out endpoints at their hold cap: one of them getting room wakes the loop. */
+  #waitingOnSaturated = false
   #running = false
   #abandon = false
   #loop: Promise<void> | null = null
@@ -229,10 +231,12 @@ export class Dispatcher {
       if (!this.#blockedOnCapacity) {
         try {
           const limit = Math.min(free, batchSize)
-          const excludeEndpointIds = [...(await directory.inactiveIds()), ...this.#saturatedEndpoints()]
+          const saturated = this.#saturatedEndpoints()
+          const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated]
           // No retry loop here: the adapters retry transient errors inside each call (see
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
+          this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
           for (const claimed of batch) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {
@@ -313,6 +317,11 @@ export class Dispatcher {
     // Refill in chunks rather than one claim per finished delivery.
     if (this.#blockedOnCapacity && this.#maxHeld - this.#active >= this.#refillChunk) {
       this.#blockedOnCapacity = false
+      this.wake()
+    } else if (this.#waitingOnSaturated && perEndpoint.count <= perEndpoint.cap / 2) {
+      // An endpoint left out of the last claim for holding its share has room again: its
+      // backlog (if any) is claimed now, not at the next poll.
+      this.#waitingOnSaturated = false
       this.wake()
     }
   }

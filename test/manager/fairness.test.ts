@@ -29,6 +29,17 @@ describe('dispatcher fairness and leases', () => {
     expect(slow.id).toBeTruthy()
   })
 
+  it('a backlog on one endpoint drains without waiting for the poll once the endpoint has room again', async () => {
+    // With the defaults one endpoint may hold 2 × endpointConcurrency deliveries; past that it is
+    // left out of claims. Its finishing deliveries must bring the worker back, not the next poll.
+    manager = createWebhookManager({ pollIntervalMs: 60_000, endpointConcurrency: 2, batchSize: 10 })
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    for (let i = 0; i < 60; i++) await manager.emit('tick', { i })
+    await manager.start()
+    await receiver.waitFor(60, 10_000)
+    expect(receiver.requests).toHaveLength(60)
+  })
+
   it('a lease that runs out while a delivery waits for its rate limit never leads to a second send', async () => {
     manager = createWebhookManager({ pollIntervalMs: 20, leaseMs: 1200 })
     await manager.start()
