@@ -15,6 +15,7 @@ export type HooklineErrorCode =
   | 'STORE_ERROR'
   | 'TEMPLATE_ERROR'
   | 'STOPPED'
+  | 'CONFIGURATION_ERROR'
 
 /** Options accepted by every hookline error. */
 export interface HooklineErrorOptions {

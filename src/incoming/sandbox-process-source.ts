@@ -1,4 +1,4 @@
-import { BLOCKED_NAMES, ENVIRONMENT_OPTIONS, MAX_RANGE_ITEMS } from './sandbox-rules.js'
+import { BLOCKED_NAMES, ENVIRONMENT_OPTIONS, MAX_RANGE_ITEMS, SAFE_NAME_PATTERN } from './sandbox-rules.js'
 
 /** Compiled templates a render process keeps (per hook version), oldest evicted first. */
 const MAX_CACHED_TEMPLATES = 256
@@ -27,10 +27,30 @@ export function sandboxProcessSource(): string {
 const vm = require('node:vm');
 const nunjucks = require(process.env.HOOKLINE_NUNJUCKS);
 
-// Templates compile through vm: eval and Function are disabled in this process.
+const SAFE_NAME = new RegExp(${JSON.stringify(SAFE_NAME_PATTERN)});
+
+// The same token rule as checkTemplateTokens in sandbox-rules.ts (written out: this is a string).
+function checkTemplateTokens(source, lexer) {
+  const tokens = lexer.lex(source, {});
+  for (let i = 0; i <= source.length; i++) {
+    const token = tokens.nextToken();
+    if (token === null) return null;
+    if (token.type === 'symbol' && !SAFE_NAME.test(String(token.value))) return 'line ' + (token.lineno + 1) + ': a name that is not a plain identifier';
+    if (token.type === 'regex') return 'line ' + (token.lineno + 1) + ': regular-expression literals are not available';
+  }
+  return null;
+}
+
+// Templates compile through vm, in a context of their own (eval and Function are disabled in this
+// process, and there too): the generated code sees the arguments nunjucks passes it and that
+// context's bare built-ins, not require, process or this process's globals. Every name is checked
+// first (the main thread checked too): a name that is not a plain identifier could inject code.
 nunjucks.Template.prototype._compile = function () {
+  const problem = checkTemplateTokens(this.tmplStr, nunjucks.lexer);
+  if (problem !== null) throw new Error(problem);
   const source = nunjucks.compiler.compile(this.tmplStr, this.env.asyncFilters, this.env.extensionsList, this.path, this.env.opts);
-  const props = vm.runInThisContext('(function () {\\n' + source + '\\n})', { filename: 'transform-template.js' })();
+  const sandbox = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
+  const props = vm.runInContext('(function () {\\n' + source + '\\n})', sandbox, { filename: 'transform-template.js' })();
   this.blocks = this._getBlocks(props);
   this.rootRenderFunc = props.root;
   this.compiled = true;
@@ -230,6 +250,9 @@ process.on('disconnect', function () { process.exit(0); });
 // Fail closed: the pool refuses a process in which Function() still compiles code.
 let hardened = false;
 try { Function('return 1'); } catch (error) { hardened = error instanceof EvalError; }
-process.send({ ready: true, hardened: hardened });
+// Under Node's permission model (when the pool could turn it on): no child processes, no workers.
+const permission = process.permission;
+const confined = permission !== undefined && !permission.has('child') && !permission.has('worker') && !permission.has('fs.write');
+process.send({ ready: true, hardened: hardened, confined: confined });
 `
 }

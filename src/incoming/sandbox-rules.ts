@@ -18,6 +18,38 @@ export const BLOCKED_NAMES: readonly string[] = Object.freeze([
   '__lookupSetter__',
 ])
 
+/**
+ * What every name token of a template (variable, attribute, filter, test, `set` / `for` / macro
+ * target) must look like. nunjucks' lexer ends a name only at white space and a few delimiters, so
+ * `a"b` or ``a`b`` would be one name, and its compiler pastes names into the JavaScript it
+ * generates unescaped: a name that is not a plain identifier could inject code.
+ */
+export const SAFE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
+
+/**
+ * Returns the first problem with a template's tokens, or `null`: a name that is not a plain
+ * identifier, or a regular-expression literal (`r/…/`, compiled into the generated code as its
+ * source text). `lex` is nunjucks' `lexer.lex`.
+ */
+export function checkTemplateTokens(
+  source: string,
+  lexer: { lex(source: string, options: object): { nextToken(): { type: string; value: unknown; lineno: number; colno: number } | null } },
+): string | null {
+  const safe = new RegExp(SAFE_NAME_PATTERN)
+  const tokens = lexer.lex(source, {})
+  // One token per character at most, so the loop is bounded by the template's length.
+  for (let i = 0; i <= source.length; i++) {
+    const token = tokens.nextToken()
+    if (token === null) return null
+    const where = `line ${token.lineno + 1}, column ${token.colno + 1}: `
+    if (token.type === 'symbol' && !safe.test(String(token.value))) {
+      return `${where}\`${String(token.value).slice(0, 40)}\` is not a valid name (letters, digits and _ only)`
+    }
+    if (token.type === 'regex') return `${where}regular-expression literals are not available in incoming templates`
+  }
+  return null
+}
+
 /** Tags that would load other templates (there is no loader, hence no file system) or run extensions. */
 export const FORBIDDEN_TAGS: Readonly<Record<string, string>> = Object.freeze({
   Include: 'include',

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import type { FieldIssue } from '../errors.js'
 import {
   BLOCKED_NAMES,
+  checkTemplateTokens,
   ENVIRONMENT_OPTIONS,
   EXTRA_FILTERS,
   FORBIDDEN_TAGS,
@@ -28,6 +30,7 @@ interface NunjucksSlice {
   Environment: new (loaders: unknown[], options: object) => { filters: Record<string, unknown>; tests: Record<string, unknown> }
   parser: { parse(source: string, extensions: unknown[], options: object): TemplateNode }
   compiler: { compile(source: string, asyncFilters: string[], extensions: unknown[], name: string, options: object): string }
+  lexer: Parameters<typeof checkTemplateTokens>[1]
   nodes: Record<string, unknown>
 }
 
@@ -52,6 +55,24 @@ export function nunjucksEntryPath(): string {
   return require.resolve('nunjucks')
 }
 
+/**
+ * Folders the render process reads code from: nunjucks' package and those of the two packages it
+ * loads at run time (resolved from nunjucks itself, so any install layout works).
+ */
+export function nunjucksCodeFolders(): string[] {
+  const entry = nunjucksEntryPath()
+  const fromNunjucks = createRequire(entry)
+  const folders = new Set([dirname(entry)])
+  for (const dependency of ['asap', 'a-sync-waterfall']) {
+    try {
+      folders.add(dirname(fromNunjucks.resolve(`${dependency}/package.json`)))
+    } catch {
+      // Not resolvable this way (an exports map): the process then fails to start and says so.
+    }
+  }
+  return [...folders]
+}
+
 const BLOCKED = new Set(BLOCKED_NAMES)
 
 function at(node: TemplateNode): string {
@@ -65,9 +86,9 @@ function nameOf(node: unknown): string | undefined {
 }
 
 /**
- * Checks one template string: it must parse and compile, use only known filters and tests, load
- * nothing (`include`, `extends`, `import`), and never name a blocked member such as `constructor`
- * or `__proto__` literally. Names built at run time are blocked by the render sandbox.
+ * Checks one template string: every name must be a plain identifier (see `SAFE_NAME_PATTERN`),
+ * it must parse and compile, use only known filters and tests, load nothing (`include`, `extends`,
+ * `import`), and never name a blocked member such as `constructor` or `__proto__` literally. Names built at run time are blocked by the render sandbox.
  *
  * Parsing and compiling produce JavaScript source but never run it, so this is safe on the main
  * thread. Returns the problem, or `null` when the template is fine.
@@ -79,6 +100,8 @@ export function checkTemplate(source: string): string | null {
   const nj = load()
   let ast: TemplateNode
   try {
+    const tokenProblem = checkTemplateTokens(source, nj.lexer)
+    if (tokenProblem !== null) return tokenProblem
     ast = nj.parser.parse(source, [], { ...ENVIRONMENT_OPTIONS })
   } catch (error) {
     return cleanTemplateMessage(error instanceof Error ? error.message : String(error))

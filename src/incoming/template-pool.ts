@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { sandboxProcessSource } from './sandbox-process-source.js'
 import { cleanTemplateMessage } from './sandbox-rules.js'
-import { nunjucksEntryPath } from './template-check.js'
+import { nunjucksCodeFolders, nunjucksEntryPath } from './template-check.js'
 import { TemplateError } from './template-error.js'
 
 /** Options of the transform render pool. */
@@ -48,9 +49,39 @@ interface Slot {
   dead: boolean
   job: PendingJob | null
   timer: NodeJS.Timeout | null
+  /** Started under Node's permission model. */
+  confined: boolean
 }
 
-type Reply = { ready?: boolean; hardened?: boolean; id?: number; ok?: boolean; value?: unknown; message?: string }
+type Reply = { ready?: boolean; hardened?: boolean; confined?: boolean; id?: number; ok?: boolean; value?: unknown; message?: string }
+
+/**
+ * Node's permission model for the render process, where this Node has it: the process may read
+ * nunjucks' code and nothing else of the file system, write nothing, and start no child process,
+ * worker or native addon. A last wall behind the template checks and the sandboxed runtime.
+ * (`--permission` since Node 22.13 / 23.5, `--experimental-permission` before; folders are granted
+ * both as a prefix and with the `/*` wildcard that Node 20 needs.)
+ */
+function permissionFlags(): string[] {
+  if (permissionArgs !== undefined) return permissionArgs
+  const flags = process.allowedNodeEnvironmentFlags
+  const flag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null
+  // Node 20 grants a folder's files with `<folder>/*` (and aborts on the same folder given twice);
+  // later versions take the folder itself as a prefix.
+  const wildcard = Number(process.versions.node.split('.')[0]) < 22
+  permissionArgs =
+    flag === null ? [] : [flag, ...nunjucksCodeFolders().map((folder) => `--allow-fs-read=${wildcard ? join(folder, '*') : folder}`)]
+  return permissionArgs
+}
+let permissionArgs: string[] | undefined
+
+/**
+ * A render process started with the permission flags died before it was ready: this Node does not
+ * take them as given. Later processes start without them (the other walls still stand).
+ */
+function dropPermissionFlags(): void {
+  permissionArgs = []
+}
 
 /** Longest a new process may take to load nunjucks and report ready, in ms. */
 const STARTUP_TIMEOUT_MS = 15_000
@@ -143,6 +174,7 @@ export class TemplateRenderPool {
     const child = spawn(
       process.execPath,
       [
+        ...permissionFlags(),
         '--disallow-code-generation-from-strings',
         `--max-old-space-size=${this.#memoryLimitMb}`,
         `--max-semi-space-size=${semiSpaceMb}`,
@@ -151,11 +183,19 @@ export class TemplateRenderPool {
       ],
       { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env, windowsHide: true },
     )
-    const slot: Slot = { child, ready: false, dead: false, job: null, timer: null }
+    const slot: Slot = { child, ready: false, dead: false, job: null, timer: null, confined: permissionFlags().length > 0 }
     this.#setRef(slot, false)
     child.on('message', (message: Reply) => this.#onMessage(slot, message))
     child.on('error', (error) => this.#kill(slot, new TemplateError(`transform process failed: ${error.message}`, { cause: error })))
     child.on('exit', (code, signal) => {
+      if (slot.confined && !slot.ready && !slot.dead) {
+        dropPermissionFlags()
+        const job = slot.job
+        slot.job = null
+        if (job) this.#queue.unshift(job)
+        this.#kill(slot, null)
+        return
+      }
       this.#kill(
         slot,
         new TemplateError(
@@ -170,8 +210,8 @@ export class TemplateRenderPool {
   #onMessage(slot: Slot, message: Reply): void {
     if (slot.dead) return
     if (message.ready === true) {
-      if (message.hardened !== true) {
-        this.#kill(slot, new TemplateError('transform process refused: code generation from strings is not disabled in it'))
+      if (message.hardened !== true || (slot.confined && message.confined !== true)) {
+        this.#kill(slot, new TemplateError('transform process refused: code generation from strings, child processes or file writes are not disabled in it'))
         return
       }
       slot.ready = true

@@ -87,10 +87,16 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
         if (raw === undefined && route.bodyRequired) throw new ValidationError('request body', [{ field: '', message: 'a JSON body is required' }])
         body = raw === undefined ? undefined : validate(route.body, raw, 'request body')
       }
-      const result = await route.handle({ manager, request, params, query, body, scope, prefix })
+      let result: Awaited<ReturnType<Route['handle']>>
+      try {
+        result = await route.handle({ manager, request, params, query, body, scope, prefix })
+      } catch (error) {
+        // Only the manager speaks camelCase; the request's own validation already used wire names.
+        throw wireFields(error)
+      }
       return jsonResponse(result.status, result.body, result.headers)
     } catch (error) {
-      return toErrorResponse(wireFields(error), (e) => onError(e, request))
+      return toErrorResponse(error, (e) => onError(e, request))
     }
   }
   // The document is built on first use, not with the handler.
@@ -113,10 +119,10 @@ async function authorizeRequest(request: Request, route: Route, params: Record<s
   if ((owner === undefined || owner === null) && options.resolveOwner) owner = await options.resolveOwner(request)
   // Fail closed: `{ owner: user.companyId }` with a missing id must not become access to every tenant.
   if (scoped && (owner === undefined || owner === null)) {
-    throw new HooklineError('FORBIDDEN', 'authorize returned { owner } without a tenant; return true for unscoped (operator) access', { status: 500 })
+    throw new HooklineError('CONFIGURATION_ERROR', 'authorize returned { owner } without a tenant; return true for unscoped (operator) access', { status: 500 })
   }
   if (owner !== undefined && owner !== null && (typeof owner !== 'string' || owner === '')) {
-    throw new HooklineError('VALIDATION_ERROR', 'authorize/resolveOwner returned an owner that is not a non-empty string', { status: 500 })
+    throw new HooklineError('CONFIGURATION_ERROR', 'authorize/resolveOwner returned an owner that is not a non-empty string', { status: 500 })
   }
   return { owner: owner ?? undefined }
 }

@@ -79,7 +79,44 @@ export function queryKind(schema: v.GenericSchema): QueryKind {
 export function validate<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
   const result = v.safeParse(schema, input, { abortEarly: false })
   if (result.success) return result.output
-  throw new ValidationError(what, describeIssues(result.issues))
+  // valibot's strict objects stop at the first unknown key; name every one the caller sent.
+  const unknown = unknownKeys(schema, input, '')
+  const issues = describeIssues(result.issues).filter((f) => f.message !== 'is not a known field' || !unknown.includes(f.field))
+  throw new ValidationError(what, [...unknown.map((field) => ({ field, message: 'is not a known field' })), ...issues])
+}
+
+type SchemaNode = { type: string; wrapped?: unknown; entries?: Record<string, SchemaNode>; pipe?: SchemaNode[]; options?: SchemaNode[] }
+
+/**
+ * Dotted paths of every key of `input` that the strict object schemas along `schema` do not know,
+ * in the input's order. Follows optional/nullable wrappers, pipes, nested strict objects and, for
+ * unions (e.g. `auth` by `type`), the one option whose literal `type` matches the input's.
+ */
+function unknownKeys(schema: unknown, input: unknown, path: string): string[] {
+  let node = schema as SchemaNode
+  for (let i = 0; i < 10 && node; i++) {
+    if (node.wrapped !== undefined) node = node.wrapped as SchemaNode
+    else if (node.type !== 'strict_object' && node.pipe?.[0] && node.pipe[0] !== node) node = node.pipe[0]
+    else break
+  }
+  if (!node || typeof input !== 'object' || input === null || Array.isArray(input)) return []
+  if ((node.type === 'union' || node.type === 'variant') && node.options) {
+    const type = (input as { type?: unknown }).type
+    const option = node.options.find((o) => {
+      const literal = (o.entries?.type as { literal?: unknown } | undefined)?.literal
+      return literal !== undefined && literal === type
+    })
+    return option ? unknownKeys(option, input, path) : []
+  }
+  if (node.type !== 'strict_object' || !node.entries) return []
+  const out: string[] = []
+  for (const key of Object.keys(input)) {
+    const field = path === '' ? key : `${path}.${key}`
+    const entry = node.entries[key]
+    if (entry === undefined) out.push(field)
+    else out.push(...unknownKeys(entry, (input as Record<string, unknown>)[key], field))
+  }
+  return out
 }
 
 /** valibot issues → `{ field, message }`, with plain wording for the common cases. */
@@ -90,6 +127,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIs
     const field = v.getDotPath(issue) ?? ''
     let message = issue.message
     if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) message = 'is not a known field'
+    else if (issue.kind === 'schema' && field === '' && issue.type.includes('object')) message = 'must be a JSON object'
     else if (issue.kind === 'schema' && issue.input === undefined && field !== '') message = 'is required'
     const key = `${field}\u0000${message}`
     if (seen.has(key)) continue

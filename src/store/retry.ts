@@ -121,7 +121,8 @@ export async function retryTransient<T>(operation: string, fn: () => Promise<T>,
       maxTimeout: 1000,
       factor: 2,
       randomize: true,
-      unref: true,
+      // Not unref'd: a process whose only pending work is this retry (a CLI command against an
+      // unreachable database) must wait for it and report the error, not exit silently.
       shouldRetry: ({ error }) => isTransientStoreError(error),
     })
   } catch (error) {

@@ -176,6 +176,13 @@ describe('sandbox - escapes fail safely', () => {
     '{% include "/etc/passwd" %}',
     '{% import "/etc/passwd" as p %}{{ p }}',
     '{% extends "/etc/passwd" %}',
+    // Names that are not identifiers: nunjucks' lexer keeps `"` and backticks inside a name and its
+    // compiler pastes names into the generated code, so these would run the code between them.
+    '{{ a"&&` }}{{ "${\'PWNED:\' + typeof process}" }}{{ `&&" }}',
+    '{{ a"&&` }}{{ "${context.ctx.x = \'PWNED\'}" }}{{ `&&" }}{{ x }}',
+    '{% set a"b = 1 %}PWNED',
+    '{% for a"b in [1] %}PWNED{% endfor %}',
+    '{{ x | default(r/a/g) }}',
   ]
   for (const template of escapes) {
     it(`${template.slice(0, 80)}`, async () => {
