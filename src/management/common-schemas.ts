@@ -18,12 +18,17 @@ export const dateTimeOutput = v.pipe(v.string(), v.isoTimestamp())
 /** A nullable ISO 8601 timestamp in a response. */
 export const nullableDateTime = v.nullable(dateTimeOutput)
 
+/** Largest `offset` of a list route (a store counts rows to skip in 64-bit integers at most). */
+export const MAX_OFFSET = 1_000_000_000
+
 /** Page size and offset of list routes. */
 export const pageQueryEntries = {
   limit: v.optional(
     v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(1, 'must be at least 1'), v.maxValue(500, 'must be at most 500'), v.description('Page size (1–500). Default 50.')),
   ),
-  offset: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(0, 'must be 0 or more'), v.description('Rows to skip. Default 0.'))),
+  offset: v.optional(
+    v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(0, 'must be 0 or more'), v.maxValue(MAX_OFFSET, `must be at most ${MAX_OFFSET}`), v.description('Rows to skip. Default 0.')),
+  ),
 }
 
 /** Pagination fields of a list answer. */

@@ -62,7 +62,8 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
     handle: async () => ({ status: 200, body: getDocument() }),
   })
   const routes: readonly Route[] = options.openapi === false ? managementRoutes : [...managementRoutes, openapiRoute]
-  const getDocument = () => (document ??= buildOpenApiDocument(routes, { prefix, ...options.info }))
+  // Frozen: the document served is the one `handler.openapi` hands out, so no caller can change it.
+  const getDocument = () => (document ??= deepFreeze(buildOpenApiDocument(routes, { prefix, ...options.info })))
   const match = createRouter(routes)
 
   const handler = async (request: Request): Promise<Response> => {
@@ -140,6 +141,14 @@ function wireFields(error: unknown): unknown {
   if (fields.every((f, i) => f.field === error.fields[i]!.field)) return error
   const renamed = new ValidationError('input', fields, { cause: error })
   return renamed
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
 }
 
 function normalizePrefix(prefix: string): string {

@@ -77,6 +77,10 @@ export function queryKind(schema: v.GenericSchema): QueryKind {
 
 /** Validates `input` against `schema`; throws a 400 ValidationError naming every bad field. */
 export function validate<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  const type = (schema as unknown as { type?: string }).type ?? ''
+  if (type.endsWith('object') && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    throw new ValidationError(what, [{ field: '', message: 'must be a JSON object' }])
+  }
   const result = v.safeParse(schema, input, { abortEarly: false })
   if (result.success) return result.output
   // valibot's strict objects stop at the first unknown key; name every one the caller sent.
@@ -127,7 +131,6 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIs
     const field = v.getDotPath(issue) ?? ''
     let message = issue.message
     if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) message = 'is not a known field'
-    else if (issue.kind === 'schema' && field === '' && issue.type.includes('object')) message = 'must be a JSON object'
     else if (issue.kind === 'schema' && issue.input === undefined && field !== '') message = 'is required'
     const key = `${field}\u0000${message}`
     if (seen.has(key)) continue

@@ -11,6 +11,7 @@ import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
 import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
 import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
+import { EVENT_PATTERN, isWildcard } from '../events/match-pattern.js'
 import type { IncomingRequestHandler } from '../incoming/handle-incoming.js'
 import type { CreateIncomingHookInput, UpdateIncomingHookInput } from '../incoming/incoming-schema.js'
 import {
@@ -54,7 +55,7 @@ export interface EmitOptions {
 /** What `emit` accepts as options (the `client` is checked by the store that uses it). */
 const EMIT_OPTIONS = v.object({
   metadata: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
-  idempotencyKey: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters'))),
+  idempotencyKey: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(255, 'must be at most 255 characters'))),
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters')))),
   client: v.optional(v.unknown()),
 })
@@ -351,8 +352,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * whose filters accept the data), then wakes the worker. Resolves once everything is stored.
    */
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
-    if (typeof event !== 'string' || event.length === 0 || event.length > 200) {
-      throw new ValidationError('event', [{ field: 'event', message: 'must be a non-empty event name' }])
+    if (typeof event !== 'string' || event.length === 0 || event.length > 200 || !EVENT_PATTERN.test(event) || isWildcard(event)) {
+      throw new ValidationError('event', [{ field: 'event', message: 'must be a dotted event name such as agent.created (letters, digits, _ and -)' }])
     }
     if (this.#options.strictEventTypes && !this.#catalog.has(event)) {
       throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])

@@ -171,6 +171,14 @@ describe('hookline CLI — input errors, help, colour, config', () => {
     expect(badJson.code).toBe(1)
     expect(badJson.stderr).toContain('--data: not valid JSON')
 
+    const badEvent = await hookline('trigger', '--event', 'bad name')
+    expect(badEvent.code).toBe(1)
+    expect(badEvent.stderr).toMatch(/--event: must be a dotted event name/)
+
+    const unreachable = await runCli(['--db', 'postgres://nobody@127.0.0.1:1/none', 'endpoints', 'list'])
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toMatch(/error: .*ECONNREFUSED/)
+
     const unknown = await hookline('endpoints', 'frobnicate')
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/)

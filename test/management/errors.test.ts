@@ -35,6 +35,20 @@ describe('management API — errors', () => {
     expect(res.body.error.fields).toContainEqual({ field: 'auth.token', message: 'is required' })
   })
 
+  it('400 names every unknown field as it was sent (camelCase stays camelCase), nested ones too', async () => {
+    const res = await api('POST', '/webhooks', { targetUrl: 'https://example.com/h', isActive: true, events: ['a.b'], url: 'https://example.com/h', retry_policy: { maxRetries: 3 } })
+    expect(res.status).toBe(400)
+    expect(res.body.error.fields).toEqual([
+      { field: 'targetUrl', message: 'is not a known field' },
+      { field: 'isActive', message: 'is not a known field' },
+      { field: 'retry_policy.maxRetries', message: 'is not a known field' },
+    ])
+    const many = await api('POST', '/incoming', { a: 1, b: 2, c: 3 })
+    expect(many.body.error.fields.filter((f: { message: string }) => f.message === 'is not a known field').map((f: { field: string }) => f.field)).toEqual(['a', 'b', 'c'])
+    const array = await api('POST', '/webhooks', [1, 2])
+    expect(array.body.error.fields).toEqual([{ field: '', message: 'must be a JSON object' }])
+  })
+
   it('400 for a missing required field and for a missing body', async () => {
     const missing = await api('POST', '/webhooks', { name: 'x', events: ['a.b'] })
     expect(missing.body.error.fields).toEqual([{ field: 'url', message: 'is required' }])

@@ -40,7 +40,8 @@ describe('OpenAPI document', () => {
     const create = doc.paths['/webhooks']!.post!
     const schema = (create.requestBody as { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> }).content['application/json']!.schema
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'url', 'events', 'secret', 'active', 'retry_policy', 'timeout_ms']))
-    expect(schema.required.sort()).toEqual(['events', 'url'])
+    expect([...schema.required].sort()).toEqual(['events', 'url'])
+    expect(Object.isFrozen(doc)).toBe(true)
     expect(create.responses['201']).toBeDefined()
     expect(create.responses['400']).toEqual({ $ref: '#/components/responses/Error400' })
     expect(doc.paths['/webhooks/{id}/deliveries']!.get!.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual([
