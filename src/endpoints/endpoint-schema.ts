@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { EndpointAuth, RetryPolicy } from '../types.js'
+import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** Headers hookline sets itself; an endpoint may not override them. */
@@ -52,22 +53,22 @@ export const headersSchema = v.pipe(
       v.regex(HEADER_NAME, 'must be a valid HTTP header name'),
       v.check((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is set by hookline and cannot be overridden'),
     ),
-    v.pipe(v.string(), v.check((s) => !/[\r\n]/.test(s), 'must not contain line breaks'), v.maxLength(8192)),
+    v.pipe(v.string(), v.check((s) => !/[\r\n]/.test(s), 'must not contain line breaks'), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), v.maxLength(8192)),
   ),
 )
 
 /** Schema of endpoint credentials. */
 export const authSchema = v.variant('type', [
-  v.object({ type: v.literal('basic'), username: v.pipe(v.string(), v.minLength(1)), password: v.string() }),
-  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1)) }),
+  v.object({ type: v.literal('basic'), username: v.pipe(v.string(), v.minLength(1)), password: v.pipe(v.string(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
+  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
   v.object({
     type: v.literal('api-key'),
-    key: v.pipe(v.string(), v.minLength(1)),
+    key: v.pipe(v.string(), v.minLength(1), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
   v.object({
     type: v.literal('hmac'),
-    secret: v.pipe(v.string(), v.minLength(8)),
+    secret: v.pipe(v.string(), v.minLength(8), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
 ])

@@ -12,3 +12,11 @@ export function isSensitiveHeader(name: string): boolean {
 
 /** The value shown in place of a secret. */
 export const REDACTED = '[redacted]'
+
+/** Message for a credential sent back as {@link REDACTED}, e.g. a view saved over its record. */
+export const REDACTED_INPUT_MESSAGE = `is the "${REDACTED}" placeholder of a view, not a credential: send the real value, or leave the field out to keep it`
+
+/** True unless `value` is the {@link REDACTED} placeholder. */
+export function isNotRedacted(value: string): boolean {
+  return value !== REDACTED
+}

@@ -88,6 +88,11 @@ describe('incoming hook definitions', () => {
     expect(JSON.stringify(listed)).not.toContain('s3cret')
     const updated = await manager.updateIncomingHook(created.id, { name: 'renamed' })
     expect(JSON.stringify(updated)).not.toContain('s3cret')
+    // A view saved back over its hook must not replace the secret with the placeholder.
+    const view = await manager.getIncomingHook(created.id)
+    const error = await manager.updateIncomingHook(created.id, { verification: view.verification }).catch((e: unknown) => e)
+    expect((error as ValidationError).fields).toEqual([{ field: 'verification.secret', message: expect.stringContaining('placeholder') }])
+    expect((await manager.getIncomingHook(created.id, { includeSecrets: true })).verification).toMatchObject({ secret: 's3cret' })
   })
 
   it('.updateIncomingHook() - partial, bumps the version, validates, and scopes by owner', async () => {

@@ -63,6 +63,9 @@ describe('endpoints', () => {
     expect(JSON.stringify(listed)).not.toContain('your_webhook_secret')
     expect(JSON.stringify(listed)).not.toContain('k-123')
     expect((await manager.listEndpoints({ includeSecrets: true }))[0]!.secret).toBe('your_webhook_secret')
+    // Saving the redacted view back is refused instead of storing the placeholder as a credential.
+    const error = await catchError(manager.updateEndpoint(created.id, { auth: got.auth! }))
+    expect((error as ValidationError).fields).toEqual([{ field: 'auth.key', message: expect.stringContaining('placeholder') }])
   })
 
   it('a generated secret is returned once; owner scoping hides other tenants', async () => {
