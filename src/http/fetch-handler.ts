@@ -8,6 +8,12 @@ export interface ConnectionInfo {
    * proxy this is the proxy; handlers decide whether to trust `X-Forwarded-For`.
    */
   remoteAddress?: string
+  /**
+   * True when a bridge rebuilt the body from a parser's result (`parsedBody: 'reserialize'`): the
+   * bytes are not the ones sent, so a handler must not check a signature over them (hookline's
+   * incoming handler answers 500 for a hook that has a signature check).
+   */
+  bodyReserialized?: boolean
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PayloadTooLargeError } from '../errors.js'
 import { responseForError } from './error-response.js'
 import type { FetchHandler } from './fetch-handler.js'
-import { consumedBodyStream, reserializedBody, type ParsedBodyPolicy } from './preparsed-body.js'
+import { consumedBodyStream, keptRawBody, reserializedBody, type ParsedBodyPolicy } from './preparsed-body.js'
 
 /**
  * What Hono caches when `c.req.json()`, `c.req.text()` … read the body (Hono's `BodyCache`; the
@@ -65,9 +65,10 @@ export function toHonoHandler(handler: FetchHandler, options: HonoHandlerOptions
   return async function hooklineHonoHandler(c) {
     try {
       let request = c.req.raw
-      if (request.bodyUsed) request = await fromBodyCache(request, c.req.bodyCache ?? {}, options.parsedBody ?? 'error')
+      let bodyReserialized = false
+      if (request.bodyUsed) ({ request, reserialized: bodyReserialized } = await fromBodyCache(request, c.req.bodyCache ?? {}, options.parsedBody ?? 'error'))
       if (options.maxBodyBytes !== undefined && request.body !== null) request = limitBody(request, options.maxBodyBytes)
-      return await handler(request, { remoteAddress: remoteAddress(c) })
+      return await handler(request, { remoteAddress: remoteAddress(c), bodyReserialized })
     } catch (error) {
       options.onError?.(error)
       return responseForError(error)
@@ -81,22 +82,24 @@ function nodeServerAddress(c: HonoContextLike): string | undefined {
 }
 
 /** Rebuilds a request whose body Hono's readers consumed, from the raw bytes they cached. */
-async function fromBodyCache(raw: Request, cache: HonoBodyCache, policy: ParsedBodyPolicy): Promise<Request> {
+async function fromBodyCache(raw: Request, cache: HonoBodyCache, policy: ParsedBodyPolicy): Promise<{ request: Request; reserialized: boolean }> {
   const headers = new Headers(raw.headers)
   headers.delete('content-length')
   const [buffer, text, blob] = await Promise.all([cache.arrayBuffer, cache.text, cache.blob])
   let body: BodyInit
+  let reserialized = false
   if (buffer instanceof ArrayBuffer) body = buffer
-  else if (typeof text === 'string') body = text
+  else if (typeof text === 'string' && keptRawBody(text, raw.headers.get('content-type')) !== undefined) body = text
   else if (blob instanceof Blob) body = blob
   else {
     const parsed = policy === 'reserialize' && cache.json !== undefined ? reserializedBody(await cache.json) : undefined
     if (parsed !== undefined) {
       body = parsed
+      reserialized = true
       headers.set('content-type', 'application/json')
     } else body = consumedBodyStream()
   }
-  return new Request(raw.url, { method: raw.method, headers, body, duplex: 'half' } as RequestInit)
+  return { request: new Request(raw.url, { method: raw.method, headers, body, duplex: 'half' } as RequestInit), reserialized }
 }
 
 /** The request with a body stream that errors with a PayloadTooLargeError past `limit` bytes. */

@@ -76,7 +76,7 @@ export function toKoaMiddleware(handler: FetchHandler, options: KoaMiddlewareOpt
         url: ctx.originalUrl,
       })
       settle = bridged.settle
-      response = await handler(bridged.request, { remoteAddress: ctx.req.socket?.remoteAddress })
+      response = await handler(bridged.request, { remoteAddress: ctx.req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
     } catch (error) {
       options.onError?.(error)
       response = responseForError(error)

@@ -53,7 +53,7 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
     try {
       const bridged = toWebRequest(node, { maxBodyBytes: options.maxBodyBytes, parsedBody: options.parsedBody })
       settle = bridged.settle
-      response = await handler(bridged.request, { remoteAddress: req.socket?.remoteAddress })
+      response = await handler(bridged.request, { remoteAddress: req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
     } catch (error) {
       options.onError?.(error)
       response = responseForError(error)

@@ -38,6 +38,8 @@ export interface WebRequestOptions {
 export interface BridgedRequest {
   /** The request to hand to a fetch handler. */
   request: Request
+  /** The body was rebuilt as `JSON.stringify` of a parser's result (`parsedBody: 'reserialize'`). */
+  reserialized: boolean
   /**
    * Call once the response is decided: when the handler started reading the body but did not read
    * it to the end, the rest is discarded (bounded) so the connection can answer and be reused.
@@ -82,11 +84,13 @@ export function toWebRequest(req: NodeRequestLike, options: WebRequestOptions = 
 
   const state: BodyState = { opened: false, ended: false, discarding: false }
   let body: BodyInit | null = null
+  let reserialized = false
   if (!NO_BODY_METHODS.has(method)) {
     if (!isConsumed(req)) {
       body = nodeBodyStream(req, options.maxBodyBytes, state)
     } else {
-      const kept = keptRawBody(options.rawBody) ?? keptRawBody(req.rawBody) ?? keptRawBody(options.parsedValue ?? req.body)
+      const charset = headers.get('content-type')
+      const kept = keptRawBody(options.rawBody, charset) ?? keptRawBody(req.rawBody, charset) ?? keptRawBody(options.parsedValue ?? req.body, charset)
       if (kept !== undefined) {
         const bytes = (typeof kept === 'string' ? Buffer.from(kept, 'utf8') : kept) as Uint8Array<ArrayBuffer>
         if (options.maxBodyBytes !== undefined && bytes.byteLength > options.maxBodyBytes) {
@@ -97,6 +101,7 @@ export function toWebRequest(req: NodeRequestLike, options: WebRequestOptions = 
         body = null
       } else if (options.parsedBody === 'reserialize' && reserializedBody(options.parsedValue ?? req.body) !== undefined) {
         body = reserializedBody(options.parsedValue ?? req.body) as string
+        reserialized = true
         headers.set('content-type', 'application/json')
         headers.delete('content-length')
       } else {
@@ -116,6 +121,7 @@ export function toWebRequest(req: NodeRequestLike, options: WebRequestOptions = 
   const request = new Request(url, init)
   return {
     request,
+    reserialized,
     settle() {
       if (state.opened && !state.ended && !state.discarding) discard(req, state)
     },

@@ -18,6 +18,12 @@ export const BODY_CONSUMED_MESSAGE =
   'body parser (app.post("/webhook/:token", toNodeHandler(handler)) above app.use(express.json())), or let the parser ' +
   'keep the raw bytes: express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })'
 
+/** Why a hook with a signature check refuses a body a bridge rebuilt with `parsedBody: 'reserialize'`. */
+export const BODY_RESERIALIZED_MESSAGE =
+  "the bridge rebuilt the body from a parser's result (parsedBody: 'reserialize'), so these are not the bytes that were " +
+  'signed. Mount the hookline handler before any body parser, or let the parser keep the raw bytes ' +
+  '(express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })), and leave parsedBody unset'
+
 /** The error reading a consumed body gives: a host setup problem, hence status 500. */
 export function bodyConsumedError(): ValidationError {
   return new ValidationError('request', [{ field: 'body', message: BODY_CONSUMED_MESSAGE }], { status: 500 })
@@ -35,9 +41,17 @@ export function consumedBodyStream(): ReadableStream<Uint8Array> {
   )
 }
 
-/** Raw body bytes a parser kept (a Buffer / Uint8Array or a string), or `undefined`. */
-export function keptRawBody(candidate: unknown): Uint8Array | string | undefined {
-  if (typeof candidate === 'string' || candidate instanceof Uint8Array) return candidate
+/**
+ * Raw body bytes a parser kept, or `undefined`: a Buffer / Uint8Array as it is; a string (what
+ * `express.text()` or koa-bodyparser's `rawBody` keep) only when the request's charset is UTF-8 or
+ * unset, since its bytes are re-encoded as UTF-8 and would otherwise differ from the ones sent.
+ */
+export function keptRawBody(candidate: unknown, contentType: string | null = null): Uint8Array | string | undefined {
+  if (candidate instanceof Uint8Array) return candidate
+  if (typeof candidate === 'string') {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase()
+    return charset === undefined || charset === 'utf-8' || charset === 'utf8' ? candidate : undefined
+  }
   return undefined
 }
 

@@ -1,6 +1,7 @@
 import { ValidationError, isHooklineError } from '../errors.js'
 import { jsonError } from '../http/error-response.js'
 import type { ConnectionInfo } from '../http/fetch-handler.js'
+import { BODY_RESERIALIZED_MESSAGE } from '../http/preparsed-body.js'
 import { readBody } from '../http/read-body.js'
 import type { WebhookStore } from '../store/types.js'
 import type { Clock, IncomingHook, IncomingLog } from '../types.js'
@@ -88,7 +89,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
   const logBytes = options.maxLoggedPayloadBytes ?? 65_536
   const limits = { timeoutMs: options.transform?.timeoutMs, maxOutputBytes: options.transform?.maxOutputBytes }
 
-  async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number): Promise<Response> {
+  async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Response> {
     const refuse = (status: number, answer: string, logged: string, headers?: Record<string, string>): Response => {
       trace.error = logged
       return jsonError(status, answer, headers)
@@ -129,6 +130,9 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     trace.raw = raw
 
     if (hook.verification !== null) {
+      if (bodyReserialized) {
+        return refuse(500, 'this webhook cannot be verified as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
+      }
       const check = checkIncomingSignature(hook.verification, raw, request.headers, deps.clock.now())
       if (!check.valid) return refuse(401, `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
     }
@@ -150,17 +154,25 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
           'retry-after': '1',
         })
       }
+      // Reserved before the first await, so a copy arriving meanwhile sees it (409), never a free slot.
+      deps.inFlight.add(inFlightKey)
+      claimed = inFlightKey
       // A probe: the store only offers "remember if new". Remembering with an expiry in the past
       // answers "was it handled within the window?" without reserving the id, so a delivery whose
       // handler fails can be retried; the id is remembered for the window only after success.
-      const now = deps.clock.now()
-      const unseen = await deps.store.rememberIncomingKey(hook.id, deliveryKey, new Date(now), new Date(now - 1))
+      let unseen: boolean
+      try {
+        const now = deps.clock.now()
+        unseen = await deps.store.rememberIncomingKey(hook.id, deliveryKey, new Date(now), new Date(now - 1))
+      } catch (error) {
+        deps.inFlight.delete(inFlightKey)
+        throw error
+      }
       if (!unseen) {
+        deps.inFlight.delete(inFlightKey)
         trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
         return Response.json({ ok: true, duplicate: true }, { status: 200 })
       }
-      claimed = inFlightKey
-      deps.inFlight.add(inFlightKey)
     }
 
     try {
@@ -224,7 +236,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     const trace: Trace = { hook: null, error: null, raw: null, deliveryKey: null }
     let response: Response
     try {
-      response = await handle(request, sourceIp, trace, startedAt)
+      response = await handle(request, sourceIp, trace, startedAt, connection?.bodyReserialized === true)
     } catch (error) {
       options.onError?.(error)
       trace.error = `internal error: ${describe(error)}`

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -5,7 +6,7 @@ import express from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConflictError, toHonoHandler, toKoaMiddleware, toNodeHandler, type ConnectionInfo, type FetchHandler } from '../../src/index.js'
+import { ConflictError, createWebhookManager, toHonoHandler, toKoaMiddleware, toNodeHandler, type ConnectionInfo, type FetchHandler } from '../../src/index.js'
 
 let closers: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -141,6 +142,36 @@ describe('toNodeHandler() - any fetch handler on node:http / Express', () => {
 
     const reserialized = (await (await post('/reserialized')).json()) as { body: string }
     expect(Buffer.from(reserialized.body, 'base64').toString()).toBe('{"spaced":true}')
+  })
+
+  it("a re-serialised body is never verified: a hook with a signature check answers 500, one without works", async () => {
+    const manager = createWebhookManager()
+    closers.push(() => manager.close())
+    manager.onIncoming('r', ({ payload }) => ({ got: payload }))
+    const signed = await manager.createIncomingHook({ name: 'gh', route: 'r', verification: { type: 'github', secret: 's3cret' } })
+    const open = await manager.createIncomingHook({ name: 'plain', route: 'r' })
+    const app = express()
+    app.use(express.json())
+    app.post('/webhook/:token', toNodeHandler(manager.incomingHandler(), { parsedBody: 'reserialize' }))
+    const url = await listen(http.createServer(app))
+    const body = '{"a":1}'
+    const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`
+    const post = (path: string) => fetch(url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature } })
+    const refused = await post(signed.path!)
+    expect(refused.status).toBe(500)
+    expect((await manager.listIncomingLogs(signed.id))[0]?.error).toMatch(/not the bytes that were signed/)
+    expect(await (await post(open.path!)).json()).toEqual({ got: { a: 1 } })
+  })
+
+  it('a text body kept as a string counts as raw only when its charset is UTF-8', async () => {
+    const app = express()
+    app.use(express.text({ type: '*/*' }))
+    app.post('/t', toNodeHandler(echo))
+    const url = await listen(http.createServer(app))
+    const utf8 = await fetch(`${url}/t`, { method: 'POST', body: 'héllo', headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    expect(Buffer.from(((await utf8.json()) as { body: string }).body, 'base64').toString()).toBe('héllo')
+    const latin1 = await fetch(`${url}/t`, { method: 'POST', body: Buffer.from('h\xe9llo', 'latin1'), headers: { 'content-type': 'text/plain; charset=iso-8859-1' } })
+    expect(latin1.status).toBe(500)
   })
 
   it('Express mounted under a prefix still sees the full URL (originalUrl)', async () => {

@@ -299,6 +299,19 @@ describe('incoming handler (Request → Response core)', () => {
     expect((await t.manager.listIncomingLogs(hook.id))[0]?.error).toMatch(/duplicate/)
   })
 
+  it('dedupe: two copies arriving at the same moment call the handler once', async () => {
+    const t = setup()
+    let calls = 0
+    t.manager.onIncoming('r', async () => {
+      calls++
+      await new Promise((r) => setTimeout(r, 20))
+    })
+    const hook = await t.manager.createIncomingHook({ name: 'h', route: 'r', dedupeWindowMs: 10_000 })
+    const answers = await Promise.all([t.post(hook.path!, '{}', { 'x-webhook-id': 'twin' }), t.post(hook.path!, '{}', { 'x-webhook-id': 'twin' })])
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409])
+    expect(calls).toBe(1)
+  })
+
   it('transform failures → 422 with the reason in the log; an update recompiles', async () => {
     const t = setup()
     const payloads: unknown[] = []
