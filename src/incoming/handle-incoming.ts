@@ -50,7 +50,12 @@ interface Trace {
   error: string | null
   raw: Buffer | null
   deliveryKey: string | null
+  /** Rate-limit headers for the answer, once the hook's limit was consulted. */
+  rateLimit?: Record<string, string>
 }
+
+/** Limiter key of the log entries of requests that match no hook. */
+const UNKNOWN_TOKEN_LOG_KEY = '\u0000unknown-token-logs'
 
 /**
  * Creates the Web-standard incoming handler, `(request: Request) => Promise<Response>`, the core
@@ -108,10 +113,14 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       return refuse(403, 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
     }
     const decision = deps.limiter.take(hook.id, hook.rateLimitPerMinute)
+    // The IETF draft's RateLimit-Limit / -Remaining on every answer past this point (429s also
+    // carry RateLimit-Reset, the same seconds as Retry-After).
+    trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
     if (!decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
       return refuse(429, 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
         'retry-after': String(seconds),
+        'ratelimit-reset': String(seconds),
       })
     }
 
@@ -182,7 +191,10 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
           payload = await deps.transformer.render(`${hook.id}@${hook.version}`, hook.transform, parsed.json, limits)
         } catch (error) {
           if (error instanceof TemplateError) {
-            return refuse(422, 'the payload could not be transformed', error.message.replace(/^\[hookline\] /, ''))
+            const reason = error.message.replace(/^\[hookline\] /, '')
+            // 503: the renderer is saturated, not the payload at fault; the sender retries.
+            if (error.status === 503) return refuse(503, 'busy: the payload could not be transformed now', reason, { 'retry-after': '5' })
+            return refuse(422, 'the payload could not be transformed', reason)
           }
           throw error
         }
@@ -242,7 +254,11 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       trace.error = `internal error: ${describe(error)}`
       response = jsonError(500, 'internal error')
     }
-    if (trace.hook !== null || options.logUnknownTokens !== false) {
+    if (trace.rateLimit !== undefined) response = withHeaders(response, trace.rateLimit)
+    const logIt =
+      trace.hook !== null ||
+      (options.logUnknownTokens !== false && deps.limiter.take(UNKNOWN_TOKEN_LOG_KEY, options.unknownTokenLogsPerMinute ?? 60).allowed)
+    if (logIt) {
       const log: IncomingLog = {
         id: createId('il'),
         hookId: trace.hook?.id ?? null,
@@ -268,6 +284,18 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       }
     }
     return response
+  }
+}
+
+/** `response` with `headers` added (copied into a new response when its headers are immutable). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  try {
+    for (const [name, value] of Object.entries(headers)) if (!response.headers.has(name)) response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    for (const [name, value] of Object.entries(headers)) if (!copy.headers.has(name)) copy.headers.set(name, value)
+    return copy
   }
 }
 

@@ -59,11 +59,17 @@ export interface IncomingHandlerOptions {
   /** Bytes of each request body kept in its log entry; the rest is cut. @default 65_536 */
   maxLoggedPayloadBytes?: number
   /**
-   * Log requests to tokens that match no hook too (with `hookId: null`; see `onLog`). Turn off
-   * when random probes would flood the log.
+   * Log requests to tokens that match no hook too (with `hookId: null`; see `onLog`), at most
+   * `unknownTokenLogsPerMinute` of them. Turn off to log none.
    * @default true
    */
   logUnknownTokens?: boolean
+  /**
+   * Most log entries per minute (per handler) for requests that match no hook, so that random
+   * probes cannot flood the log; the rest are answered 404 as usual and not logged.
+   * @default 60
+   */
+  unknownTokenLogsPerMinute?: number
   /** Limits and render-process settings of the transform sandbox. @default { timeoutMs: 1000, maxOutputBytes: 1_048_576, processes: 2, memoryLimitMb: 64, idleTimeoutMs: 30_000 } */
   transform?: IncomingTransformOptions
   /** Called with each log entry after it was stored (also those of unknown tokens). */

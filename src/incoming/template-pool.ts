@@ -21,6 +21,20 @@ export interface TemplatePoolOptions {
   memoryLimitMb?: number
   /** Render processes stop after this long without work, in ms (a restart takes ~0.2 s). @default 30_000 */
   idleTimeoutMs?: number
+  /**
+   * Renders that may wait for a free process; past that a render fails at once with a
+   * TemplateError of status 503 (the sender retries later), so slow templates cannot pile up
+   * requests without bound.
+   * @default 100
+   */
+  maxQueued?: number
+  /**
+   * Longest a render may wait for a free process, in ms; one that waited longer fails with status
+   * 503 instead of starting late. Keeps one hook's slow templates from delaying every other hook
+   * by more than this.
+   * @default 5_000
+   */
+  maxQueueWaitMs?: number
 }
 
 /** One render request. */
@@ -39,6 +53,8 @@ export interface RenderJob {
 
 interface PendingJob extends RenderJob {
   id: number
+  /** When it was queued (`performance.now()`). */
+  queuedAt: number
   resolve(value: unknown): void
   reject(error: Error): void
 }
@@ -106,6 +122,8 @@ export class TemplateRenderPool {
   readonly #size: number
   readonly #memoryLimitMb: number
   readonly #idleTimeoutMs: number
+  readonly #maxQueued: number
+  readonly #maxQueueWaitMs: number
   readonly #slots: Slot[] = []
   readonly #queue: PendingJob[] = []
   #nextId = 1
@@ -117,13 +135,19 @@ export class TemplateRenderPool {
     this.#size = Math.max(1, Math.floor(options.processes ?? 2))
     this.#memoryLimitMb = Math.max(16, Math.floor(options.memoryLimitMb ?? 64))
     this.#idleTimeoutMs = Math.max(0, options.idleTimeoutMs ?? 30_000)
+    this.#maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 100))
+    this.#maxQueueWaitMs = Math.max(0, options.maxQueueWaitMs ?? 5_000)
   }
 
   /** Renders one job. Rejects with a TemplateError when the template fails or exceeds a limit. */
   render(job: RenderJob): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TemplateError('the template renderer is closed'))
+    const busy = this.#slots.length >= this.#size && this.#slots.every((slot) => slot.job !== null)
+    if (busy && this.#queue.length >= this.#maxQueued) {
+      return Promise.reject(new TemplateError(`too many transforms waiting (${this.#maxQueued}); try again later`, { status: 503 }))
+    }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ ...job, id: this.#nextId++, resolve, reject })
+      this.#queue.push({ ...job, id: this.#nextId++, queuedAt: performance.now(), resolve, reject })
       this.#pump()
     })
   }
@@ -153,7 +177,12 @@ export class TemplateRenderPool {
         if (this.#slots.length >= this.#size) break
         slot = this.#spawn()
       }
-      this.#assign(slot, this.#queue.shift() as PendingJob)
+      const job = this.#queue.shift() as PendingJob
+      if (performance.now() - job.queuedAt > this.#maxQueueWaitMs) {
+        job.reject(new TemplateError(`transform waited more than ${this.#maxQueueWaitMs} ms for a free render process; try again later`, { status: 503 }))
+        continue
+      }
+      this.#assign(slot, job)
     }
     if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.job === null)) {
       this.#idleTimer = setTimeout(() => {

@@ -204,7 +204,10 @@ describe('incoming handler (Request → Response core)', () => {
     const limited = await t.post(hook.path!)
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('40')
-    expect((await t.post(other.path!)).status).toBe(200)
+    expect([limited.headers.get('ratelimit-limit'), limited.headers.get('ratelimit-remaining'), limited.headers.get('ratelimit-reset')]).toEqual(['2', '0', '40'])
+    const fresh = await t.post(other.path!)
+    expect(fresh.status).toBe(200)
+    expect([fresh.headers.get('ratelimit-limit'), fresh.headers.get('ratelimit-remaining')]).toEqual(['2', '1'])
     t.clock.t += 40_000
     expect((await t.post(hook.path!)).status).toBe(200)
     expect((await t.manager.listIncomingLogs(hook.id)).map((l) => l.status)).toEqual([200, 429, 200, 200])
@@ -251,6 +254,15 @@ describe('incoming handler (Request → Response core)', () => {
     await t.post(hook.path!, '')
     expect(bodies).toEqual([{ payload: '{"a":1}', tag: ['x', 'y'], ['__proto__']: 'p' }, 'plain words', null])
     expect(Object.getPrototypeOf(bodies[0])).toBe(Object.prototype)
+  })
+
+  it('requests to unknown tokens are logged up to unknownTokenLogsPerMinute, then only answered', async () => {
+    const t = setup({ unknownTokenLogsPerMinute: 3 })
+    for (let i = 0; i < 10; i++) expect((await t.post('/webhook/' + 'B'.repeat(43))).status).toBe(404)
+    expect(t.logs).toHaveLength(3)
+    t.clock.t += 60_000
+    expect((await t.post('/webhook/' + 'B'.repeat(43))).status).toBe(404)
+    expect(t.logs).toHaveLength(4)
   })
 
   it('dedupe: a repeated delivery id within the window → 200 without a second call; a failed one can be retried', async () => {

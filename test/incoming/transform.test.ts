@@ -249,3 +249,25 @@ describe('sandbox - bounded time, memory and output', () => {
     await expect(raw('{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}')).rejects.toBeInstanceOf(TemplateError)
   })
 })
+
+describe('sandbox - a bounded queue', () => {
+  it('renders waiting for a process fail with 503 past maxQueued or maxQueueWaitMs; the pool then carries on', async () => {
+    const small = new TemplateRenderPool({ processes: 1, maxQueued: 2, maxQueueWaitMs: 300 })
+    try {
+      const job = (template: string, timeoutMs = 2000) =>
+        small.render({ key: `q@${template}@${timeoutMs}`, transform: template, payload: '{}', timeoutMs, maxOutputBytes: 1000 })
+      const slow = job('{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}', 800)
+      await new Promise((r) => setTimeout(r, 50))
+      const waiting = [job('{{ 1 }}'), job('{{ 2 }}')]
+      const refused = await job('{{ 3 }}').catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(TemplateError)
+      expect((refused as TemplateError).status).toBe(503)
+      await expect(slow).rejects.toThrow(/longer than 800 ms/)
+      const late = await Promise.allSettled(waiting)
+      for (const r of late) expect(r.status === 'rejected' && (r.reason as TemplateError).status).toBe(503)
+      expect(await job('{{ 4 }}')).toBe('4')
+    } finally {
+      await small.close()
+    }
+  })
+})
