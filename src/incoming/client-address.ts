@@ -14,7 +14,7 @@ function stripPort(hop: string): string {
  * The address a request came from. The socket address counts unless it belongs to a trusted
  * proxy; then `X-Forwarded-For` is read from right to left, skipping trusted proxies, and the
  * first address that is not one is the client. A header from an untrusted peer is ignored, so a
- * client cannot choose its own address.
+ * client cannot choose its own address; a malformed entry in the trusted part gives `null`.
  *
  * @param remoteAddress - the socket peer (`connection.remoteAddress`)
  * @param forwardedFor - the `X-Forwarded-For` header value, if any
@@ -30,8 +30,9 @@ export function resolveClientAddress(
   const hops = forwardedFor.split(',')
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = normalizeIp(stripPort((hops[i] as string).trim()))
-    // A malformed entry ends the chain: the last trusted hop is all we can vouch for.
-    if (hop === null) return address
+    // A malformed entry where the client's address should be: unknown, so allowlists refuse it
+    // (the trusted proxy's own address must never stand in for the client).
+    if (hop === null) return null
     address = hop
     if (!trustedProxies.matches(hop)) return hop
   }

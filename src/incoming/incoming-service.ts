@@ -47,6 +47,8 @@ export interface IncomingServiceDeps {
   store: WebhookStore
   /** Time source. */
   clock: Clock
+  /** Mount path of the token URLs, for the `path` shown on creation and rotation. @default '/webhook' */
+  basePath?: string
 }
 
 /**
@@ -60,6 +62,7 @@ export class IncomingService {
   readonly #routes = new Map<string, IncomingRouteHandler>()
   readonly #limiter: SlidingWindowRateLimiter
   readonly #inFlight = new Set<string>()
+  readonly #basePath: string
   /** One render pool per distinct pool setting, shared by the handlers that use it. */
   readonly #transformers = new Map<string, Transformer>()
 
@@ -67,13 +70,14 @@ export class IncomingService {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#limiter = new SlidingWindowRateLimiter(deps.clock)
+    this.#basePath = deps.basePath ?? '/webhook'
   }
 
   /** Creates a hook. The result holds the plain token and its path: the only time they are shown. */
   async create(input: CreateIncomingHookInput): Promise<IncomingHookView> {
     const { hook, token } = buildIncomingHook(input, this.#now())
     await this.#store.createIncomingHook(hook)
-    return toIncomingHookView(hook, { token, includeSecrets: true })
+    return toIncomingHookView(hook, { token, includeSecrets: true, basePath: this.#basePath })
   }
 
   /** One hook. Throws NotFoundError when missing or owned by another tenant. */
@@ -109,7 +113,7 @@ export class IncomingService {
   async rotateToken(id: string, scope: IncomingScope = {}): Promise<IncomingHookView> {
     const { hook, token } = rotateIncomingToken(await this.#hook(id, scope), this.#now())
     await this.#save(hook)
-    return toIncomingHookView(hook, { token })
+    return toIncomingHookView(hook, { token, basePath: this.#basePath })
   }
 
   /** Logs of a hook, newest first. */
@@ -139,7 +143,7 @@ export class IncomingService {
   /** Creates a Web-standard request handler (see `createIncomingHandler`). */
   handler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
     const pool = options.transform ?? {}
-    const key = `${pool.processes ?? ''}|${pool.memoryLimitMb ?? ''}|${pool.idleTimeoutMs ?? ''}`
+    const key = [pool.processes, pool.memoryLimitMb, pool.idleTimeoutMs, pool.maxQueued, pool.maxQueueWaitMs].join('|')
     let transformer = this.#transformers.get(key)
     if (transformer === undefined) {
       transformer = new Transformer(pool)
@@ -154,7 +158,7 @@ export class IncomingService {
         transformer,
         inFlight: this.#inFlight,
       },
-      options,
+      { ...options, path: options.path ?? this.#basePath },
     )
   }
 

@@ -84,10 +84,13 @@ export function isIpRule(value: string): boolean {
  * @example createIpMatcher(['10.0.0.0/8', '2001:db8::/32']).matches('::ffff:10.1.2.3') // true
  */
 export function createIpMatcher(rules: readonly string[]): IpMatcher {
-  const list = new BlockList()
+  // One list per family: Node's BlockList also matches an IPv4 address against IPv6 ranges that
+  // contain its mapped form (`::/0`, `::/80`), which an allowlist of IPv6 ranges must not do.
+  const lists = { ipv4: new BlockList(), ipv6: new BlockList() }
   for (const value of rules) {
     const rule = parseIpRule(value)
     if (rule === null) throw new TypeError(`${JSON.stringify(value)} is not an IP address or CIDR range`)
+    const list = lists[rule.family]
     if (rule.prefix === null) list.addAddress(rule.address, rule.family)
     else list.addSubnet(rule.address, rule.prefix, rule.family)
   }
@@ -96,7 +99,8 @@ export function createIpMatcher(rules: readonly string[]): IpMatcher {
       if (address === null || address === undefined) return false
       const ip = normalizeIp(address)
       if (ip === null) return false
-      return list.check(ip, isIP(ip) === 4 ? 'ipv4' : 'ipv6')
+      const family = isIP(ip) === 4 ? 'ipv4' : 'ipv6'
+      return lists[family].check(ip, family)
     },
   }
 }

@@ -73,6 +73,12 @@ export interface WebhookManagerOptions {
    * @default hookline's undici transport
    */
   fetch?: typeof fetch
+  /**
+   * Path the incoming token URLs are mounted at: the default `path` of `incomingHandler()` and the
+   * `path` shown when a hook is created or its token rotated (`<incomingPath>/<token>`).
+   * @default '/webhook'
+   */
+  incomingPath?: string
   /** Id of this worker in leases. @default a random id */
   workerId?: string
 }

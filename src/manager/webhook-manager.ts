@@ -465,7 +465,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #incomingService: IncomingService | null = null
 
   get #incoming(): IncomingService {
-    return (this.#incomingService ??= new IncomingService({ store: this.store, clock: this.#clock }))
+    return (this.#incomingService ??= new IncomingService({ store: this.store, clock: this.#clock, basePath: this.#options.incomingPath }))
   }
 
   /**

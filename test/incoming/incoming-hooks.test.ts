@@ -68,6 +68,18 @@ describe('incoming hook definitions', () => {
     await expect(manager.createIncomingHook({ name: 'x', route: 'r', transform: '{% include "x.html" %}' })).rejects.toThrow(/include is not available/)
   })
 
+  it('incomingPath sets the path shown and the handler\'s default mount path', async () => {
+    const manager = createWebhookManager({ incomingPath: '/hooks/in' })
+    manager.onIncoming('r', () => ({ ok: 1 }))
+    const hook = await manager.createIncomingHook({ name: 'h', route: 'r' })
+    expect(hook.path).toBe(`/hooks/in/${hook.token}`)
+    expect((await manager.rotateIncomingToken(hook.id)).path).toMatch(/^\/hooks\/in\/[A-Za-z0-9_-]{43}$/)
+    const fresh = await manager.createIncomingHook({ name: 'h2', route: 'r' })
+    const res = await manager.incomingHandler()(new Request(`http://local${fresh.path}`, { method: 'POST', body: '{}' }))
+    expect(res.status).toBe(200)
+    await manager.close()
+  })
+
   it('verification secrets are redacted unless asked for', async () => {
     const { manager } = setup()
     const created = await manager.createIncomingHook({

@@ -45,6 +45,11 @@ describe('ip allowlist', () => {
     expect(m.matches(null)).toBe(false)
     expect(m.matches('garbage')).toBe(false)
     expect(m.matches('1.2.3.4')).toBe(true)
+    // IPv6 ranges hold IPv6 sources only, however wide.
+    const v6 = createIpMatcher(['::/0'])
+    expect(v6.matches('1.2.3.4')).toBe(false)
+    expect(v6.matches('::ffff:1.2.3.4')).toBe(false)
+    expect(v6.matches('2001:db8::1')).toBe(true)
   })
 
   it('resolveClientAddress() - believes X-Forwarded-For only from trusted proxies, right to left', () => {
@@ -57,8 +62,9 @@ describe('ip allowlist', () => {
     expect(resolveClientAddress('::ffff:127.0.0.1', '6.6.6.6, 198.51.100.7, 10.1.1.1', proxies)).toBe('198.51.100.7')
     expect(resolveClientAddress('127.0.0.1', '198.51.100.7:4711', proxies)).toBe('198.51.100.7')
     expect(resolveClientAddress('127.0.0.1', '[2001:db8::5]:443', proxies)).toBe('2001:db8::5')
-    // A malformed hop ends the chain at the last trusted address.
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, not-an-ip', proxies)).toBe('127.0.0.1')
+    // A malformed hop where the client should be: unknown (never the proxy's own address).
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, not-an-ip', proxies)).toBeNull()
+    expect(resolveClientAddress('127.0.0.1', 'unknown', proxies)).toBeNull()
     // Only proxies: the leftmost.
     expect(resolveClientAddress('127.0.0.1', '10.0.0.2', proxies)).toBe('10.0.0.2')
     expect(resolveClientAddress(undefined, '1.1.1.1', proxies)).toBeNull()
