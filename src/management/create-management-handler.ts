@@ -5,7 +5,7 @@ import { errorResponse, HttpError, jsonResponse, toErrorResponse } from './error
 import { createRouter } from './match-route.js'
 import { buildOpenApiDocument } from './openapi.js'
 import type { AuthorizeResult, ManagementHandlerOptions } from './options.js'
-import { coerceQuery, readJsonBody, validate } from './read-request.js'
+import { applyAliases, coerceQuery, readJsonBody, validate } from './read-request.js'
 import { defineRoute, type RequestScope, type Route } from './route.js'
 import { managementRoutes } from './routes.js'
 import { toWireField } from './webhooks/webhook-wire.js'
@@ -86,7 +86,7 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
       if (route.body) {
         const raw = await readJsonBody(request, maxBodyBytes)
         if (raw === undefined && route.bodyRequired) throw new ValidationError('request body', [{ field: '', message: 'a JSON body is required' }])
-        body = raw === undefined ? undefined : validate(route.body, raw, 'request body')
+        body = raw === undefined ? undefined : validate(route.body, route.aliases ? applyAliases(raw, route.aliases) : raw, 'request body')
       }
       let result: Awaited<ReturnType<Route['handle']>>
       try {

@@ -139,3 +139,35 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIs
   }
   return out
 }
+
+/**
+ * Rewrites the aliased fields of a JSON object body to hookline's names (see `BodyAlias`); any
+ * other body is returned as it is. Throws a 400 naming both fields when a body has a field under
+ * both names.
+ */
+export function applyAliases(body: unknown, aliases: readonly { from: string; to: string; convert?: (value: unknown) => unknown }[]): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
+  const source = body as Record<string, unknown>
+  if (!aliases.some((a) => Object.hasOwn(source, a.from))) return body
+  const out: Record<string, unknown> = { ...source }
+  const issues: FieldIssue[] = []
+  for (const alias of aliases) {
+    if (!Object.hasOwn(out, alias.from)) continue
+    const value = alias.convert ? alias.convert(out[alias.from]) : out[alias.from]
+    delete out[alias.from]
+    const path = alias.to.split('.')
+    let target = out
+    for (const key of path.slice(0, -1)) {
+      const next = target[key]
+      if (next === undefined || next === null) target[key] = {}
+      else if (typeof next !== 'object' || Array.isArray(next)) break
+      else target[key] = { ...(next as Record<string, unknown>) }
+      target = target[key] as Record<string, unknown>
+    }
+    const last = path[path.length - 1]!
+    if (Object.hasOwn(target, last)) issues.push({ field: alias.from, message: `is another name of \`${alias.to}\`; give one of them` })
+    else target[last] = value
+  }
+  if (issues.length > 0) throw new ValidationError('request body', issues)
+  return out
+}

@@ -75,6 +75,11 @@ export interface RouteDefinition<Path extends string, Q extends v.GenericSchema 
   body?: B
   /** True when an empty body is refused. @default false */
   bodyRequired?: boolean
+  /**
+   * Other names accepted for body fields, rewritten to hookline's before validation (the request
+   * formats of the seed platforms); see {@link BodyAlias}.
+   */
+  aliases?: readonly BodyAlias[]
   response: RouteResponse
   /** Error statuses this route can answer besides 400/401/403/500. */
   errors?: number[]
@@ -95,9 +100,23 @@ export interface Route {
   query?: v.GenericSchema
   body?: v.GenericSchema
   bodyRequired?: boolean
+  aliases?: readonly BodyAlias[]
   response: RouteResponse
   errors?: number[]
   handle(context: RouteContext<string, unknown, unknown>): Promise<RouteResult>
+}
+
+/**
+ * A top-level body field accepted under another name: `from` is moved to the dotted path `to`
+ * (after `convert`), unless the body also has `to`, which is a 400 naming both.
+ */
+export interface BodyAlias {
+  /** The other name, e.g. `event_types`. */
+  from: string
+  /** hookline's field, dotted for a nested one, e.g. `retry_policy.max_attempts`. */
+  to: string
+  /** Turns the value into hookline's (e.g. seconds into ms); values it cannot convert pass unchanged, for validation to name. */
+  convert?: (value: unknown) => unknown
 }
 
 /** Defines a route with its handler typed from its path and schemas. */

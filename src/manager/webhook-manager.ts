@@ -11,7 +11,7 @@ import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
 import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
 import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
-import { EVENT_PATTERN, isWildcard } from '../events/match-pattern.js'
+import { EVENT_PATTERN, isWildcard, matchPattern } from '../events/match-pattern.js'
 import type { IncomingRequestHandler } from '../incoming/handle-incoming.js'
 import type { CreateIncomingHookInput, UpdateIncomingHookInput } from '../incoming/incoming-schema.js'
 import {
@@ -80,7 +80,16 @@ export interface OwnerScope {
 export interface ListEndpointsOptions extends EndpointQuery {
   /** Include each endpoint's current signing secret and unredacted credentials. @default false */
   includeSecrets?: boolean
+  /**
+   * Only endpoints subscribed to this event (by an exact name or a wildcard pattern), active or
+   * not; `limit` and `offset` count the matching ones.
+   * @example { event: 'agent.created' } // endpoints with 'agent.created', 'agent.*' or '*'
+   */
+  event?: string
 }
+
+/** Endpoints read per store page while filtering by event. */
+const EVENT_FILTER_PAGE = 500
 
 /** Options of `listDeliveries`. */
 export interface ListDeliveriesOptions {
@@ -297,10 +306,23 @@ export class WebhookManager<E extends EventMap = EventMap> {
 
   /** Endpoints, oldest first; secrets only when `includeSecrets` is set. */
   async listEndpoints(options: ListEndpointsOptions = {}): Promise<EndpointView[]> {
-    const { includeSecrets = false, ...query } = options
-    const rows = await this.store.listEndpoints(query)
+    const { includeSecrets = false, event, ...query } = options
     const now = this.#clock.now()
-    return rows.map((e) => toEndpointView(e, includeSecrets, now))
+    if (event === undefined) return (await this.store.listEndpoints(query)).map((e) => toEndpointView(e, includeSecrets, now))
+    // Subscriptions are patterns, so the filter runs here, over the store's pages in order.
+    const limit = query.limit ?? 100
+    const skip = query.offset ?? 0
+    const matched: Endpoint[] = []
+    let seen = 0
+    for (let offset = 0; matched.length < limit; offset += EVENT_FILTER_PAGE) {
+      const page = await this.store.listEndpoints({ ...query, limit: EVENT_FILTER_PAGE, offset })
+      for (const e of page) {
+        if (!e.events.some((pattern) => matchPattern(pattern, event))) continue
+        if (seen++ >= skip && matched.length < limit) matched.push(e)
+      }
+      if (page.length < EVENT_FILTER_PAGE) break
+    }
+    return matched.map((e) => toEndpointView(e, includeSecrets, now))
   }
 
   /** Changes an endpoint (partial update). A new `secret` starts a rotation with overlap. */

@@ -118,6 +118,9 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
 
     const updated = json(await hookline('endpoints', 'update', endpointId, '--name', 'New Name', '--status', 'inactive', '--max-attempts', '3', '--json'))
     expect(updated).toMatchObject({ name: 'New Name', status: 'paused', retry_policy: { max_attempts: 3 } })
+    const listed = (args: string[]) => hookline('endpoints', 'list', ...args, '--json').then((r) => json(r).webhooks.map((w: { id: string }) => w.id))
+    expect(await listed(['--status', 'inactive', '--event', 'agent.started'])).toContain(endpointId)
+    expect(await listed(['--event', 'billing.paid'])).not.toContain(endpointId)
     expect((await hookline('endpoints', 'resume', endpointId)).stdout).toContain('is now active')
     expect((await hookline('endpoints', 'pause', endpointId)).stdout).toContain('is now paused')
     await hookline('endpoints', 'resume', endpointId)

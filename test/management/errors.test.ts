@@ -36,11 +36,11 @@ describe('management API — errors', () => {
   })
 
   it('400 names every unknown field as it was sent (camelCase stays camelCase), nested ones too', async () => {
-    const res = await api('POST', '/webhooks', { targetUrl: 'https://example.com/h', isActive: true, events: ['a.b'], url: 'https://example.com/h', retry_policy: { maxRetries: 3 } })
+    const res = await api('POST', '/webhooks', { callbackUrl: 'https://example.com/h', isEnabled: true, events: ['a.b'], url: 'https://example.com/h', retry_policy: { maxRetries: 3 } })
     expect(res.status).toBe(400)
     expect(res.body.error.fields).toEqual([
-      { field: 'targetUrl', message: 'is not a known field' },
-      { field: 'isActive', message: 'is not a known field' },
+      { field: 'callbackUrl', message: 'is not a known field' },
+      { field: 'isEnabled', message: 'is not a known field' },
       { field: 'retry_policy.maxRetries', message: 'is not a known field' },
     ])
     const many = await api('POST', '/incoming', { a: 1, b: 2, c: 3 })

@@ -176,6 +176,50 @@ describe('management API — webhooks (seed 000 / 004 requests)', () => {
   })
 })
 
+describe('management API — the request formats of seeds 001 and 002', () => {
+  it('AGiXT (seed 002): create with event_types / is_active / retry_count / retry_delay / agent_id, PUT update, test_payload', async () => {
+    const create = await api('POST', '/webhooks', {
+      url: receiver.url,
+      event_types: ['chat.message.received', 'chat.response.sent'],
+      is_active: true,
+      description: 'My webhook',
+      headers: { 'X-Custom-Header': 'value' },
+      secret: 'webhook-secret',
+      agent_id: 1,
+      retry_count: 3,
+      retry_delay: 60,
+    })
+    expect(create.status).toBe(201)
+    expect(create.body).toMatchObject({
+      events: ['chat.message.received', 'chat.response.sent'],
+      active: true,
+      retry_policy: { max_attempts: 4, initial_delay_ms: 60_000 },
+      metadata: { agent_id: 1 },
+    })
+    const update = await api('PUT', `/webhooks/${create.body.id}`, { event_types: ['agent.created', 'agent.deleted'], is_active: false })
+    expect(update.body).toMatchObject({ events: ['agent.created', 'agent.deleted'], status: 'paused' })
+    await api('POST', `/webhooks/${create.body.id}/resume`)
+    const test = await api('POST', `/webhooks/${create.body.id}/test`, { test_payload: { message: 'Hello, webhook!' } })
+    expect(test.body).toMatchObject({ status: 'sent' })
+    expect((await receiver.waitFor(1))[0]!.body).toMatchObject({ data: { message: 'Hello, webhook!' } })
+    const both = await api('POST', '/webhooks', { url: receiver.url, events: ['a.b'], event_types: ['c.d'] })
+    expect([both.status, both.body.error.fields]).toEqual([400, [{ field: 'event_types', message: 'is another name of `events`; give one of them' }]])
+  })
+
+  it('seed 001: the camelCase create request (targetUrl, isActive)', async () => {
+    const create = await api('POST', '/webhooks', {
+      name: 'My Webhook',
+      description: 'Webhook for workflow completions',
+      targetUrl: receiver.url,
+      events: ['workflow.completed', 'agent.completed'],
+      headers: { 'X-Custom-Header': 'custom-value' },
+      isActive: true,
+    })
+    expect(create.status).toBe(201)
+    expect(create.body).toMatchObject({ name: 'My Webhook', url: receiver.url, status: 'active', headers: { 'X-Custom-Header': 'custom-value' } })
+  })
+})
+
 describe('management API — deliveries, stats, events', () => {
   it('POST /events triggers a delivery; deliveries list, detail with attempts, retry, stats', async () => {
     const { body: hook } = await api('POST', '/webhooks', seedCreate(receiver.url))

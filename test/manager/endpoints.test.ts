@@ -79,6 +79,17 @@ describe('endpoints', () => {
     expect((await manager.getEndpoint(a.id, { owner: 'acme' })).id).toBe(a.id)
   })
 
+  it('.listEndpoints({ event }) lists the subscribers of an event, by name or wildcard, paginated', async () => {
+    const exact = await manager.createEndpoint({ url: receiver.url, events: ['agent.created'] })
+    const wild = await manager.createEndpoint({ url: receiver.url, events: ['agent.*'] })
+    await manager.createEndpoint({ url: receiver.url, events: ['billing.paid'] })
+    const all = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const ids = async (options: object) => (await manager.listEndpoints(options)).map((e) => e.id)
+    expect(await ids({ event: 'agent.created' })).toEqual([exact.id, wild.id, all.id])
+    expect(await ids({ event: 'agent.created', limit: 1, offset: 1 })).toEqual([wild.id])
+    expect(await ids({ event: 'usage.threshold' })).toEqual([all.id])
+  })
+
   it('update, pause/resume and delete', async () => {
     const ep = await manager.createEndpoint({ url: receiver.url, events: ['agent.created'] })
     const updated = await manager.updateEndpoint(ep.id, { name: 'Updated Webhook', events: ['agent.created', 'agent.updated'] })

@@ -49,14 +49,18 @@ export function registerEndpointCommands(program: Command): void {
   endpoints
     .command('list')
     .description('list endpoints')
-    .addOption(new Option('--status <status>', 'only endpoints in this state').choices(['active', 'paused', 'disabled']))
+    .addOption(
+      new Option('--status <status>', 'only endpoints in this state (inactive = paused, as in `update --status`)').choices(['active', 'paused', 'disabled', 'inactive']),
+    )
+    .option('--event <name>', 'only endpoints subscribed to this event (by name or wildcard)')
     .option('--owner <owner>', 'only endpoints of this tenant')
     .option('--limit <n>', 'page size', '50')
     .option('--offset <n>', 'rows to skip', '0')
-    .action(async (o: { status?: 'active' | 'paused' | 'disabled'; owner?: string; limit: string; offset: string }, cmd: Command) =>
+    .action(async (o: { status?: 'active' | 'paused' | 'disabled' | 'inactive'; event?: string; owner?: string; limit: string; offset: string }, cmd: Command) =>
       runCommand(cmd, async ({ manager, out }) => {
         const query = { limit: parseInteger(o.limit, '--limit', 1, 500), offset: parseInteger(o.offset, '--offset') }
-        const page = await paginate(query, (limit, offset) => manager.listEndpoints({ status: o.status, owner: o.owner, limit, offset }))
+        const status = o.status === 'inactive' ? 'paused' : o.status
+        const page = await paginate(query, (limit, offset) => manager.listEndpoints({ status, event: o.event, owner: o.owner, limit, offset }))
         const webhooks = page.items.map(toWebhookOutput)
         if (out.json) return out.printJson({ webhooks, has_more: page.has_more, next_offset: page.next_offset })
         if (webhooks.length === 0) return out.line(out.style('dim', 'No endpoints. Create one with: hookline endpoints create --url <url> --events <list>'))

@@ -13,7 +13,7 @@ export const deliveryRoutes: Route[] = [
     path: '/deliveries/:id',
     tag: 'Deliveries',
     summary: 'Get a delivery with its attempts',
-    description: 'Request and response of every attempt, with credentials and signatures redacted, and the event message.',
+    description: 'Request and response of every attempt, with credentials redacted (auth and credential-like headers; signatures are kept, they reveal nothing of the secret), and the event message.',
     params: idParam,
     response: { status: 200, description: 'The delivery, its attempts (oldest first) and its message.', schema: deliveryDetailOutput },
     errors: [404],

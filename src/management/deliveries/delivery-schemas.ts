@@ -30,7 +30,7 @@ export const deliveryOutput = v.object({
   completed_at: nullableDateTime,
 })
 
-/** One HTTP attempt of a delivery; credentials and signatures are redacted. */
+/** One HTTP attempt of a delivery; credentials are redacted (signatures are kept). */
 export const attemptOutput = v.object({
   id: v.string(),
   delivery_id: v.string(),

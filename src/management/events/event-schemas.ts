@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import type { BodyAlias } from '../route.js'
 import { freeObject } from '../common-schemas.js'
 import { attemptOutput } from '../deliveries/delivery-schemas.js'
 
@@ -26,6 +27,9 @@ export const triggerOutput = v.object({
   delivery_ids: v.pipe(v.array(v.string()), v.description('One delivery per matching webhook; empty when none matched.')),
   duplicate: v.pipe(v.boolean(), v.description('True when the idempotency key was seen before and nothing new was stored.')),
 })
+
+/** Other names of the test body's `data`: AGiXT's `test_payload` (`test_data` is a field of its own). */
+export const testAliases: readonly BodyAlias[] = Object.freeze([{ from: 'test_payload', to: 'data' }])
 
 /** Body of `POST /webhooks/:id/test` (optional). `test_data` is accepted as another name of `data`. */
 export const testBody = v.pipe(

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../errors.js'
 import { deliveryDetailOutput, deliveryListOutput, listDeliveriesQuery } from '../deliveries/delivery-schemas.js'
 import { toAttemptOutput, toDeliveryDetailOutput, toDeliveryOutput } from '../deliveries/delivery-wire.js'
-import { testBody, testOutput } from '../events/event-schemas.js'
+import { testAliases, testBody, testOutput } from '../events/event-schemas.js'
 import { paginate } from '../paginate.js'
 import { defineRoute, type Route } from '../route.js'
 import { ownerForWrite, ownerScope } from '../scope.js'
@@ -18,6 +18,7 @@ import {
   statsOutput,
   statsQuery,
   webhookListOutput,
+  webhookAliases,
   webhookOutput,
 } from './webhook-schemas.js'
 import { toCreateInput, toEndpointInput, toReplaceInput, toStatsOutput, toWebhookOutput } from './webhook-wire.js'
@@ -37,7 +38,7 @@ export const webhookRoutes: Route[] = [
     response: { status: 200, description: 'A page of webhooks.', schema: webhookListOutput },
     async handle({ manager, query, scope }) {
       const page = await paginate(query, (limit, offset) =>
-        manager.listEndpoints({ owner: scope.owner, status: query.status, limit, offset }),
+        manager.listEndpoints({ owner: scope.owner, status: query.status, event: query.event, limit, offset }),
       )
       return { status: 200, body: { webhooks: page.items.map(toWebhookOutput), has_more: page.has_more, next_offset: page.next_offset } }
     },
@@ -48,8 +49,12 @@ export const webhookRoutes: Route[] = [
     path: '/webhooks',
     tag: 'Webhooks',
     summary: 'Create a webhook',
-    description: 'The answer is the only one that carries the signing secret without being asked (generated when not given).',
+    description:
+      'The answer is the only one that carries the signing secret without being asked (generated when not given). ' +
+      'The seed platforms’ field names are accepted too (create, PATCH and PUT): `event_types` → `events`, `is_active` / `isActive` → `active`, ' +
+      '`targetUrl` → `url`, `retry_count` → `retry_policy.max_attempts` − 1, `retry_delay` (s) → `retry_policy.initial_delay_ms`, `agent_id` → `metadata.agent_id`.',
     body: createWebhookBody,
+    aliases: webhookAliases,
     bodyRequired: true,
     response: { status: 201, description: 'The new webhook, with its `secret`.', schema: webhookOutput },
     errors: [413, 415],
@@ -84,6 +89,7 @@ export const webhookRoutes: Route[] = [
     description: 'Changes only the fields sent. A new `secret` starts a rotation: the old one keeps signing for the overlap period.',
     params: idParam,
     body: patchWebhookBody,
+    aliases: webhookAliases,
     bodyRequired: true,
     response: { status: 200, description: 'The updated webhook.', schema: webhookOutput },
     errors: [404, 413, 415],
@@ -104,6 +110,7 @@ export const webhookRoutes: Route[] = [
       '`url`, `events`, `secret` and `signature_scheme`, which have no default, keep their current values when left out.',
     params: idParam,
     body: putWebhookBody,
+    aliases: webhookAliases,
     bodyRequired: true,
     response: { status: 200, description: 'The webhook as replaced.', schema: webhookOutput },
     errors: [404, 413, 415],
@@ -182,6 +189,7 @@ export const webhookRoutes: Route[] = [
     description: 'Sent at once, outside the queue and the circuit breaker, and logged as an attempt with trigger `test`. The answer is 200 whatever the receiver said; `status` tells.',
     params: idParam,
     body: testBody,
+    aliases: testAliases,
     response: { status: 200, description: 'The attempt made.', schema: testOutput },
     errors: [404, 413, 415],
     async handle({ manager, params, body, scope }) {

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import type { BodyAlias } from '../route.js'
 import { eventsSchema, filtersSchema, headersSchema, urlSchema } from '../../endpoints/endpoint-schema.js'
 import { dateTimeInput, dateTimeOutput, freeObject, nullableDateTime, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
 
@@ -65,6 +66,22 @@ const configEntries = {
   metadata: v.optional(freeObject),
 }
 
+/**
+ * Other field names of create and update bodies, from the seed platforms' own request formats, so
+ * their examples work as written: AGiXT's `event_types`, `is_active`, `retry_count` (retries after
+ * the first attempt), `retry_delay` (seconds) and `agent_id` (kept in `metadata`), and the
+ * camelCase `targetUrl` / `isActive` of seed 001. Answers always use hookline's names.
+ */
+export const webhookAliases: readonly BodyAlias[] = Object.freeze([
+  { from: 'event_types', to: 'events' },
+  { from: 'is_active', to: 'active' },
+  { from: 'targetUrl', to: 'url' },
+  { from: 'isActive', to: 'active' },
+  { from: 'retry_count', to: 'retry_policy.max_attempts', convert: (n: unknown) => (typeof n === 'number' ? n + 1 : n) },
+  { from: 'retry_delay', to: 'retry_policy.initial_delay_ms', convert: (s: unknown) => (typeof s === 'number' ? s * 1000 : s) },
+  { from: 'agent_id', to: 'metadata.agent_id' },
+])
+
 /** Body of `POST /webhooks` (the seed request `{ name, url, events, secret, active }` is valid as is). */
 export const createWebhookBody = v.strictObject(configEntries)
 
@@ -101,6 +118,13 @@ export const replayBody = v.strictObject({
 /** Query of `GET /webhooks`. */
 export const listWebhooksQuery = v.object({
   status: v.optional(v.pipe(v.picklist(['active', 'paused', 'disabled']), v.description('Only webhooks in this state.'))),
+  event: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be an event name such as agent.created'),
+      v.description('Only webhooks subscribed to this event (by its name or a wildcard pattern such as `agent.*`).'),
+    ),
+  ),
   ...pageQueryEntries,
 })
 
