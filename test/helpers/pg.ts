@@ -67,9 +67,13 @@ export function createPgTestContext() {
     },
     /** Drops the schemas and closes the admin pool. */
     async dispose(): Promise<void> {
+      // Schemas handed out are dropped even when this context never queried (a CLI test only names one).
+      if (schemas.size > 0) {
+        const db = pool()
+        for (const name of schemas) await db.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
+        schemas.clear()
+      }
       if (!admin) return
-      for (const name of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
-      schemas.clear()
       await admin.end()
       admin = null
     },
