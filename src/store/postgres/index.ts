@@ -168,10 +168,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let migrated: Promise<void> | null = null
   let wake: WakeListener | null = null
   let closed = false
-  // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
   const prepare = options.preparedStatements !== false ? preparedName : (plan: PgQueryConfig): PgQueryConfig => plan
   /** Runs `plan` on the store's pool (prepared, unless turned off). */
   const onPool = (plan: PgQueryConfig): Promise<PgQueryResult> => pool.query(prepare(plan))
+  // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
   const notifier = createWakeNotifier({ send: () => onPool(plans.notify(channel)) })
 
   const ready = (): Promise<void> => {
