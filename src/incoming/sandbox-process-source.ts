@@ -41,6 +41,27 @@ function checkTemplateTokens(source, lexer) {
   return null;
 }
 
+// nunjucks' parse and compile, plus Jinja-style \`x contains y\` (= \`y in x\`), as in
+// template-check.ts (the main thread parses the same way).
+const transformer = require(require('node:path').join(require('node:path').dirname(process.env.HOOKLINE_NUNJUCKS), 'src', 'transformer.js'));
+function compileSource(text, name) {
+  const parser = new nunjucks.parser.Parser(nunjucks.lexer.lex(text, OPTIONS));
+  const parseIn = nunjucks.parser.Parser.prototype.parseIn;
+  parser.parseIn = function () {
+    let node = parseIn.call(this);
+    for (let i = 0; i <= text.length; i++) {
+      const token = this.peekToken();
+      if (token === null || token.type !== 'symbol' || token.value !== 'contains') break;
+      this.nextToken();
+      node = new nunjucks.nodes.In(node.lineno, node.colno, parseIn.call(this), node);
+    }
+    return node;
+  };
+  const compiler = new nunjucks.compiler.Compiler(name, OPTIONS.throwOnUndefined);
+  compiler.compile(transformer.transform(parser.parseAsRoot(), [], name));
+  return compiler.getCode();
+}
+
 // Templates compile through vm, in a context of their own (eval and Function are disabled in this
 // process, and there too): the generated code sees the arguments nunjucks passes it and that
 // context's bare built-ins, not require, process or this process's globals. Every name is checked
@@ -48,7 +69,7 @@ function checkTemplateTokens(source, lexer) {
 nunjucks.Template.prototype._compile = function () {
   const problem = checkTemplateTokens(this.tmplStr, nunjucks.lexer);
   if (problem !== null) throw new Error(problem);
-  const source = nunjucks.compiler.compile(this.tmplStr, this.env.asyncFilters, this.env.extensionsList, this.path, this.env.opts);
+  const source = compileSource(this.tmplStr, this.path);
   const sandbox = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
   const props = vm.runInContext('(function () {\\n' + source + '\\n})', sandbox, { filename: 'transform-template.js' })();
   this.blocks = this._getBlocks(props);
@@ -126,7 +147,14 @@ function tojson(value, indent) {
   return json === undefined ? 'null' : json;
 }
 
+// \`x in missing\` is false, as in Jinja, rather than an error that fails the whole transform.
+function inOperator(key, container) {
+  if (container === undefined || container === null) return false;
+  return nunjucks.runtime.inOperator(key, container);
+}
+
 const SAFE_RUNTIME = Object.assign(Object.create(null), nunjucks.runtime, {
+  inOperator: inOperator,
   memberLookup: memberLookup,
   contextOrFrameLookup: lookupName,
   suppressValue: suppressValue,

@@ -25,13 +25,51 @@ interface TemplateNode {
   [field: string]: unknown
 }
 
+/** A nunjucks parser instance, as far as the `contains` operator needs it. */
+interface ParserLike {
+  parseIn(): TemplateNode
+  parseAsRoot(): TemplateNode
+  peekToken(): { type: string; value: unknown } | null
+  nextToken(): unknown
+}
+
 /** The slice of the nunjucks module used in the main thread (parse and compile, never render). */
 interface NunjucksSlice {
   Environment: new (loaders: unknown[], options: object) => { filters: Record<string, unknown>; tests: Record<string, unknown> }
-  parser: { parse(source: string, extensions: unknown[], options: object): TemplateNode }
-  compiler: { compile(source: string, asyncFilters: string[], extensions: unknown[], name: string, options: object): string }
+  parser: { Parser: { new (tokens: unknown): ParserLike; prototype: ParserLike } }
+  compiler: { Compiler: new (name: string, throwOnUndefined: boolean) => { compile(ast: unknown): void; getCode(): string } }
   lexer: Parameters<typeof checkTemplateTokens>[1]
-  nodes: Record<string, unknown>
+  nodes: Record<string, unknown> & { In: new (lineno: number, colno: number, left: unknown, right: unknown) => TemplateNode }
+}
+
+let transformer: { transform(ast: unknown, asyncFilters: string[], name: string): unknown } | undefined
+
+/**
+ * Parses a template like nunjucks does, plus Jinja-style `x contains y` (= `y in x`), which AGiXT's
+ * documented templates use. The render process parses the same way (sandbox-process-source.ts).
+ */
+function parseTemplate(nj: NunjucksSlice, source: string): TemplateNode {
+  const parser = new nj.parser.Parser(nj.lexer.lex(source, { ...ENVIRONMENT_OPTIONS }))
+  const parseIn = nj.parser.Parser.prototype.parseIn
+  parser.parseIn = function parseInOrContains(this: ParserLike): TemplateNode {
+    let node = parseIn.call(this)
+    for (let i = 0; i <= source.length; i++) {
+      const token = this.peekToken()
+      if (token === null || token.type !== 'symbol' || token.value !== 'contains') break
+      this.nextToken()
+      node = new nj.nodes.In(node.lineno, node.colno, parseIn.call(this), node)
+    }
+    return node
+  }
+  return parser.parseAsRoot()
+}
+
+/** JavaScript source of a template, compiled from {@link parseTemplate}'s tree (never run here). */
+function compileTemplate(nj: NunjucksSlice, ast: TemplateNode): string {
+  transformer ??= createRequire(nunjucksEntryPath())('./src/transformer.js') as NonNullable<typeof transformer>
+  const compiler = new nj.compiler.Compiler('transform', ENVIRONMENT_OPTIONS.throwOnUndefined)
+  compiler.compile(transformer.transform(ast, [], 'transform'))
+  return compiler.getCode()
 }
 
 const require = createRequire(import.meta.url)
@@ -102,7 +140,7 @@ export function checkTemplate(source: string): string | null {
   try {
     const tokenProblem = checkTemplateTokens(source, nj.lexer)
     if (tokenProblem !== null) return tokenProblem
-    ast = nj.parser.parse(source, [], { ...ENVIRONMENT_OPTIONS })
+    ast = parseTemplate(nj, source)
   } catch (error) {
     return cleanTemplateMessage(error instanceof Error ? error.message : String(error))
   }
@@ -131,7 +169,7 @@ export function checkTemplate(source: string): string | null {
     if (name === undefined || !testNames?.has(name)) return `${at(test)}unknown test \`${name ?? '?'}\``
   }
   try {
-    nj.compiler.compile(source, [], [], 'transform', { ...ENVIRONMENT_OPTIONS })
+    compileTemplate(nj, ast)
   } catch (error) {
     return cleanTemplateMessage(error instanceof Error ? error.message : String(error))
   }

@@ -65,19 +65,14 @@ describe('renderTransform() - seed 002 (AGiXT) examples', () => {
     expect(out).toEqual({ message: 'Process: {"x":[1,2]}', priority: 'normal' })
   })
 
-  it('GitHub complex example: {% if %}, title filter, defaults — with `in` instead of Jinja\'s `contains`', async () => {
-    const jinja = "{% if object_type == 'issue' and labels contains 'urgent' %}high{% else %}normal{% endif %}"
-    const error = await renderTransform({ metadata: { priority: jinja } }, {}).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(ValidationError)
-    expect((error as ValidationError).fields[0]?.field).toBe('transform.metadata.priority')
-
+  it('GitHub complex example, verbatim: {% if %}, title filter, defaults and `labels contains \'urgent\'`', async () => {
     const template = {
       message:
         "{% if action == 'create' %}New {{ object_type }}: {{ object_name }}{% else %}{{ action | title }} {{ object_type }}: {{ object_name }}{% endif %}",
       metadata: {
         source: 'github',
         timestamp: '{{ timestamp }}',
-        priority: "{% if object_type == 'issue' and 'urgent' in labels %}high{% else %}normal{% endif %}",
+        priority: "{% if object_type == 'issue' and labels contains 'urgent' %}high{% else %}normal{% endif %}",
         assignee: "{{ assignee.login | default('unassigned') }}",
       },
       context: {
@@ -113,6 +108,12 @@ describe('renderTransform() - seed 002 (AGiXT) examples', () => {
       metadata: { priority: 'normal', assignee: 'ada' },
       context: { branch: 'dev', commit: 'abc123' },
     })
+    // No labels at all: `contains` (and `in`) on a missing value is false, as in Jinja, not an error.
+    expect(await renderTransform(template, { action: 'create', object_type: 'issue', object_name: 'x' })).toMatchObject({ metadata: { priority: 'normal' } })
+    // `in` keeps working; `contains` also reads strings and objects (keys).
+    expect(await renderTransform("{{ 'urgent' in labels }}|{{ title contains 'bug' }}|{{ data contains 'a' }}|{{ not (labels contains 'x') }}", { labels: ['urgent'], title: 'a bug', a: 1 })).toBe(
+      'true|true|true|true',
+    )
   })
 })
 

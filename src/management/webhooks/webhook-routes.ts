@@ -52,7 +52,7 @@ export const webhookRoutes: Route[] = [
     description:
       'The answer is the only one that carries the signing secret without being asked (generated when not given). ' +
       'The seed platforms’ field names are accepted too (create, PATCH and PUT): `event_types` → `events`, `is_active` / `isActive` → `active`, ' +
-      '`targetUrl` → `url`, `retry_count` → `retry_policy.max_attempts` − 1, `retry_delay` (s) → `retry_policy.initial_delay_ms`, `agent_id` → `metadata.agent_id`.',
+      '`target_url` / `targetUrl` → `url`, `retry_count` → `retry_policy.max_attempts` − 1, `retry_delay` (s) → `retry_policy.initial_delay_ms`, `agent_id` → `metadata.agent_id`.',
     body: createWebhookBody,
     aliases: webhookAliases,
     bodyRequired: true,

@@ -69,12 +69,13 @@ const configEntries = {
 /**
  * Other field names of create and update bodies, from the seed platforms' own request formats, so
  * their examples work as written: AGiXT's `event_types`, `is_active`, `retry_count` (retries after
- * the first attempt), `retry_delay` (seconds) and `agent_id` (kept in `metadata`), and the
- * camelCase `targetUrl` / `isActive` of seed 001. Answers always use hookline's names.
+ * the first attempt), `retry_delay` (seconds), `target_url` and `agent_id` (kept in `metadata`),
+ * and the camelCase `targetUrl` / `isActive` of seed 001. Answers always use hookline's names.
  */
 export const webhookAliases: readonly BodyAlias[] = Object.freeze([
   { from: 'event_types', to: 'events' },
   { from: 'is_active', to: 'active' },
+  { from: 'target_url', to: 'url' },
   { from: 'targetUrl', to: 'url' },
   { from: 'isActive', to: 'active' },
   { from: 'retry_count', to: 'retry_policy.max_attempts', convert: (n: unknown) => (typeof n === 'number' ? n + 1 : n) },
