@@ -96,8 +96,39 @@ describe('management API — incoming hooks', () => {
   })
 
   it('400 names the invalid fields of an incoming hook', async () => {
-    const res = await as('acme')('POST', '/incoming', { name: '', rate_limit_per_minute: 0, verification: { type: 'github' }, agent_id: 1 })
+    const res = await as('acme')('POST', '/incoming', { name: '', rate_limit_per_minute: 0, verification: { type: 'github' }, agentId: 1 })
     expect(res.status).toBe(400)
-    expect(res.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['agent_id', 'name', 'rate_limit_per_minute', 'route', 'verification.secret'])
+    expect(res.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['agentId', 'name', 'rate_limit_per_minute', 'route', 'verification.secret'])
+  })
+})
+
+describe('management API — incoming hooks in AGiXT\'s request format (seed 002)', () => {
+  it('create with agent_id / is_active / transform_template, PUT update, and a post to the token URL', async () => {
+    const acme = as('acme')
+    let got: unknown
+    manager.onIncoming('1', ({ payload }) => {
+      got = payload
+    })
+    const created = await acme('POST', '/incoming', {
+      name: 'External System Webhook',
+      agent_id: 1,
+      description: 'Receives data from external system',
+      is_active: true,
+      transform_template: '{{ data | tojson }}',
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ name: 'External System Webhook', route: '1', active: true, transform: '{{ data | tojson }}' })
+    const body = { message: 'Data from external system', timestamp: '2025-01-01T00:00:00Z', custom_data: { key: 'value' } }
+    const sent = await fetch(`${incoming.url}${created.body.path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    expect(sent.status).toBe(200)
+    expect(got).toEqual(body)
+
+    // PUT replaces the definition: left-out fields go back to their defaults, name and route stay.
+    const replaced = await acme('PUT', `/incoming/${created.body.id}`, { name: 'Updated Webhook Name', is_active: false })
+    expect(replaced.status).toBe(200)
+    expect(replaced.body).toMatchObject({ name: 'Updated Webhook Name', route: '1', active: false, transform: null, description: null, rate_limit_per_minute: 100 })
+    const off = await fetch(`${incoming.url}${created.body.path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    expect(off.status).toBe(404)
+    expect((await as('globex')('PUT', `/incoming/${created.body.id}`, { name: 'x' })).status).toBe(404)
   })
 })

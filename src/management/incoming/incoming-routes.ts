@@ -4,6 +4,7 @@ import { ownerForWrite, ownerScope } from '../scope.js'
 import { deletedOutput } from '../webhooks/webhook-schemas.js'
 import {
   createIncomingBody,
+  incomingAliases,
   incomingHookOutput,
   incomingListOutput,
   incomingLogListOutput,
@@ -12,7 +13,7 @@ import {
   patchIncomingBody,
 } from './incoming-schemas.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
-import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput } from './incoming-wire.js'
+import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput, toIncomingReplaceInput } from './incoming-wire.js'
 
 const idParam = { id: 'Incoming hook id (`ih_…`).' }
 
@@ -40,6 +41,7 @@ export const incomingRoutes: Route[] = [
     summary: 'Create an incoming hook',
     description: 'The answer carries the hook’s secret `token` — the only time it is shown.',
     body: createIncomingBody,
+    aliases: incomingAliases,
     bodyRequired: true,
     response: { status: 201, description: 'The new hook, with its `token`.', schema: incomingHookOutput },
     errors: [413, 415],
@@ -72,11 +74,31 @@ export const incomingRoutes: Route[] = [
     summary: 'Update an incoming hook (partial)',
     params: idParam,
     body: patchIncomingBody,
+    aliases: incomingAliases,
     bodyRequired: true,
     response: { status: 200, description: 'The updated hook.', schema: incomingHookOutput },
     errors: [404, 413, 415],
     async handle({ manager, params, body, scope }) {
       const input = toIncomingInput(body!)
+      if (body!.owner !== undefined) input.owner = ownerForWrite(scope, body!.owner)
+      return { status: 200, body: toIncomingHookOutput(await manager.updateIncomingHook(params.id, input, ownerScope(scope))) }
+    },
+  }),
+  defineRoute({
+    operationId: 'replaceIncomingHook',
+    method: 'PUT',
+    path: '/incoming/:id',
+    tag: 'Incoming hooks',
+    summary: 'Replace an incoming hook',
+    description: 'The whole definition: fields left out go back to their defaults; `name` and `route` keep their values. The token is unchanged.',
+    params: idParam,
+    body: patchIncomingBody,
+    aliases: incomingAliases,
+    bodyRequired: true,
+    response: { status: 200, description: 'The hook as replaced.', schema: incomingHookOutput },
+    errors: [404, 413, 415],
+    async handle({ manager, params, body, scope }) {
+      const input = toIncomingReplaceInput(body!)
       if (body!.owner !== undefined) input.owner = ownerForWrite(scope, body!.owner)
       return { status: 200, body: toIncomingHookOutput(await manager.updateIncomingHook(params.id, input, ownerScope(scope))) }
     },

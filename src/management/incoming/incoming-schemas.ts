@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import type { BodyAlias } from '../route.js'
 import { dateTimeOutput, freeObject, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -47,6 +48,16 @@ const hookEntries = {
   metadata: v.optional(freeObject),
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('Tenant; only for unscoped callers.')))),
 }
+
+/**
+ * AGiXT's (seed 002) names of incoming-hook fields, accepted on create, PATCH and PUT: `agent_id`
+ * (the route; a number becomes its decimal string), `is_active`, `transform_template`.
+ */
+export const incomingAliases: readonly BodyAlias[] = Object.freeze([
+  { from: 'agent_id', to: 'route', convert: (id: unknown) => (typeof id === 'number' && Number.isFinite(id) ? String(id) : id) },
+  { from: 'is_active', to: 'active' },
+  { from: 'transform_template', to: 'transform' },
+])
 
 /** Body of `POST /incoming`. */
 export const createIncomingBody = v.strictObject(hookEntries)

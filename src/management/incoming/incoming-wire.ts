@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../incoming/incoming-records.js'
 import { REDACTED } from '../../util/sensitive-header.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
 import type { IncomingHookView } from '../../incoming/incoming-view.js'
@@ -24,6 +25,27 @@ export function toIncomingInput(body: PatchIncomingBody): Partial<CreateIncoming
   for (const [wire, camel] of map) if (body[wire] !== undefined) input[camel] = body[wire]
   if (body.verification !== undefined) input.verification = body.verification === null ? null : verificationFromWire(body.verification)
   return input as Partial<CreateIncomingHookInput>
+}
+
+/**
+ * A `PUT` body → the update that replaces the whole definition: fields left out go back to their
+ * defaults; `name` and `route`, which have none, keep their values.
+ */
+export function toIncomingReplaceInput(body: PatchIncomingBody): Partial<CreateIncomingHookInput> {
+  const sent = toIncomingInput(body)
+  return {
+    description: null,
+    active: true,
+    transform: null,
+    rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    allowedIps: [],
+    verification: null,
+    dedupeWindowMs: null,
+    dedupeHeader: null,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    metadata: {},
+    ...sent,
+  }
 }
 
 /** A hook from the manager → its wire form (verification secrets redacted). */
