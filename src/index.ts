@@ -114,6 +114,7 @@ export type {
   EndpointStatus,
   IncomingHook,
   IncomingLog,
+  IncomingStats,
   IncomingVerification,
   Message,
   PayloadFilters,

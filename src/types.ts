@@ -322,6 +322,26 @@ export interface IncomingHook {
   updatedAt: Date
 }
 
+/** Statistics of an incoming hook's requests, from its log. */
+export interface IncomingStats {
+  /** Requests logged. */
+  total: number
+  /** Answered with a 2xx. */
+  succeeded: number
+  /** Answered with anything else (refused, failed, no handler, transform error). */
+  failed: number
+  /** `succeeded / total`; `null` without requests. */
+  successRate: number | null
+  /** Mean handling time in ms (2 decimals); `null` without requests. */
+  averageDurationMs: number | null
+  /** Nearest-rank 95th percentile of the handling time in ms; `null` without requests. */
+  p95DurationMs: number | null
+  /** Requests per status answered, e.g. `{ "200": 12, "401": 1, "429": 3 }`. */
+  byStatus: Record<string, number>
+  /** Arrival of the latest request; `null` without requests. */
+  lastReceivedAt: Date | null
+}
+
 /** One received request of an incoming hook. */
 export interface IncomingLog {
   /** Unique id (`il_…`). */

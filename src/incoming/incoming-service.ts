@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import type { WebhookStore } from '../store/types.js'
-import type { Clock, IncomingHook, IncomingLog } from '../types.js'
+import type { Clock, IncomingHook, IncomingLog, IncomingStats } from '../types.js'
 import { createIncomingHandler, type IncomingRequestHandler } from './handle-incoming.js'
 import { applyIncomingUpdate, buildIncomingHook, rotateIncomingToken } from './incoming-records.js'
 import type { CreateIncomingHookInput, UpdateIncomingHookInput } from './incoming-schema.js'
@@ -120,6 +120,12 @@ export class IncomingService {
   async listLogs(hookId: string, options: ListIncomingLogsOptions = {}): Promise<IncomingLog[]> {
     await this.#hook(hookId, options)
     return this.#store.listIncomingLogs(hookId, { limit: pageSize(options.limit, 50), offset: pageOffset(options.offset) })
+  }
+
+  /** Statistics of a hook's requests (from its log), of those received at or after `since` when given. */
+  async stats(hookId: string, options: IncomingScope & { since?: Date } = {}): Promise<IncomingStats> {
+    await this.#hook(hookId, options)
+    return this.#store.getIncomingStats(hookId, options.since)
   }
 
   /**

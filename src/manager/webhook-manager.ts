@@ -22,7 +22,7 @@ import {
 } from '../incoming/incoming-service.js'
 import type { IncomingHandlerOptions, IncomingRouteHandler } from '../incoming/incoming-types.js'
 import type { IncomingHookView } from '../incoming/incoming-view.js'
-import type { IncomingLog } from '../types.js'
+import type { IncomingLog, IncomingStats } from '../types.js'
 import { generateSecret } from '../signature/index.js'
 import { memoryStore } from '../store/memory/index.js'
 import type { CleanupResult, EndpointQuery, WebhookStore } from '../store/types.js'
@@ -539,6 +539,14 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Request logs of an incoming hook, newest first (`limit` default 50, `offset`). */
   listIncomingLogs(hookId: string, options: ListIncomingLogsOptions = {}): Promise<IncomingLog[]> {
     return this.#incoming.listLogs(hookId, options)
+  }
+
+  /**
+   * Statistics of an incoming hook's requests, from its log: total, 2xx vs the rest, success rate,
+   * mean and p95 handling time, counts per status; only those received at or after `since` when given.
+   */
+  getIncomingStats(hookId: string, options: OwnerScope & { since?: Date } = {}): Promise<IncomingStats> {
+    return this.#incoming.stats(hookId, options)
   }
 
   /**

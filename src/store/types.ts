@@ -7,6 +7,7 @@ import type {
   EndpointStatus,
   IncomingHook,
   IncomingLog,
+  IncomingStats,
   Message,
 } from '../types.js'
 
@@ -246,6 +247,8 @@ export interface WebhookStore {
   insertIncomingLog(log: IncomingLog): Promise<void>
   /** Logs of a hook, newest first. */
   listIncomingLogs(hookId: string, query?: PageQuery): Promise<IncomingLog[]>
+  /** Statistics of a hook's logged requests, of those received at or after `since` when given. */
+  getIncomingStats(hookId: string, since?: Date): Promise<IncomingStats>
   /**
    * Records a sender's delivery id for dedupe. Returns true when it is new (or its earlier record
    * expired), false when it was seen within its window.

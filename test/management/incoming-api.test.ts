@@ -130,5 +130,13 @@ describe('management API — incoming hooks in AGiXT\'s request format (seed 002
     const off = await fetch(`${incoming.url}${created.body.path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
     expect(off.status).toBe(404)
     expect((await as('globex')('PUT', `/incoming/${created.body.id}`, { name: 'x' })).status).toBe(404)
+
+    // Statistics from the hook's log (seed 002's `statistics?webhook_type=incoming`).
+    const stats = await acme('GET', `/incoming/${created.body.id}/stats`)
+    expect(stats.status).toBe(200)
+    expect(stats.body).toMatchObject({ hook_id: created.body.id, since: null, total: 2, succeeded: 1, failed: 1, success_rate: 0.5, by_status: { '200': 1, '404': 1 } })
+    expect(stats.body.average_duration_ms).toEqual(expect.any(Number))
+    expect((await acme('GET', `/incoming/${created.body.id}/stats?since=2999-01-01T00:00:00Z`)).body).toMatchObject({ total: 0, success_rate: null })
+    expect((await as('globex')('GET', `/incoming/${created.body.id}/stats`)).status).toBe(404)
   })
 })

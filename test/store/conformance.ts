@@ -609,6 +609,34 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(page[0]).toMatchObject({ status: 202, receivedAt: at(2), headers: { 'content-type': 'application/json' } })
       })
 
+      it('.getIncomingStats() counts requests by status, 2xx as succeeded, mean and p95 handling time, since a time', async () => {
+        const h = incomingHookFixture()
+        await store.createIncomingHook(h)
+        expect(await store.getIncomingStats(h.id)).toEqual({
+          total: 0, succeeded: 0, failed: 0, successRate: null, averageDurationMs: null, p95DurationMs: null, byStatus: {}, lastReceivedAt: null,
+        })
+        const rows: [number, number, number][] = [
+          [0, 200, 10], [1, 200, 20], [2, 202, 30], [3, 401, 1], [4, 429, 2], [5, 500, 40], [6, 200, 5], [7, 422, 7], [8, 200, 9], [9, 200, 100],
+        ]
+        for (const [t, status, durationMs] of rows) await store.insertIncomingLog(incomingLogFixture(h.id, { receivedAt: at(t * 1000), status, durationMs }))
+        await store.insertIncomingLog(incomingLogFixture(null, { status: 404 }))
+        const other = incomingHookFixture()
+        await store.createIncomingHook(other)
+        await store.insertIncomingLog(incomingLogFixture(other.id, { status: 500 }))
+        expect(await store.getIncomingStats(h.id)).toEqual({
+          total: 10,
+          succeeded: 6,
+          failed: 4,
+          successRate: 0.6,
+          averageDurationMs: 22.4,
+          p95DurationMs: 100,
+          byStatus: { '200': 5, '202': 1, '401': 1, '422': 1, '429': 1, '500': 1 },
+          lastReceivedAt: at(9000),
+        })
+        const recent = await store.getIncomingStats(h.id, at(6000))
+        expect(recent).toMatchObject({ total: 4, succeeded: 3, byStatus: { '200': 3, '422': 1 }, p95DurationMs: 100, averageDurationMs: 30.25 })
+      })
+
       it('.rememberIncomingKey() dedupes within the window only', async () => {
         const h = incomingHookFixture()
         await store.createIncomingHook(h)

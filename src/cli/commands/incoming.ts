@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander'
 import { paginate } from '../../management/paginate.js'
-import { createIncomingBody, patchIncomingBody, type IncomingHookOutput } from '../../management/incoming/incoming-schemas.js'
+import { createIncomingBody, patchIncomingBody, type IncomingHookOutput, type IncomingStatsOutput } from '../../management/incoming/incoming-schemas.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
-import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput } from '../../management/incoming/incoming-wire.js'
+import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput, toIncomingStatsOutput } from '../../management/incoming/incoming-wire.js'
 import { validate } from '../../management/read-request.js'
 import { CliError, EXIT } from '../cli-error.js'
 import { runCommand } from '../context.js'
 import { shortDate, truncate, type Output } from '../output.js'
-import { collect, parseBoolean, parseDuration, parseInteger, parseJsonObject } from '../parse-options.js'
+import { collect, parseBoolean, parseDuration, parseInteger, parseJsonObject, parseTime } from '../parse-options.js'
+import { ms, percent } from './stats.js'
 
 interface IncomingOptions {
   name?: string
@@ -199,6 +200,20 @@ export function registerIncomingCommands(program: Command): void {
     )
 
   incoming
+    .command('stats')
+    .description('statistics of the requests an incoming hook received')
+    .argument('<id>', 'hook id')
+    .option('--since <time>', 'only requests received at or after: ISO date/time or a duration ago (24h, 7d)')
+    .action(async (id: string, o: { since?: string }, cmd: Command) =>
+      runCommand(cmd, async ({ manager, out }) => {
+        const since = o.since === undefined ? undefined : parseTime(o.since, '--since')
+        const stats = toIncomingStatsOutput(id, since, await manager.getIncomingStats(id, { since }))
+        if (out.json) return out.printJson(stats)
+        printIncomingStats(out, stats)
+      }),
+    )
+
+  incoming
     .command('logs')
     .description('requests an incoming hook received, newest first')
     .argument('<id>', 'hook id')
@@ -224,6 +239,21 @@ export function registerIncomingCommands(program: Command): void {
         )
       }),
     )
+}
+
+function printIncomingStats(out: Output, s: IncomingStatsOutput): void {
+  out.details([
+    ['Hook', s.hook_id],
+    ['Since', s.since === null ? 'the beginning' : shortDate(s.since)],
+    ['Requests', s.total],
+    ['Succeeded (2xx)', out.style('green', String(s.succeeded))],
+    ['Failed', s.failed > 0 ? out.style('red', String(s.failed)) : s.failed],
+    ['Success rate', percent(s.success_rate)],
+    ['Average duration', ms(s.average_duration_ms)],
+    ['p95 duration', ms(s.p95_duration_ms)],
+    ['By status', Object.entries(s.by_status).map(([status, n]) => `${status}: ${n}`).join(', ') || null],
+    ['Last request', shortDate(s.last_received_at)],
+  ])
 }
 
 function printHook(out: Output, h: IncomingHookOutput): void {

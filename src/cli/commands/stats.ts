@@ -65,10 +65,12 @@ function printStats(out: Output, s: StatsOutput): void {
   ])
 }
 
-function percent(rate: number | null): string | null {
+/** A rate as a percentage with one decimal. */
+export function percent(rate: number | null): string | null {
   return rate === null ? null : `${(rate * 100).toFixed(1)}%`
 }
 
-function ms(value: number | null): string | null {
+/** A duration in whole ms. */
+export function ms(value: number | null): string | null {
   return value === null ? null : `${Math.round(value)} ms`
 }

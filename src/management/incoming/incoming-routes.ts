@@ -8,12 +8,14 @@ import {
   incomingHookOutput,
   incomingListOutput,
   incomingLogListOutput,
+  incomingStatsOutput,
+  incomingStatsQuery,
   listIncomingLogsQuery,
   listIncomingQuery,
   patchIncomingBody,
 } from './incoming-schemas.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
-import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput, toIncomingReplaceInput } from './incoming-wire.js'
+import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput, toIncomingReplaceInput, toIncomingStatsOutput } from './incoming-wire.js'
 
 const idParam = { id: 'Incoming hook id (`ih_…`).' }
 
@@ -145,6 +147,22 @@ export const incomingRoutes: Route[] = [
     async handle({ manager, params, query, scope }) {
       const page = await paginate(query, (limit, offset) => manager.listIncomingLogs(params.id, { ...ownerScope(scope), limit, offset }))
       return { status: 200, body: { logs: page.items.map(toIncomingLogOutput), has_more: page.has_more, next_offset: page.next_offset } }
+    },
+  }),
+  defineRoute({
+    operationId: 'getIncomingStats',
+    method: 'GET',
+    path: '/incoming/:id/stats',
+    tag: 'Incoming hooks',
+    summary: 'Statistics of the requests an incoming hook received',
+    description: 'From the hook’s log: totals, 2xx vs the rest, success rate, mean and p95 handling time, counts per status. `since` limits it to recent requests.',
+    params: idParam,
+    query: incomingStatsQuery,
+    response: { status: 200, description: 'The statistics.', schema: incomingStatsOutput },
+    errors: [404],
+    async handle({ manager, params, query, scope }) {
+      const stats = await manager.getIncomingStats(params.id, { ...ownerScope(scope), since: query.since })
+      return { status: 200, body: toIncomingStatsOutput(params.id, query.since, stats) }
     },
   }),
 ]

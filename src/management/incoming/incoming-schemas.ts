@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { BodyAlias } from '../route.js'
-import { dateTimeOutput, freeObject, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
+import { dateTimeInput, dateTimeOutput, freeObject, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024))
@@ -113,6 +113,25 @@ export const incomingLogOutput = v.object({
 /** Answer of `GET /incoming`. */
 export const incomingListOutput = v.object({ incoming_hooks: v.array(incomingHookOutput), ...pageOutputEntries })
 
+/** Query of `GET /incoming/:id/stats`. */
+export const incomingStatsQuery = v.object({
+  since: v.optional(dateTimeInput('Only requests received at or after this time.')),
+})
+
+/** Answer of `GET /incoming/:id/stats`. */
+export const incomingStatsOutput = v.object({
+  hook_id: v.string(),
+  since: v.nullable(dateTimeOutput),
+  total: v.pipe(v.number(), v.description('Requests logged.')),
+  succeeded: v.pipe(v.number(), v.description('Answered with a 2xx.')),
+  failed: v.pipe(v.number(), v.description('Answered with anything else: refused (401, 403, 413, 429 …), failed or not transformed.')),
+  success_rate: v.nullable(v.number()),
+  average_duration_ms: v.nullable(v.number()),
+  p95_duration_ms: v.nullable(v.number()),
+  by_status: v.pipe(v.record(v.string(), v.number()), v.description('Requests per status answered, e.g. {"200": 12, "401": 1}.')),
+  last_received_at: v.nullable(dateTimeOutput),
+})
+
 /** Answer of `GET /incoming/:id/logs`. */
 export const incomingLogListOutput = v.object({ logs: v.array(incomingLogOutput), ...pageOutputEntries })
 
@@ -120,3 +139,4 @@ export type CreateIncomingBody = v.InferOutput<typeof createIncomingBody>
 export type PatchIncomingBody = v.InferOutput<typeof patchIncomingBody>
 export type IncomingHookOutput = v.InferOutput<typeof incomingHookOutput>
 export type IncomingLogOutput = v.InferOutput<typeof incomingLogOutput>
+export type IncomingStatsOutput = v.InferOutput<typeof incomingStatsOutput>

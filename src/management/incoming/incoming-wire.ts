@@ -2,8 +2,8 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../inc
 import { REDACTED } from '../../util/sensitive-header.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
 import type { IncomingHookView } from '../../incoming/incoming-view.js'
-import type { IncomingLog, IncomingVerification } from '../../types.js'
-import type { IncomingHookOutput, IncomingLogOutput, PatchIncomingBody } from './incoming-schemas.js'
+import type { IncomingLog, IncomingStats, IncomingVerification } from '../../types.js'
+import type { IncomingHookOutput, IncomingLogOutput, IncomingStatsOutput, PatchIncomingBody } from './incoming-schemas.js'
 
 /** A create or patch body → the manager's camelCase input (only the fields sent). */
 export function toIncomingInput(body: PatchIncomingBody): Partial<CreateIncomingHookInput> {
@@ -129,4 +129,20 @@ function verificationToWire(ver: IncomingVerification): VerificationWire {
 
 function toIso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+}
+
+/** Incoming statistics → the stats answer. */
+export function toIncomingStatsOutput(hookId: string, since: Date | undefined, stats: IncomingStats): IncomingStatsOutput {
+  return {
+    hook_id: hookId,
+    since: since ? since.toISOString() : null,
+    total: stats.total,
+    succeeded: stats.succeeded,
+    failed: stats.failed,
+    success_rate: stats.successRate,
+    average_duration_ms: stats.averageDurationMs,
+    p95_duration_ms: stats.p95DurationMs,
+    by_status: stats.byStatus,
+    last_received_at: stats.lastReceivedAt ? stats.lastReceivedAt.toISOString() : null,
+  }
 }

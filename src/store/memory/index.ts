@@ -7,7 +7,7 @@ import type {
   IncomingLog,
   Message,
 } from '../../types.js'
-import { emptyCounts, summarizeStats } from '../stats.js'
+import { emptyCounts, p95Offset, summarizeIncomingStats, summarizeStats } from '../stats.js'
 import type {
   ClaimedDelivery,
   CleanupResult,
@@ -347,6 +347,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       let list = logs.get(key)
       if (!list) logs.set(key, (list = []))
       list.push({ ...log })
+    },
+    async getIncomingStats(hookId, since) {
+      const byStatus = new Map<number, number>()
+      const durations: number[] = []
+      let sumDurationMs = 0
+      let lastReceivedAt: Date | null = null
+      for (const log of logs.get(hookId) ?? []) {
+        if (since && log.receivedAt < since) continue
+        byStatus.set(log.status, (byStatus.get(log.status) ?? 0) + 1)
+        durations.push(log.durationMs)
+        sumDurationMs += log.durationMs
+        if (!lastReceivedAt || log.receivedAt > lastReceivedAt) lastReceivedAt = log.receivedAt
+      }
+      const sorted = Float64Array.from(durations).sort()
+      return summarizeIncomingStats({ byStatus, sumDurationMs, p95DurationMs: sorted.length > 0 ? sorted[p95Offset(sorted.length)]! : null, lastReceivedAt })
     },
     async listIncomingLogs(hookId, query = {}) {
       const offset = query.offset ?? 0

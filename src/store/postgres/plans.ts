@@ -467,6 +467,22 @@ export function createPlans(schema: string) {
       }
     },
 
+    /** Requests per status of a hook's log (with their summed handling time and latest arrival), and the p95. */
+    incomingStats: (hookId: string, since: Date | undefined): Plan => {
+      const p = new Params()
+      const where = [`l.hook_id = ${p.add(hookId)}`]
+      if (since !== undefined) where.push(`l.received_at >= ${p.add(ms(since), 'timestamptz')}`)
+      const filter = where.join(' AND ')
+      return {
+        text:
+          `SELECT s.status, s.n, s.total, s.last, q.p95 FROM (SELECT l.status, count(*)::int AS n, coalesce(sum(l.duration_ms), 0)::float8 AS total, ` +
+          `(extract(epoch from max(l.received_at)) * 1000)::float8 AS last FROM ${t.logs} l WHERE ${filter} GROUP BY l.status) s, ` +
+          `(SELECT percentile_disc(0.95) WITHIN GROUP (ORDER BY l.duration_ms)::float8 AS p95 FROM ${t.logs} l WHERE ${filter}) q ` +
+          `ORDER BY s.status`,
+        values: p.values,
+      }
+    },
+
     // ---- retention --------------------------------------------------------------------------
     /** Deletes up to `batchSize` finished deliveries completed before `before`, with their attempts. */
     cleanupDeliveries: (before: Date, batchSize: number): Plan => ({

@@ -29,7 +29,4 @@ export function statsFromAggregates(counts: Record<DeliveryStatus, number>, atte
   }
 }
 
-/** 0-based offset of the nearest-rank 95th percentile among `count` sorted values. */
-export function p95Offset(count: number): number {
-  return Math.max(0, Math.ceil(0.95 * count) - 1)
-}
+export { p95Offset } from '../stats.js'

@@ -114,6 +114,12 @@ export const sqliteStatements = {
   deleteKeysOfHook: 'DELETE FROM incoming_keys WHERE hook_id = @id',
   insertIncomingLog: insert(incomingLogCodec),
   listIncomingLogs: 'SELECT * FROM incoming_logs WHERE hook_id = @hook ORDER BY received_at DESC, rowid DESC LIMIT @limit OFFSET @offset',
+  incomingStatusCounts:
+    'SELECT status, count(*) AS n, total(duration_ms) AS total, max(received_at) AS last FROM incoming_logs ' +
+    'WHERE hook_id = @hook AND received_at >= @since GROUP BY status',
+  /** The handling time at a given rank (the nearest-rank p95 when `@offset` = ceil(0.95 n) − 1). */
+  incomingDurationAt:
+    'SELECT duration_ms AS d FROM incoming_logs WHERE hook_id = @hook AND received_at >= @since ORDER BY duration_ms LIMIT 1 OFFSET @offset',
   /** Inserts the key or renews an expired one; `changes` = 1 exactly in those cases. */
   rememberIncomingKey:
     `INSERT INTO incoming_keys (hook_id, key, expires_at) VALUES (@hook, @key, @expires) ` +
