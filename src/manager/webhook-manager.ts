@@ -128,6 +128,12 @@ export interface CleanupOptions {
 }
 
 /** Options of `replayDeliveries`. */
+/** Options of `findDeliveries`: the filters of `listDeliveries`, across endpoints. */
+export interface FindDeliveriesOptions extends ListDeliveriesOptions, OwnerScope {
+  /** Only deliveries to this endpoint. */
+  endpointId?: string
+}
+
 export interface ReplayOptions extends OwnerScope {
   /** Only deliveries to this endpoint. */
   endpointId?: string
@@ -434,11 +440,24 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return result.delivery
   }
 
-  /** Redelivers every failed or dead delivery matching the filter. Returns how many were requeued. */
+  /**
+   * Deliveries across endpoints, newest first: those of one tenant's endpoints with `owner`, of
+   * every endpoint without; `endpointId` narrows to one (of that tenant).
+   */
+  async findDeliveries(options: FindDeliveriesOptions = {}): Promise<Delivery[]> {
+    if (options.endpointId !== undefined) await this.#endpoint(options.endpointId, options)
+    const { owner, ...query } = options
+    return this.store.listDeliveries({ ...query, ...(owner === undefined ? {} : { owner }), limit: query.limit ?? 50 })
+  }
+
+  /**
+   * Redelivers every failed or dead delivery matching the filter (of one tenant's endpoints with
+   * `owner`). Returns how many were requeued.
+   */
   async replayDeliveries(options: ReplayOptions = {}): Promise<number> {
     if (options.endpointId !== undefined) await this.#endpoint(options.endpointId, options)
-    else if (options.owner !== undefined) throw new ValidationError('replay', [{ field: 'endpointId', message: 'is required when scoped to an owner' }])
     const count = await this.store.replayDeliveries({
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
       endpointId: options.endpointId,
       statuses: options.statuses,
       since: options.since,

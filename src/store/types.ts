@@ -27,6 +27,11 @@ export interface EndpointQuery {
 export interface DeliveryQuery {
   /** Only deliveries to this endpoint. */
   endpointId?: string
+  /**
+   * Only deliveries to the endpoints of this tenant (`null`: endpoints without an owner). Those of
+   * deleted endpoints belong to nobody's and are left out.
+   */
+  owner?: string | null
   /** Only deliveries of this message. */
   messageId?: string
   /** Only deliveries in these states. */
@@ -116,6 +121,8 @@ export type RequeueResult =
 export interface ReplayRequest {
   /** Only deliveries to this endpoint. */
   endpointId?: string
+  /** Only deliveries to the endpoints of this tenant (`null`: endpoints without an owner). */
+  owner?: string | null
   /** States to replay. @default ['dead', 'failed'] */
   statuses?: DeliveryStatus[]
   /** Created at or after. */

@@ -151,6 +151,40 @@ describe('createManagementHandler options', () => {
     expect(outside.status).toBe(404)
   })
 
+  it('GET /deliveries and POST /deliveries/replay span webhooks, within the caller\'s tenant', async () => {
+    const acme = as('key-acme')
+    const globex = as('key-globex')
+    const admin = as('key-admin')
+    receiver.respond(() => ({ status: 500 }))
+    const { body: a } = await acme('POST', '/webhooks', { url: receiver.url, events: ['order.refunded'], retry_policy: { max_attempts: 1 } })
+    const { body: g } = await globex('POST', '/webhooks', { url: receiver.url, events: ['order.refunded'], retry_policy: { max_attempts: 1 } })
+    const since = new Date().toISOString()
+    const acmeEvent = (await acme('POST', '/events', { event: 'order.refunded', data: {} })).body.delivery_ids[0]
+    const globexEvent = (await globex('POST', '/events', { event: 'order.refunded', data: {} })).body.delivery_ids[0]
+    for (let i = 0; i < 100; i++) {
+      const [x, y] = await Promise.all([admin('GET', `/deliveries/${acmeEvent}`), admin('GET', `/deliveries/${globexEvent}`)])
+      if (x.body.status === 'dead' && y.body.status === 'dead') break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const mine = await acme('GET', `/deliveries?status=dead&since=${since}`)
+    expect(mine.status).toBe(200)
+    expect(mine.body.deliveries.map((d: { id: string }) => d.id)).toEqual([acmeEvent])
+    expect((await admin('GET', `/deliveries?status=dead&since=${since}`)).body.deliveries.map((d: { id: string }) => d.id).sort()).toEqual([acmeEvent, globexEvent].sort())
+    expect((await admin('GET', `/deliveries?webhook_id=${g.id}`)).body.deliveries.map((d: { id: string }) => d.id)).toEqual([globexEvent])
+    expect((await acme('GET', `/deliveries?webhook_id=${g.id}`)).status).toBe(404)
+
+    receiver.respond(() => ({ status: 200 }))
+    // Every failed or dead delivery of acme's webhooks since then (other acme webhooks may match too).
+    const replayable = (await acme('GET', `/deliveries?status=failed,dead&since=${since}`)).body.deliveries.length
+    expect(replayable).toBeGreaterThanOrEqual(1)
+    const replayed = await acme('POST', '/deliveries/replay', { since })
+    expect([replayed.status, replayed.body]).toEqual([202, { replayed: replayable }])
+    for (let i = 0; i < 100 && (await admin('GET', `/deliveries/${acmeEvent}`)).body.status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50))
+    expect((await admin('GET', `/deliveries/${acmeEvent}`)).body.status).toBe('succeeded')
+    expect((await admin('GET', `/deliveries/${globexEvent}`)).body.status).toBe('dead')
+    expect(a.id).toBeTruthy()
+  })
+
   it('an authorize result with an empty owner fails closed instead of granting every tenant', async () => {
     const user = { companyId: undefined as string | undefined }
     const handler = createManagementHandler(manager, { authorize: () => ({ owner: user.companyId }) })

@@ -455,6 +455,27 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
       })
     })
 
+    describe('deliveries of a tenant', () => {
+      it('.listDeliveries({ owner }) and .replayDeliveries({ owner }) see only the deliveries to that owner\'s endpoints', async () => {
+        const acme = endpointFixture({ owner: 'acme' })
+        const globex = endpointFixture({ owner: 'globex' })
+        const nobody = endpointFixture({ owner: null })
+        for (const e of [acme, globex, nobody]) await store.createEndpoint(e)
+        const m = messageFixture()
+        const forAcme = deliveryFixture(m, acme, { status: 'dead', nextAttemptAt: null, completedAt: at(1) })
+        const forGlobex = deliveryFixture(m, globex, { status: 'dead', nextAttemptAt: null, completedAt: at(1) })
+        const forNobody = deliveryFixture(m, nobody, { status: 'dead', nextAttemptAt: null, completedAt: at(1) })
+        await store.enqueue(m, [forAcme, forGlobex, forNobody])
+        expect((await store.listDeliveries({ owner: 'acme' })).map((d) => d.id)).toEqual([forAcme.id])
+        expect((await store.listDeliveries({ owner: null })).map((d) => d.id)).toEqual([forNobody.id])
+        expect(await store.listDeliveries({ owner: 'initech' })).toEqual([])
+        expect(await store.replayDeliveries({ owner: 'globex', at: at(5) })).toBe(1)
+        expect((await store.getDelivery(forGlobex.id))!.status).toBe('pending')
+        expect((await store.getDelivery(forAcme.id))!.status).toBe('dead')
+        expect((await store.getDelivery(forNobody.id))!.status).toBe('dead')
+      })
+    })
+
     describe('statistics and retention', () => {
       it('.getStats() counts states, attempts, mean and p95 duration, success rate', async () => {
         const ep = await seed()

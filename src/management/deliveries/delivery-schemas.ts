@@ -14,6 +14,12 @@ export const listDeliveriesQuery = v.object({
   ...pageQueryEntries,
 })
 
+/** Query of `GET /deliveries`: the filters of a webhook's list, across webhooks. */
+export const findDeliveriesQuery = v.object({
+  webhook_id: v.optional(v.pipe(v.string(), v.minLength(1), v.description('Only deliveries to this webhook.'))),
+  ...listDeliveriesQuery.entries,
+})
+
 /** A delivery (one event to one webhook) in an answer. */
 export const deliveryOutput = v.object({
   id: v.string(),

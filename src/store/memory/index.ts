@@ -78,8 +78,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     attempts.delete(id)
   }
 
+  const ownedBy = (d: Delivery, owner: string | null | undefined): boolean => {
+    if (owner === undefined) return true
+    const endpoint = endpoints.get(d.endpointId)
+    return endpoint !== undefined && endpoint.owner === owner
+  }
+
   const matchesQuery = (d: Delivery, q: DeliveryQuery, statuses: DeliveryStatus[] | undefined): boolean =>
     (q.messageId === undefined || d.messageId === q.messageId) &&
+    ownedBy(d, q.owner) &&
     (statuses === undefined || statuses.includes(d.status)) &&
     (q.since === undefined || d.createdAt >= q.since) &&
     (q.until === undefined || d.createdAt < q.until)
@@ -252,14 +259,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       schedule(d)
       return { status: 'requeued', delivery: { ...d } }
     },
-    async replayDeliveries({ endpointId, statuses = ['dead', 'failed'], since, until, at }) {
+    async replayDeliveries({ endpointId, owner, statuses = ['dead', 'failed'], since, until, at }) {
       const source =
         endpointId !== undefined
           ? Array.from(deliveriesByEndpoint.get(endpointId) ?? [], (id) => deliveries.get(id)!)
           : Array.from(deliveries.values())
       let count = 0
       for (const d of source) {
-        if (!matchesQuery(d, { since, until }, statuses) || d.status === 'delivering') continue
+        if (!matchesQuery(d, { since, until, owner }, statuses) || d.status === 'delivering') continue
         d.status = 'pending'
         d.nextAttemptAt = at
         d.completedAt = null

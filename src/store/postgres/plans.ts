@@ -405,6 +405,7 @@ export function createPlans(schema: string) {
       const p = new Params()
       const where: string[] = []
       if (query.endpointId !== undefined) where.push(`d.endpoint_id = ${p.add(query.endpointId)}`)
+      if (query.owner !== undefined) where.push(`d.endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE e.owner IS NOT DISTINCT FROM ${p.add(query.owner, 'text')})`)
       if (query.messageId !== undefined) where.push(`d.message_id = ${p.add(query.messageId)}`)
       if (query.status !== undefined) {
         const statuses = Array.isArray(query.status) ? query.status : [query.status]
@@ -430,6 +431,7 @@ export function createPlans(schema: string) {
       const at = p.add(ms(request.at), 'timestamptz')
       const where = [`status = ANY(${p.add(request.statuses ?? ['dead', 'failed'], 'text[]')})`, `status <> 'delivering'`]
       if (request.endpointId !== undefined) where.push(`endpoint_id = ${p.add(request.endpointId)}`)
+      if (request.owner !== undefined) where.push(`endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE e.owner IS NOT DISTINCT FROM ${p.add(request.owner, 'text')})`)
       if (request.since !== undefined) where.push(`created_at >= ${p.add(ms(request.since), 'timestamptz')}`)
       if (request.until !== undefined) where.push(`created_at < ${p.add(ms(request.until), 'timestamptz')}`)
       return {

@@ -430,6 +430,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status]
         const sql = listDeliveriesSql({
           endpointId: query.endpointId !== undefined,
+          owner: query.owner !== undefined,
           messageId: query.messageId !== undefined,
           status: statuses !== undefined,
           since: query.since !== undefined,
@@ -438,6 +439,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         return all(d, sql, {
           endpointId: query.endpointId ?? null,
           messageId: query.messageId ?? null,
+          owner: query.owner ?? null,
           statuses: JSON.stringify(statuses ?? []),
           since: query.since?.getTime() ?? null,
           until: query.until?.getTime() ?? null,
@@ -451,11 +453,12 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         const current = one(d, SQL.getDelivery, { id })
         return current ? ({ status: 'busy', delivery: deliveryCodec.decode(current) } as const) : ({ status: 'missing' } as const)
       }),
-    replayDeliveries: ({ endpointId, statuses = ['dead', 'failed'], since, until, at }) =>
+    replayDeliveries: ({ endpointId, owner, statuses = ['dead', 'failed'], since, until, at }) =>
       write('replayDeliveries', (d) =>
-        changes(d, replayDeliveriesSql({ endpointId: endpointId !== undefined, since: since !== undefined, until: until !== undefined }), {
+        changes(d, replayDeliveriesSql({ endpointId: endpointId !== undefined, owner: owner !== undefined, since: since !== undefined, until: until !== undefined }), {
           statuses: JSON.stringify(statuses),
           endpointId: endpointId ?? null,
+          owner: owner ?? null,
           since: since?.getTime() ?? null,
           until: until?.getTime() ?? null,
           at: at.getTime(),

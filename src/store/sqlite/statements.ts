@@ -138,9 +138,13 @@ export function listEndpointsSql(shape: { owner: boolean; status: boolean }): st
 }
 
 /** `SELECT` of deliveries with the given filters present, newest first, paged. `@statuses` is a JSON array. */
-export function listDeliveriesSql(shape: { endpointId: boolean; messageId: boolean; status: boolean; since: boolean; until: boolean }): string {
+/** Deliveries to the endpoints of `@owner` (`NULL`: endpoints without one). */
+const OWNED_BY = 'endpoint_id IN (SELECT id FROM endpoints WHERE owner IS @owner)'
+
+export function listDeliveriesSql(shape: { endpointId: boolean; owner: boolean; messageId: boolean; status: boolean; since: boolean; until: boolean }): string {
   const where: string[] = []
   if (shape.endpointId) where.push('endpoint_id = @endpointId')
+  if (shape.owner) where.push(OWNED_BY)
   if (shape.messageId) where.push('message_id = @messageId')
   if (shape.status) where.push('status IN (SELECT value FROM json_each(@statuses))')
   if (shape.since) where.push('created_at >= @since')
@@ -149,9 +153,10 @@ export function listDeliveriesSql(shape: { endpointId: boolean; messageId: boole
 }
 
 /** `UPDATE` that replays matching, unleased deliveries at `@at`. `@statuses` is a JSON array. */
-export function replayDeliveriesSql(shape: { endpointId: boolean; since: boolean; until: boolean }): string {
+export function replayDeliveriesSql(shape: { endpointId: boolean; owner: boolean; since: boolean; until: boolean }): string {
   const where = [`status IN (SELECT value FROM json_each(@statuses))`, `status <> 'delivering'`]
   if (shape.endpointId) where.push('endpoint_id = @endpointId')
+  if (shape.owner) where.push(OWNED_BY)
   if (shape.since) where.push('created_at >= @since')
   if (shape.until) where.push('created_at < @until')
   return `UPDATE deliveries SET status = 'pending', next_attempt_at = @at, completed_at = NULL, updated_at = @at WHERE ${where.join(' AND ')}`
