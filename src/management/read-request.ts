@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { HooklineError, PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.js'
 import { readBody } from '../http/read-body.js'
+import { plainIssueMessage } from '../validation/parse.js'
 
 /**
  * Reads a JSON body under a byte limit. Returns `undefined` for an empty body.
@@ -129,7 +130,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIs
   const out: FieldIssue[] = []
   for (const issue of issues) {
     const field = v.getDotPath(issue) ?? ''
-    let message = issue.message
+    let message = plainIssueMessage(issue)
     if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) message = 'is not a known field'
     else if (issue.kind === 'schema' && issue.input === undefined && field !== '') message = 'is required'
     const key = `${field}\u0000${message}`
