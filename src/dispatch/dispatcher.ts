@@ -85,6 +85,8 @@ interface Held {
   perEndpoint: EndpointHold
   /** Queued or being sent; false once its outcome (or release) is being written. */
   active: boolean
+  /** Claimed again while its outcome was being written: release it once that write is done. */
+  reclaimed?: boolean
 }
 
 /**
@@ -279,6 +281,11 @@ export class Dispatcher {
       // Our own lease ran out while the delivery waited in a queue and we claimed it again: the
       // waiting task carries on under the new lease instead of a second task being started.
       existing.claimed.delivery.lockedUntil = claimed.delivery.lockedUntil
+      // Its outcome (or release) is being written, and a claim may have leased the row again
+      // after that write committed (a retry due at once, a release): nobody would attempt it until
+      // this lease ran out. Once the write is done, the task hands it back (a no-op when the
+      // claim came before the write, which already cleared the lock).
+      if (!existing.active) existing.reclaimed = true
       return
     }
     const endpointId = claimed.delivery.endpointId
@@ -293,6 +300,7 @@ export class Dispatcher {
     this.#holding.set(id, held)
     const task = this.#process(claimed)
       .catch((error: unknown) => this.#deps.onError(error))
+      .then(() => (held.reclaimed ? this.#releaseReclaimed(id) : undefined))
       .finally(() => {
         this.#settle(held)
         this.#holding.delete(id)
@@ -323,6 +331,17 @@ export class Dispatcher {
       // backlog (if any) is claimed now, not at the next poll.
       this.#waitingOnSaturated = false
       this.wake()
+    }
+  }
+
+  /** Hands back a delivery claimed again while its outcome was being written (see `#dispatch`). */
+  async #releaseReclaimed(id: string): Promise<void> {
+    try {
+      await this.#deps.store.release([id], this.#deps.workerId, new Date(this.#deps.clock.now()))
+      this.wake()
+    } catch (error) {
+      // Not lost: the lease runs out and any worker claims it then.
+      this.#deps.onError(error)
     }
   }
 

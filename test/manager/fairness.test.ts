@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { createWebhookManager, memoryStore, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
 
 let receiver: Receiver
@@ -38,6 +38,30 @@ describe('dispatcher fairness and leases', () => {
     await manager.start()
     await receiver.waitFor(60, 10_000)
     expect(receiver.requests).toHaveLength(60)
+  })
+
+  it('a delivery claimed again while its outcome is still being written is handed back, not left leased', async () => {
+    // The outcome write commits, then its reply is slow: a retry due at once is claimed again by
+    // this worker in between. It must be attempted now, not after its lease runs out.
+    const store = memoryStore()
+    const complete = store.complete.bind(store)
+    store.complete = async (outcomes) => {
+      await complete(outcomes)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+    }
+    manager = createWebhookManager({
+      store,
+      pollIntervalMs: 20,
+      leaseMs: 8000,
+      retryPolicy: { strategy: 'fixed', initialDelayMs: 0, jitter: 0, maxAttempts: 3 },
+      breaker: { enabled: false },
+    })
+    receiver.respond(() => ({ status: 500 }))
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.start()
+    const { deliveryIds } = await manager.emit('tick', {})
+    await receiver.waitFor(3, 4000)
+    await eventually(async () => (await manager.getDelivery(deliveryIds[0]!)).status === 'dead', 4000)
   })
 
   it('a lease that runs out while a delivery waits for its rate limit never leads to a second send', async () => {
