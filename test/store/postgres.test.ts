@@ -92,6 +92,29 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         expect(again.deliveries.map((x) => x.id)).toEqual([d.id])
       })
 
+      it('.enqueue() - a message id twice in one batch: a repeat stores nothing more, a different message under it is a ConflictError', async () => {
+        const store = get()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        // The first enqueues take the two free slots; the rest queue up and go out as one batch.
+        const fillers = Array.from({ length: 4 }, () => messageFixture())
+        const m = messageFixture()
+        const d = deliveryFixture(m, ep)
+        const clash = messageFixture({ id: m.id, event: 'order.other' })
+        const settled = await Promise.allSettled([
+          ...fillers.map((f) => store.enqueue(f, [deliveryFixture(f, ep)])),
+          store.enqueue(m, [d]),
+          store.enqueue(m, [d]),
+          store.enqueue(clash, [deliveryFixture(clash, ep)]),
+        ])
+        expect(settled.slice(0, 6).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'])
+        expect((settled[5] as PromiseFulfilledResult<{ duplicate: boolean; deliveries: { id: string }[] }>).value).toMatchObject({ duplicate: false, deliveries: [{ id: d.id }] })
+        expect(settled[6]!.status).toBe('rejected')
+        expect((settled[6] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' })
+        expect((await store.listDeliveries({ messageId: m.id })).map((x) => x.id)).toEqual([d.id])
+        expect(await store.getMessage(m.id)).toEqual(m)
+      })
+
       it('.claim() - concurrent claims from two pools never return the same delivery (SKIP LOCKED)', async () => {
         const a = get()
         const b = another()

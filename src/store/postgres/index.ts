@@ -277,18 +277,25 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   async function enqueueBatch(items: { message: Message; deliveries: Delivery[] }[]): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
     if (items.length === 1) return [await enqueueAlone(items[0]!.message, items[0]!.deliveries)]
+    // One item per message id in the statement: a repeat (the same message enqueued twice, or
+    // another message under the same id) would slip its deliveries in under the first one. Repeats
+    // go through the single path after the batch, which tells a retry from a conflict.
+    const ids = new Set<string>()
+    const batch = items.filter(({ message }) => !ids.has(message.id) && ids.add(message.id))
     let inserted: Set<unknown>
     try {
-      inserted = new Set((await retryTransient('enqueue', () => onPool(plans.enqueueMany(items)), retry)).rows.map((row) => row.id))
+      inserted = new Set((await retryTransient('enqueue', () => onPool(plans.enqueueMany(batch)), retry)).rows.map((row) => row.id))
     } catch {
       // Nothing of the batch was stored. Write each on its own, so that a message the database
       // refuses fails its own emit only, with its own error.
       return items.map(({ message, deliveries }) => enqueueAlone(message, deliveries))
     }
-    // A message that was not inserted conflicted (an idempotency key seen before): the single path
-    // looks the stored one up and tells a duplicate from a conflict.
-    return items.map(({ message, deliveries }) =>
-      inserted.has(message.id) ? { message, deliveries, duplicate: false } : enqueueAlone(message, deliveries),
+    // A message that was not inserted conflicted (an idempotency key seen before), and a repeat of
+    // an id is compared with what is stored now: the single path looks the stored message up and
+    // tells a duplicate from a conflict.
+    const first = new Set(batch)
+    return items.map((item) =>
+      first.has(item) && inserted.has(item.message.id) ? { message: item.message, deliveries: item.deliveries, duplicate: false } : enqueueAlone(item.message, item.deliveries),
     )
   }
 
