@@ -1,5 +1,4 @@
 import { createFetch, type $Fetch } from 'ofetch'
-import { RequestHeaders } from './undici-fetch.js'
 
 /** One outgoing HTTP request, fully built (body already signed). */
 export interface OutgoingRequest {
@@ -33,10 +32,11 @@ export interface SendResult {
 
 /**
  * Creates the HTTP sender: ofetch over the given fetch implementation (hookline's default is the
- * undici transport of `undici-fetch.ts`; a host may pass its own, e.g. the global `fetch`).
+ * undici transport of `undici-fetch.ts`, with its `RequestHeaders`; a host may pass its own fetch,
+ * e.g. the global one, which then gets real `Headers`).
  */
-export function createSender(fetchImpl: typeof fetch): (req: OutgoingRequest) => Promise<SendResult> {
-  const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: RequestHeaders as unknown as typeof Headers, AbortController: globalThis.AbortController })
+export function createSender(fetchImpl: typeof fetch, HeadersImpl: typeof Headers = globalThis.Headers): (req: OutgoingRequest) => Promise<SendResult> {
+  const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: HeadersImpl, AbortController: globalThis.AbortController })
   return async function sendRequest(req) {
     const started = performance.now()
     // One timer over the whole exchange, body read included, cleared when it ends (cheaper than
@@ -59,7 +59,8 @@ export function createSender(fetchImpl: typeof fetch): (req: OutgoingRequest) =>
       const ok = res.status >= 200 && res.status < 300
       const headers: Record<string, string> = {}
       res.headers.forEach((value, key) => {
-        headers[key] = value
+        // A WHATWG Headers yields each Set-Cookie on its own: keep them all.
+        headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
       })
       return {
         ok,
@@ -125,7 +126,9 @@ function describeError(error: unknown, signal: AbortSignal, timeoutMs: number): 
     if (typeof code === 'string') {
       const kind = CODE_KIND[code] ?? 'network'
       const label = kind === 'refused' ? 'connection refused' : kind === 'dns' ? 'DNS lookup failed' : kind === 'timeout' ? 'timeout' : 'network error'
-      return { kind, message: `${label} (${code})` }
+      // For other network errors the code alone rarely says enough (UND_ERR_SOCKET: other side closed).
+      const detail = kind === 'network' && cur instanceof Error && cur.message && cur.message !== code ? `: ${cur.message.slice(0, 200)}` : ''
+      return { kind, message: `${label} (${code}${detail})` }
     }
     cur = (cur as { cause?: unknown }).cause
   }

@@ -14,6 +14,8 @@ export interface UndiciFetchOptions {
 export interface UndiciFetch {
   /** Passed to ofetch's `createFetch({ fetch })`. */
   fetch: typeof fetch
+  /** Passed to ofetch's `createFetch({ Headers })`: headers this fetch takes without a copy. */
+  Headers: typeof Headers
   /** Closes the pooled connections (idle ones at once, busy ones when their request ends). */
   close(): Promise<void>
 }
@@ -49,6 +51,7 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
   }
   return {
     fetch: undiciFetch as typeof fetch,
+    Headers: RequestHeaders as unknown as typeof Headers,
     close: () => agent.close(),
   }
 }

@@ -5,8 +5,26 @@ import type { EndpointAuth, RetryPolicy } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** Headers hookline sets itself; an endpoint may not override them. */
-const RESERVED_HEADERS = new Set(['content-length', 'host', 'transfer-encoding', 'connection', 'content-type'])
+/**
+ * Headers hookline sets itself, and hop-by-hop headers the HTTP client manages (undici refuses
+ * them): an endpoint may not set them.
+ */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'content-type',
+  'expect',
+  'upgrade',
+  'keep-alive',
+  'te',
+  'trailer',
+  'proxy-connection',
+])
+
+/** A header value HTTP can carry: bytes of Latin-1, no control characters but tab. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
 const positiveInt = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max))
 
@@ -53,7 +71,13 @@ export const headersSchema = v.pipe(
       v.regex(HEADER_NAME, 'must be a valid HTTP header name'),
       v.check((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is set by hookline and cannot be overridden'),
     ),
-    v.pipe(v.string(), v.check((s) => !/[\r\n]/.test(s), 'must not contain line breaks'), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), v.maxLength(8192)),
+    v.pipe(
+      v.string(),
+      v.check((s) => !/[\r\n]/.test(s), 'must not contain line breaks'),
+      v.check((s) => /[\r\n]/.test(s) || HEADER_VALUE.test(s), 'must hold only Latin-1 characters and no control characters (HTTP header values are bytes)'),
+      v.check(isNotRedacted, REDACTED_INPUT_MESSAGE),
+      v.maxLength(8192),
+    ),
   ),
 )
 

@@ -196,7 +196,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         directory: this.#directory,
         breakers: this.#breakers,
         writer: new OutcomeWriter(this.store),
-        send: createSender(options.fetch ?? this.#transport!.fetch),
+        send: options.fetch ? createSender(options.fetch) : createSender(this.#transport!.fetch, this.#transport!.Headers),
         settings,
         workerId: options.workerId ?? createId('wrk'),
         onOutcome: (report) => this.#onOutcome(report),

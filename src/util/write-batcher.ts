@@ -80,14 +80,16 @@ export class WriteBatcher<T, R> {
       const batch = this.#queue.splice(0, this.#maxBatch)
       const written = Promise.resolve()
         .then(() => this.#run(batch.map((q) => q.item)))
-        .then(
-          (results) => {
-            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
-          },
-          (error: unknown) => {
-            for (const q of batch) q.reject(error)
-          },
-        )
+        .then((results) => {
+          if (!Array.isArray(results) || results.length !== batch.length) {
+            throw new TypeError(`a batch of ${batch.length} was written with ${Array.isArray(results) ? results.length : 'no'} results`)
+          }
+          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+        })
+        .catch((error: unknown) => {
+          // Items already resolved ignore this; the others fail with the batch's error.
+          for (const q of batch) q.reject(error)
+        })
         .finally(() => {
           this.#inFlight.delete(written)
           // Whatever queued up meanwhile has waited a whole round trip already: write it now.

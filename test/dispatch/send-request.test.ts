@@ -35,6 +35,10 @@ beforeAll(async () => {
         case '/slow':
           setTimeout(() => res.writeHead(200).end('late'), 2_000).unref()
           return
+        case '/cookies':
+          res.setHeader('set-cookie', ['a=1', 'b=2'])
+          res.writeHead(200).end('ok')
+          return
         case '/utf8':
           res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('héllo ✓')
           return
@@ -56,7 +60,7 @@ const transport = createUndiciFetch()
 afterAll(() => transport.close())
 
 const transports = [
-  ['default undici transport', createSender(transport.fetch)],
+  ['default undici transport', createSender(transport.fetch, transport.Headers)],
   ['global fetch', createSender(globalThis.fetch)],
 ] as const
 
@@ -113,6 +117,10 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
     expect(await send(request('/ok'))).toMatchObject({ ok: true, body: 'fine' })
   })
 
+  it('keeps every Set-Cookie of the answer', async () => {
+    expect((await send(request('/cookies'))).headers?.['set-cookie']).toBe('a=1, b=2')
+  })
+
   it('decodes UTF-8 answers', async () => {
     expect((await send(request('/utf8'))).body).toBe('héllo ✓')
   })
@@ -130,6 +138,18 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     const result = await send({ ...request('/ok'), url: `http://127.0.0.1:${port}/hook` })
     expect(result).toMatchObject({ ok: false, status: null, errorKind: 'refused', error: 'connection refused (ECONNREFUSED)' })
+  })
+})
+
+describe('a host fetch', () => {
+  it('gets real Headers, so a wrapper may use any of their methods', async () => {
+    const seenNames: string[] = []
+    const wrapper = ((input: string, init: RequestInit) => {
+      for (const [name] of (init.headers as Headers).entries()) seenNames.push(name)
+      return globalThis.fetch(input, init)
+    }) as typeof fetch
+    expect(await createSender(wrapper)(request('/ok'))).toMatchObject({ ok: true, body: 'fine' })
+    expect(seenNames).toEqual(expect.arrayContaining(['content-type', 'x-webhook-id']))
   })
 })
 

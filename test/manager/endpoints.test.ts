@@ -18,6 +18,15 @@ afterEach(async () => {
 const catchError = async (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
 
 describe('endpoints', () => {
+  it('.createEndpoint() refuses headers the HTTP client manages and values HTTP cannot carry', async () => {
+    const fields = async (headers: Record<string, string>) =>
+      ((await catchError(manager.createEndpoint({ url: receiver.url, events: ['*'], headers }))) as ValidationError).fields.map((f) => f.field)
+    expect(await fields({ Expect: '100-continue' })).toEqual(['headers.Expect'])
+    expect(await fields({ 'Keep-Alive': 'timeout=5', Upgrade: 'h2c' })).toEqual(['headers.Keep-Alive', 'headers.Upgrade'])
+    expect(await fields({ 'X-Price': 'café €' })).toEqual(['headers.X-Price'])
+    await expect(manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { 'X-Name': 'café' } })).resolves.toMatchObject({ headers: { 'X-Name': 'café' } })
+  })
+
   it('.createEndpoint() with bad input throws a ValidationError naming each field', async () => {
     const error = await catchError(
       manager.createEndpoint({ url: 'ftp://x', events: [], timeoutMs: 5, retryPolicy: { maxAttempts: 0 }, headers: { 'Content-Length': '1' } } as never),

@@ -82,6 +82,15 @@ describe('WriteBatcher', () => {
     expect(failed.map((s) => s.status)).toEqual(['rejected', 'rejected'])
   })
 
+  it('a run that answers with the wrong number of results fails its batch instead of hanging', async () => {
+    const batcher = new WriteBatcher<number, number>({ delay: 'immediate', run: async (items) => items.slice(1) })
+    const settled = await Promise.allSettled([1, 2, 3].map((x) => batcher.add(x)))
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    const broken = new WriteBatcher<number, number>({ run: async () => undefined as unknown as number[] })
+    await expect(broken.add(1)).rejects.toThrow(/1 was written with no results/)
+    await broken.drain()
+  })
+
   it('.drain() resolves once everything queued is written', async () => {
     const written: number[] = []
     const batcher = new WriteBatcher({
