@@ -1,5 +1,6 @@
 import { paginate } from '../paginate.js'
-import { defineRoute, type Route } from '../route.js'
+import type { WebhookManager } from '../../manager/webhook-manager.js'
+import { defineRoute, type RequestScope, type Route, type RouteResult } from '../route.js'
 import { ownerForWrite, ownerScope } from '../scope.js'
 import { deletedOutput } from '../webhooks/webhook-schemas.js'
 import {
@@ -16,6 +17,18 @@ import {
 } from './incoming-schemas.js'
 import type { CreateIncomingHookInput } from '../../incoming/incoming-schema.js'
 import { toIncomingHookOutput, toIncomingInput, toIncomingLogOutput, toIncomingReplaceInput, toIncomingStatsOutput } from './incoming-wire.js'
+
+/** PATCH and PUT: the update, with the owner a scoped caller may write. */
+async function updateHook(
+  manager: WebhookManager,
+  id: string,
+  input: Partial<CreateIncomingHookInput>,
+  owner: string | null | undefined,
+  scope: RequestScope,
+): Promise<RouteResult> {
+  if (owner !== undefined) input.owner = ownerForWrite(scope, owner)
+  return { status: 200, body: toIncomingHookOutput(await manager.updateIncomingHook(id, input, ownerScope(scope))) }
+}
 
 const idParam = { id: 'Incoming hook id (`ih_…`).' }
 
@@ -80,11 +93,7 @@ export const incomingRoutes: Route[] = [
     bodyRequired: true,
     response: { status: 200, description: 'The updated hook.', schema: incomingHookOutput },
     errors: [404, 413, 415],
-    async handle({ manager, params, body, scope }) {
-      const input = toIncomingInput(body!)
-      if (body!.owner !== undefined) input.owner = ownerForWrite(scope, body!.owner)
-      return { status: 200, body: toIncomingHookOutput(await manager.updateIncomingHook(params.id, input, ownerScope(scope))) }
-    },
+    handle: ({ manager, params, body, scope }) => updateHook(manager, params.id, toIncomingInput(body!), body!.owner, scope),
   }),
   defineRoute({
     operationId: 'replaceIncomingHook',
@@ -99,11 +108,7 @@ export const incomingRoutes: Route[] = [
     bodyRequired: true,
     response: { status: 200, description: 'The hook as replaced.', schema: incomingHookOutput },
     errors: [404, 413, 415],
-    async handle({ manager, params, body, scope }) {
-      const input = toIncomingReplaceInput(body!)
-      if (body!.owner !== undefined) input.owner = ownerForWrite(scope, body!.owner)
-      return { status: 200, body: toIncomingHookOutput(await manager.updateIncomingHook(params.id, input, ownerScope(scope))) }
-    },
+    handle: ({ manager, params, body, scope }) => updateHook(manager, params.id, toIncomingReplaceInput(body!), body!.owner, scope),
   }),
   defineRoute({
     operationId: 'deleteIncomingHook',
