@@ -62,16 +62,8 @@ export interface RequestSettings {
   userAgent: string
 }
 
-
-/** JSON key fragments of an envelope (`"id":` …), computed once per names object. */
-interface EnvelopeKeys {
-  id: string | null
-  event: string
-  timestamp: string | null
-  webhookId: string | null
-  data: string
-  metadata: string | null
-}
+/** JSON key fragments of an envelope (`"id":` …), computed once per names object; `null` where a field is left out. */
+type EnvelopeKeys = EnvelopeNames
 
 const envelopeKeys = new WeakMap<EnvelopeNames, EnvelopeKeys>()
 

@@ -60,6 +60,12 @@ const EMIT_OPTIONS = v.object({
   client: v.optional(v.unknown()),
 })
 
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  for (const _ in value) return false
+  return true
+}
+
 /** Result of `emit`. */
 export interface EmitResult {
   /** The message id (the earlier one for a repeated idempotency key). */
@@ -386,7 +392,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
     if (this.#options.strictEventTypes && !this.#catalog.has(event)) {
       throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])
     }
-    const emitOptions = parseInput(EMIT_OPTIONS, options, 'emit options')
+    // Most emits pass no options: skip the schema then (emit is the hot path).
+    const emitOptions: v.InferOutput<typeof EMIT_OPTIONS> = isEmptyObject(options) ? {} : parseInput(EMIT_OPTIONS, options, 'emit options')
     const payload = this.#catalog.validate(event, data)
     const owner = emitOptions.owner ?? null
     const endpoints = await this.#directory.match(event, payload, owner)

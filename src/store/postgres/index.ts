@@ -16,8 +16,7 @@ import {
 import { retryTransient, toStoreError, type StoreRetryOptions } from '../retry.js'
 import { runCleanup } from '../sql/cleanup.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
-import { statsFromAggregates } from '../sql/stats.js'
-import { summarizeIncomingStats } from '../stats.js'
+import { incomingStatsFromRows, statsFromAggregates } from '../sql/stats.js'
 import type { EnqueueResult, WebhookStore } from '../types.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
@@ -481,17 +480,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return (await rows('listIncomingLogs', plans.listIncomingLogs(hookId, query))).map(incomingLogCodec.decode)
     },
     async getIncomingStats(hookId, since) {
-      const byStatus = new Map<number, number>()
-      let sumDurationMs = 0
-      let last: number | null = null
-      let p95: number | null = null
-      for (const row of await rows('getIncomingStats', plans.incomingStats(hookId, since))) {
-        byStatus.set(Number(row.status), Number(row.n))
-        sumDurationMs += Number(row.total ?? 0)
-        if (row.last !== null && row.last !== undefined && (last === null || Number(row.last) > last)) last = Number(row.last)
-        if (row.p95 !== null && row.p95 !== undefined) p95 = Number(row.p95)
-      }
-      return summarizeIncomingStats({ byStatus, sumDurationMs, p95DurationMs: p95, lastReceivedAt: last === null ? null : toDate(last) })
+      const found = await rows('getIncomingStats', plans.incomingStats(hookId, since))
+      const p95 = found[0]?.p95
+      return incomingStatsFromRows(found).build(p95 === null || p95 === undefined ? null : Number(p95))
     },
     async rememberIncomingKey(hookId, key, now, expiresAt) {
       return ((await run('rememberIncomingKey', plans.rememberIncomingKey(hookId, key, now, expiresAt))).rowCount ?? 0) > 0

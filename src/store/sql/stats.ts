@@ -1,5 +1,6 @@
-import type { DeliveryStats, DeliveryStatus } from '../../types.js'
-import { summarizeStats } from '../stats.js'
+import type { DeliveryStats, DeliveryStatus, IncomingStats } from '../../types.js'
+import { summarizeIncomingStats, summarizeStats } from '../stats.js'
+import { toDate, type SqlRow } from './codec.js'
 
 /** Attempt aggregates computed by the database instead of loading every duration. */
 export interface AttemptAggregates {
@@ -30,3 +31,25 @@ export function statsFromAggregates(counts: Record<DeliveryStatus, number>, atte
 }
 
 export { p95Offset } from '../stats.js'
+
+/**
+ * Per-status rows of an incoming log (`status`, `n`, `total` duration, `last` arrival in ms) →
+ * the request count, for the p95 lookup, and a function that builds the {@link IncomingStats}.
+ */
+export function incomingStatsFromRows(rows: readonly SqlRow[]): { count: number; build(p95DurationMs: number | null): IncomingStats } {
+  const byStatus = new Map<number, number>()
+  let count = 0
+  let sumDurationMs = 0
+  let last: number | null = null
+  for (const row of rows) {
+    const n = Number(row.n)
+    byStatus.set(Number(row.status), n)
+    count += n
+    sumDurationMs += Number(row.total ?? 0)
+    if (row.last !== null && row.last !== undefined && (last === null || Number(row.last) > last)) last = Number(row.last)
+  }
+  return {
+    count,
+    build: (p95DurationMs) => summarizeIncomingStats({ byStatus, sumDurationMs, p95DurationMs, lastReceivedAt: last === null ? null : toDate(last) }),
+  }
+}

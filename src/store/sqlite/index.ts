@@ -13,8 +13,8 @@ import {
 import { retryTransient, type StoreRetryOptions } from '../retry.js'
 import { runCleanup } from '../sql/cleanup.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
-import { p95Offset, statsFromAggregates } from '../sql/stats.js'
-import { emptyCounts, summarizeIncomingStats } from '../stats.js'
+import { incomingStatsFromRows, p95Offset, statsFromAggregates } from '../sql/stats.js'
+import { emptyCounts } from '../stats.js'
 import type { ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
 import {
@@ -545,23 +545,9 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           d,
           () => {
             const params = { hook: hookId, since: since?.getTime() ?? Number.MIN_SAFE_INTEGER }
-            const byStatus = new Map<number, number>()
-            let sumDurationMs = 0
-            let last: number | null = null
-            for (const row of all(d, SQL.incomingStatusCounts, params)) {
-              byStatus.set(Number(row.status), Number(row.n))
-              sumDurationMs += Number(row.total ?? 0)
-              if (row.last !== null && row.last !== undefined && (last === null || Number(row.last) > last)) last = Number(row.last)
-            }
-            let count = 0
-            for (const n of byStatus.values()) count += n
-            const p95 = count > 0 ? one(d, SQL.incomingDurationAt, { ...params, offset: p95Offset(count) })?.d : undefined
-            return summarizeIncomingStats({
-              byStatus,
-              sumDurationMs,
-              p95DurationMs: p95 === undefined || p95 === null ? null : Number(p95),
-              lastReceivedAt: last === null ? null : toDate(last),
-            })
+            const stats = incomingStatsFromRows(all(d, SQL.incomingStatusCounts, params))
+            const p95 = stats.count > 0 ? one(d, SQL.incomingDurationAt, { ...params, offset: p95Offset(stats.count) })?.d : undefined
+            return stats.build(p95 === undefined || p95 === null ? null : Number(p95))
           },
           'DEFERRED',
         ),
