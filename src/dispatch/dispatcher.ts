@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
 import type { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/types.js'
-import type { Attempt, AttemptTrigger, Clock, Endpoint, RetryPolicy } from '../types.js'
+import type { Attempt, AttemptTrigger, Clock, Delivery, Endpoint, Message, RetryPolicy } from '../types.js'
 import { createId } from '../util/ids.js'
 import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
 import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
@@ -121,6 +121,18 @@ export class Dispatcher {
   #blockedOnCapacity = false
   /** The last claim left out endpoints at their hold cap: one of them getting room wakes the loop. */
   #waitingOnSaturated = false
+  /**
+   * The last claim found every due delivery (it returned less than it asked for and left out no
+   * endpoint): only then does `lease` hand new deliveries straight to this worker, so they never
+   * overtake a backlog waiting in the store. Work stored since is claimed by the next turn of the
+   * loop (a wake-up runs it), and once the worker is short of room (`#blockedOnCapacity`) `lease`
+   * refuses, so new deliveries queue behind stored ones in the store until a claim catches up.
+   */
+  #caughtUp = false
+  /** Deliveries leased by `lease` whose enqueue has not finished yet, by id. */
+  #leased = new Map<string, Held>()
+  /** Called once `#leased` is empty (stop waits for in-flight enqueues to be adopted or dropped). */
+  #leasedIdle: (() => void)[] = []
   #running = false
   #abandon = false
   #loop: Promise<void> | null = null
@@ -152,6 +164,7 @@ export class Dispatcher {
     if (this.#running) return
     this.#running = true
     this.#abandon = false
+    this.#caughtUp = false
     this.#unsubscribe = this.#deps.store.onWake?.(() => this.wake()) ?? null
     this.#loop = this.#run()
   }
@@ -198,9 +211,65 @@ export class Dispatcher {
     this.#timerAt = Infinity
     await this.#loop
     this.#loop = null
+    // Emits that leased deliveries to this worker are still writing them: wait until each is
+    // adopted (and so becomes a task below) or dropped.
+    if (this.#leased.size > 0) await new Promise<void>((resolve) => this.#leasedIdle.push(resolve))
     if (!drain) await this.#releaseWaiting().catch((error: unknown) => this.#deps.onError(error))
     for (let i = 0; i < 1000 && this.#tasks.size > 0; i++) await Promise.allSettled([...this.#tasks])
     await this.#deps.writer.drain()
+  }
+
+  /**
+   * Emit's hand-off. Leases `delivery`, which this process is about to enqueue, to this worker when
+   * the worker is running, has caught up with the store and has room for it (its endpoint too):
+   * the delivery is marked `delivering` under this worker's lease, so it is stored already claimed
+   * and no other worker can take it. Returns whether it did; then exactly one of `adopt` (the
+   * enqueue stored it: it is attempted at once, without a claim round trip) or `unlease` (nothing
+   * was stored) must follow.
+   */
+  lease(message: Message, delivery: Delivery, endpoint: Endpoint): boolean {
+    if (!this.#running || !this.#caughtUp || this.#blockedOnCapacity || this.#active >= this.#maxHeld) return false
+    const cap = endpointCap(endpoint, this.#options)
+    let perEndpoint = this.#heldByEndpoint.get(endpoint.id)
+    if (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap)) return false
+    if (!perEndpoint) {
+      perEndpoint = { count: 0, cap }
+      this.#heldByEndpoint.set(endpoint.id, perEndpoint)
+    }
+    perEndpoint.count++
+    this.#active++
+    delivery.status = 'delivering'
+    delivery.lockedBy = this.#deps.workerId
+    delivery.lockedUntil = new Date(this.#deps.clock.now() + this.#options.leaseMs)
+    this.#leased.set(delivery.id, { claimed: { delivery, message }, perEndpoint, active: true })
+    return true
+  }
+
+  /** The enqueue of leased deliveries (see `lease`) is stored: starts them. */
+  adopt(deliveryIds: readonly string[]): void {
+    for (const id of deliveryIds) {
+      const held = this.#leased.get(id)
+      if (!held) continue
+      this.#leased.delete(id)
+      this.#hold(held)
+    }
+    this.#leasedDone()
+  }
+
+  /** The enqueue of leased deliveries (see `lease`) stored nothing (it failed, or was a duplicate): frees their slots. */
+  unlease(deliveryIds: readonly string[]): void {
+    for (const id of deliveryIds) {
+      const held = this.#leased.get(id)
+      if (!held) continue
+      this.#leased.delete(id)
+      this.#settle(held)
+    }
+    this.#leasedDone()
+  }
+
+  #leasedDone(): void {
+    if (this.#leased.size > 0 || this.#leasedIdle.length === 0) return
+    for (const resolve of this.#leasedIdle.splice(0)) resolve()
   }
 
   /** Sends one delivery at once, outside the queues and the breaker (test sends). */
@@ -239,6 +308,7 @@ export class Dispatcher {
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
+          this.#caughtUp = batch.length < limit && saturated.length === 0
           for (const claimed of batch) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {
@@ -247,6 +317,7 @@ export class Dispatcher {
             if (next && next.getTime() > clock.now()) waitMs = Math.min(pollIntervalMs, next.getTime() - clock.now())
           } else waitMs = 0
         } catch (error) {
+          this.#caughtUp = false
           this.#deps.onError(error)
         }
       }
@@ -296,9 +367,14 @@ export class Dispatcher {
     }
     perEndpoint.count++
     this.#active++
-    const held: Held = { claimed, perEndpoint, active: true }
+    this.#hold({ claimed, perEndpoint, active: true })
+  }
+
+  /** Holds a counted delivery until its outcome is stored, and runs it. */
+  #hold(held: Held): void {
+    const id = held.claimed.delivery.id
     this.#holding.set(id, held)
-    const task = this.#process(claimed)
+    const task = this.#process(held.claimed)
       .catch((error: unknown) => this.#deps.onError(error))
       .then(() => (held.reclaimed ? this.#releaseReclaimed(id) : undefined))
       .finally(() => {

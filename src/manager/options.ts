@@ -79,6 +79,16 @@ export interface WebhookManagerOptions {
    * @default '/webhook'
    */
   incomingPath?: string
+  /**
+   * Hand new deliveries straight to this process's worker. While the worker runs, has caught up
+   * with the store (its last claim found no more due work) and has room, `emit` stores the
+   * deliveries it has room for already leased to it (`delivering`, as a claim would) and they start
+   * once the write is done: no claim round trip and no wake-up. Deliveries it has no room for, and
+   * every `emit` inside a host transaction (`client`), are stored pending and claimed as usual. If
+   * the process dies, another worker takes them over when the lease runs out, as after any claim.
+   * @default true
+   */
+  leaseOnEmit?: boolean
   /** Id of this worker in leases. @default a random id */
   workerId?: string
 }

@@ -25,7 +25,7 @@ import type { IncomingHookView } from '../incoming/incoming-view.js'
 import type { IncomingLog, IncomingStats } from '../types.js'
 import { generateSecret } from '../signature/index.js'
 import { memoryStore } from '../store/memory/index.js'
-import type { CleanupResult, EndpointQuery, WebhookStore } from '../store/types.js'
+import type { CleanupResult, EndpointQuery, EnqueueResult, WebhookStore } from '../store/types.js'
 import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
 import { systemClock } from '../util/clock.js'
 import { createId } from '../util/ids.js'
@@ -408,8 +408,30 @@ export class WebhookManager<E extends EventMap = EventMap> {
       createdAt: now,
     }
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
-    const result = await this.store.enqueue(message, deliveries, options.client === undefined ? undefined : { client: options.client })
-    if (!result.duplicate && deliveries.length > 0) this.#dispatcher.wake()
+    if (options.client !== undefined) {
+      // Inside the host's transaction: stored pending, and the commit's NOTIFY wakes the workers.
+      const result = await this.store.enqueue(message, deliveries, { client: options.client })
+      if (!result.duplicate && deliveries.length > 0) this.#dispatcher.wake()
+      return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
+    }
+    // Hand-off: deliveries this process's idle worker has room for are stored already leased to
+    // it and start as soon as the write is done, without a claim round trip.
+    const leased: string[] = []
+    if (this.#options.leaseOnEmit !== false) {
+      deliveries.forEach((d, i) => {
+        if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
+      })
+    }
+    let result: EnqueueResult
+    try {
+      result = await this.store.enqueue(message, deliveries, leased.length > 0 ? { handOff: true } : undefined)
+    } catch (error) {
+      this.#dispatcher.unlease(leased)
+      throw error
+    }
+    if (result.duplicate || result.handedOff === false) this.#dispatcher.unlease(leased)
+    else this.#dispatcher.adopt(leased)
+    if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }
 

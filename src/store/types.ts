@@ -53,6 +53,13 @@ export interface EnqueueOptions {
    * transaction: rollback → nothing is ever sent.
    */
   client?: unknown
+  /**
+   * The deliveries whose status is `delivering` were leased by the caller's own worker, which
+   * attempts them as soon as this write resolves (emit's hand-off). A store whose write may not
+   * be committed by then (it joined a transaction the host holds open on a shared connection)
+   * stores those deliveries `pending` and unleased instead, and answers `handedOff: false`.
+   */
+  handOff?: boolean
 }
 
 /** Result of `enqueue`. */
@@ -63,6 +70,8 @@ export interface EnqueueResult {
   deliveries: Delivery[]
   /** True when the idempotency key matched an existing message and nothing new was stored. */
   duplicate: boolean
+  /** `false` when a hand-off (see `EnqueueOptions.handOff`) was declined: the leased deliveries were stored pending. */
+  handedOff?: boolean
 }
 
 /** Arguments of `claim`. */

@@ -369,7 +369,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         await ready()
         const result = await enqueueBatcher.add({ message, deliveries })
         // In-process workers are woken by the manager directly; this wakes the other processes'.
-        if (!result.duplicate && result.deliveries.length > 0) notifier.signal()
+        // Deliveries stored already leased (emit's hand-off, test sends) are nobody else's to claim.
+        if (!result.duplicate && result.deliveries.some((d) => d.status !== 'delivering')) notifier.signal()
         return result
       }
       if (!isQueryable(host)) {

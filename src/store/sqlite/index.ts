@@ -357,7 +357,14 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       ),
 
     // ---- messages and deliveries ------------------------------------------------------------
-    enqueue: (message, deliveries) => op('enqueue', (d) => enqueueIn(d, message, deliveries)),
+    enqueue: (message, deliveries, options) =>
+      op('enqueue', (d) => {
+        // Inside the host's open transaction the write commits only with it: a delivery handed to
+        // the worker now could be sent before (or without) that commit. Stored pending instead.
+        if (options?.handOff !== true || d.inTransaction !== true) return enqueueIn(d, message, deliveries)
+        const unleased = deliveries.map((x): Delivery => (x.status === 'delivering' ? { ...x, status: 'pending', lockedBy: null, lockedUntil: null } : x))
+        return { ...enqueueIn(d, message, unleased), handedOff: false }
+      }),
     getMessage: (id) =>
       op('getMessage', (d) => {
         const row = one(d, SQL.getMessage, { id })

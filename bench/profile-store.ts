@@ -1,0 +1,77 @@
+// Profiles ONE durable-store drain (or live) run in process, for finding where a delivery's CPU goes:
+//   npx tsx bench/profile-store.ts [postgres|sqlite] [drain|live]   (writes /tmp/hookline-prof/store-<kind>-<mode>.cpuprofile)
+//   npx tsx bench/tools/cpuprofile-summary.ts /tmp/hookline-prof/store-postgres-drain.cpuprofile
+// Only the timed phase is profiled (the inspector starts after the untimed enqueue of a drain).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createWebhookManager } from '../src/index.js'
+import { dropSchemas, freshSchema, loadStoreFactory, PG_URL } from './lib/durable.js'
+import { envInt } from './lib/env.js'
+import { makePayload } from './lib/payload.js'
+import { startReceiverProcess } from './lib/receiver-process.js'
+
+const kind = (process.argv[2] ?? 'postgres') as 'postgres' | 'sqlite'
+const mode = process.argv[3] ?? 'drain'
+const n = envInt('BENCH_STORE_N', 5000)
+const producers = envInt('BENCH_PRODUCERS', 16)
+const concurrency = envInt('BENCH_CONCURRENCY', 50)
+const rx = await startReceiverProcess()
+const factory = (await loadStoreFactory(kind))!
+const schema = freshSchema('hookline_prof')
+const file = join(tmpdir(), `hookline-prof-${schema}.db`)
+const store = kind === 'postgres' ? factory({ connectionString: PG_URL, schema }) : factory({ filename: file })
+const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency })
+await manager.migrate()
+await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
+const data = makePayload(1024)
+
+async function produce(count: number): Promise<void> {
+  let started = 0
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (started < count) {
+        started++
+        await manager.emit('agent.created', data)
+      }
+    }),
+  )
+}
+
+async function waitFor(count: number): Promise<void> {
+  for (let i = 0; i < 100_000 && (await rx.count()) < count; i++) await new Promise((r) => setTimeout(r, 10))
+}
+
+// Warm-up, then the measured run.
+await manager.start()
+await produce(1000)
+await waitFor(1000)
+await manager.stop()
+await rx.reset()
+if (mode === 'drain') await produce(n)
+const session = new Session()
+session.connect()
+await session.post('Profiler.enable')
+await session.post('Profiler.setSamplingInterval', { interval: 200 })
+await session.post('Profiler.start')
+const cpu0 = process.cpuUsage()
+const t0 = performance.now()
+await manager.start()
+if (mode === 'live') await produce(n)
+await waitFor(n)
+const ms = performance.now() - t0
+const cpu = process.cpuUsage(cpu0)
+const { profile } = await session.post('Profiler.stop')
+const dir = join(tmpdir(), 'hookline-prof')
+mkdirSync(dir, { recursive: true })
+const out = join(dir, `store-${kind}-${mode}.cpuprofile`)
+writeFileSync(out, JSON.stringify(profile))
+console.log(
+  `${kind} ${mode}: ${Math.round(n / (ms / 1000))} deliveries/s, CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs/delivery ` +
+    `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}); profile ${out}`,
+)
+await manager.close()
+await rx.close()
+if (kind === 'postgres') await dropSchemas([schema])
+else for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
