@@ -22,7 +22,7 @@ const factory = (await loadStoreFactory(kind))!
 const schema = freshSchema('hookline_prof')
 const file = join(tmpdir(), `hookline-prof-${schema}.db`)
 const store = kind === 'postgres' ? factory({ connectionString: PG_URL, schema }) : factory({ filename: file })
-const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency })
+const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0' })
 await manager.migrate()
 await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
 const data = makePayload(1024)
