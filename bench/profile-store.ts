@@ -73,5 +73,17 @@ console.log(
 )
 await manager.close()
 await rx.close()
-if (kind === 'postgres') await dropSchemas([schema])
+if (kind === 'postgres') {
+  // Whole-table scans during the run (a plan gone wrong shows here first).
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: PG_URL })
+  await client.connect()
+  const { rows } = await client.query(
+    `SELECT relname, seq_scan, seq_tup_read, idx_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('messages', 'deliveries', 'attempts') ORDER BY relname`,
+    [schema],
+  )
+  await client.end()
+  console.log(`  table scans: ${rows.map((r) => `${r.relname} ${r.seq_scan} seq (${r.seq_tup_read} rows), ${r.idx_scan} index`).join('; ')}`)
+  await dropSchemas([schema])
+}
 else for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })

@@ -496,7 +496,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 const statementNames = new Map<string, string>()
 
 /** `plan` as a named prepared statement (the name is a digest of its text). */
-function preparedName(plan: PgQueryConfig): PgQueryConfig {
+function preparedName(plan: PgQueryConfig & { replan?: boolean }): PgQueryConfig {
+  if (plan.replan === true) return { text: plan.text, values: plan.values }
   let name = statementNames.get(plan.text)
   if (name === undefined) {
     name = `hookline_${createHash('sha256').update(plan.text).digest('hex').slice(0, 24)}`

@@ -29,6 +29,13 @@ export interface Plan {
   text: string
   /** Parameter values, in placeholder order. */
   values: unknown[]
+  /**
+   * Planned anew, with its values, at every execution instead of running as a prepared statement.
+   * For batch statements whose best plan depends on the tables' sizes: Postgres caches a prepared
+   * statement's generic plan, and one made while the tables were small (a fresh schema, before
+   * autovacuum first analyzes it) scans them whole on every later execution as they grow.
+   */
+  replan?: boolean
 }
 
 /** Pattern a schema name must match before it is interpolated (lower-case SQL identifier, ≤ 58 chars). */
@@ -388,6 +395,7 @@ export function createPlans(schema: string) {
           `WHERE EXISTS (SELECT 1 FROM ${t.deliveries} x WHERE x.id = a.delivery_id) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
           `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
         values: p.values,
+        replan: true,
       }
     },
     release: (ids: readonly string[], workerId: string, now: Date): Plan => ({
