@@ -107,6 +107,36 @@ testStore({
       }
     })
 
+    it('concurrent enqueues share one commit, and a refused message fails its own enqueue only', async () => {
+      const db = new Database(freshFile())
+      const store = sqliteStore({ database: db })
+      try {
+        const ep = endpointFixture()
+        await store.migrate()
+        await store.createEndpoint(ep)
+        const taken = messageFixture()
+        await store.enqueue(taken, [deliveryFixture(taken, ep)])
+        const exec = db.exec.bind(db)
+        let begins = 0
+        db.exec = (sql: string) => {
+          if (sql.startsWith('BEGIN')) begins++
+          return exec(sql)
+        }
+        const messages = Array.from({ length: 40 }, () => messageFixture())
+        // The same id as a stored message with other content: a ConflictError for that one alone.
+        const clash = messageFixture({ id: taken.id, event: 'order.cancelled' })
+        const results = await Promise.allSettled([...messages, clash].map((m) => store.enqueue(m, [deliveryFixture(m, ep)])))
+        expect(results.slice(0, 40).every((r) => r.status === 'fulfilled')).toBe(true)
+        expect(results[40]).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } })
+        expect(begins).toBe(1)
+        for (const m of messages) expect(await store.listDeliveries({ messageId: m.id })).toHaveLength(1)
+        expect((await store.getMessage(taken.id))?.event).toBe(taken.event)
+      } finally {
+        await store.close()
+        db.close()
+      }
+    })
+
     it("':memory:' is not durable", async () => {
       const store = sqliteStore({ filename: ':memory:' })
       expect(store.durable).toBe(false)

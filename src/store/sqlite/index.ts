@@ -10,12 +10,13 @@ import {
   toDate,
   type SqlRow,
 } from '../sql/codec.js'
-import { retryTransient, type StoreRetryOptions } from '../retry.js'
+import { retryTransient, toStoreError, type StoreRetryOptions } from '../retry.js'
 import { runCleanup } from '../sql/cleanup.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { incomingStatsFromRows, p95Offset, statsFromAggregates } from '../sql/stats.js'
 import { emptyCounts } from '../stats.js'
 import type { ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
+import { WriteBatcher } from '../../util/write-batcher.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
 import {
   bindable,
@@ -107,6 +108,8 @@ export interface SqliteDatabaseOptions extends SqliteStoreBaseOptions {
 export type SqliteStoreOptions = SqliteFileOptions | SqliteDatabaseOptions
 
 const ADAPTER = 'sqlite'
+/** Most messages written by one group-commit transaction. */
+const ENQUEUE_BATCH = 200
 
 const isMemoryFilename = (filename: string): boolean =>
   filename === '' || filename === ':memory:' || filename.startsWith('file::memory:') || /[?&]mode=memory\b/.test(filename)
@@ -307,6 +310,32 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       return { message: stored, deliveries: all(d, SQL.deliveriesOfMessage, { id: stored.id }).map(deliveryCodec.decode), duplicate }
     })
 
+  /**
+   * Group commit of the enqueues made outside a host transaction: every enqueue of one turn of the
+   * event loop is written in one transaction, so concurrent emits share one commit (and its fsync)
+   * instead of each blocking the event loop for its own. Each message is written in a savepoint
+   * of its own, so a message the database refuses fails its own emit only. Each emit still
+   * resolves only after the commit that stored it.
+   */
+  const enqueueBatcher = new WriteBatcher<{ message: Message; deliveries: Delivery[] }, EnqueueResult>({
+    delay: 'immediate',
+    maxBatch: ENQUEUE_BATCH,
+    run: (items) =>
+      write('enqueue', (d) =>
+        transaction(d, () =>
+          items.map(({ message, deliveries }): EnqueueResult | Promise<EnqueueResult> => {
+            try {
+              return enqueueIn(d, message, deliveries)
+            } catch (error) {
+              const failed = Promise.reject(toStoreError(ADAPTER, 'enqueue', error))
+              failed.catch(() => {}) // rejects its own emit once the batch settles
+              return failed
+            }
+          }),
+        ),
+      ),
+  })
+
   const store: WebhookStore = {
     name: ADAPTER,
     durable,
@@ -319,6 +348,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
 
     async close() {
       if (closed) return
+      await enqueueBatcher.drain()
       closed = true
       statements.clear()
       if (!ownsDatabase) return
@@ -357,14 +387,21 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       ),
 
     // ---- messages and deliveries ------------------------------------------------------------
-    enqueue: (message, deliveries, options) =>
-      op('enqueue', (d) => {
-        // Inside the host's open transaction the write commits only with it: a delivery handed to
-        // the worker now could be sent before (or without) that commit. Stored pending instead.
+    enqueue: (message, deliveries, options) => {
+      // Outside a host transaction (always, on a database of the store's own): group commit. An
+      // enqueue that starts inside the host's open transaction joins it instead (the outbox).
+      if (ownsDatabase || db?.inTransaction !== true) {
+        if (closed) return Promise.reject(new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`))
+        return enqueueBatcher.add({ message, deliveries })
+      }
+      return op('enqueue', (d) => {
+        // The write commits only with the host's transaction: a delivery handed to the worker now
+        // could be sent before (or without) that commit. Stored pending instead.
         if (options?.handOff !== true || d.inTransaction !== true) return enqueueIn(d, message, deliveries)
         const unleased = deliveries.map((x): Delivery => (x.status === 'delivering' ? { ...x, status: 'pending', lockedBy: null, lockedUntil: null } : x))
         return { ...enqueueIn(d, message, unleased), handedOff: false }
-      }),
+      })
+    },
     getMessage: (id) =>
       op('getMessage', (d) => {
         const row = one(d, SQL.getMessage, { id })
