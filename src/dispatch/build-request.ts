@@ -1,5 +1,6 @@
 import { sign } from '../signature/index.js'
 import type { Endpoint, Message } from '../types.js'
+import { dataJson } from '../util/data-json.js'
 import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /**
@@ -110,7 +111,7 @@ function envelopeOf(message: Message, names: EnvelopeNames): MessageEnvelope {
     head += keys.webhookId
     tail = ','
   }
-  tail += `${keys.data}${JSON.stringify(message.data ?? null)}`
+  tail += `${keys.data}${dataJson(message)}`
   if (keys.metadata !== null && message.metadata) tail += `,${keys.metadata}${JSON.stringify(message.metadata)}`
   tail += '}'
   envelope = { names, head, tail }

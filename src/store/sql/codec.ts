@@ -7,6 +7,7 @@ import type {
   IncomingLog,
   Message,
 } from '../../types.js'
+import { dataJson, rememberDataJson } from '../../util/data-json.js'
 
 /**
  * How a column is stored. Each SQL backend maps the kinds to its own types:
@@ -178,21 +179,26 @@ export const messageCodec: TableCodec<Message> = {
   encode: (m) => ({
     id: m.id,
     event: m.event,
-    data: json(m.data),
+    data: dataJson(m),
     metadata: jsonOrNull(m.metadata),
     idempotency_key: m.idempotencyKey,
     owner: m.owner,
     created_at: m.createdAt,
   }),
-  decode: (r) => ({
-    id: str(r.id),
-    event: str(r.event),
-    data: parseJson<unknown>(r.data),
-    metadata: parseJsonOrNull<Record<string, unknown>>(r.metadata),
-    idempotencyKey: strOrNull(r.idempotency_key),
-    owner: strOrNull(r.owner),
-    createdAt: toDate(r.created_at),
-  }),
+  decode: (r) => {
+    const message: Message = {
+      id: str(r.id),
+      event: str(r.event),
+      data: parseJson<unknown>(r.data),
+      metadata: parseJsonOrNull<Record<string, unknown>>(r.metadata),
+      idempotencyKey: strOrNull(r.idempotency_key),
+      owner: strOrNull(r.owner),
+      createdAt: toDate(r.created_at),
+    }
+    // The column holds the exact JSON text the payload was written as: the envelope reuses it.
+    if (typeof r.data === 'string') rememberDataJson(message, r.data)
+    return message
+  },
 }
 
 /** `deliveries` table. */
