@@ -1,4 +1,5 @@
 import { createFetch, type $Fetch } from 'ofetch'
+import type { Abortable } from './undici-fetch.js'
 
 /** One outgoing HTTP request, fully built (body already signed). */
 export interface OutgoingRequest {
@@ -35,13 +36,17 @@ export interface SendResult {
  * undici transport of `undici-fetch.ts`, with its `RequestHeaders`; a host may pass its own fetch,
  * e.g. the global one, which then gets real `Headers`).
  */
-export function createSender(fetchImpl: typeof fetch, HeadersImpl: typeof Headers = globalThis.Headers): (req: OutgoingRequest) => Promise<SendResult> {
+export function createSender(
+  fetchImpl: typeof fetch,
+  HeadersImpl: typeof Headers = globalThis.Headers,
+  createAbortable: () => Abortable = () => new AbortController(),
+): (req: OutgoingRequest) => Promise<SendResult> {
   const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: HeadersImpl, AbortController: globalThis.AbortController })
   return async function sendRequest(req) {
     const started = performance.now()
     // One timer over the whole exchange, body read included, cleared when it ends (cheaper than
     // AbortSignal.timeout, whose timers stay alive until they fire).
-    const controller = new AbortController()
+    const controller = createAbortable()
     const signal = controller.signal
     const timer = setTimeout(() => controller.abort(), req.timeoutMs)
     try {
@@ -49,7 +54,7 @@ export function createSender(fetchImpl: typeof fetch, HeadersImpl: typeof Header
         method: req.method,
         headers: req.headers,
         body: req.body,
-        signal,
+        signal: signal as AbortSignal,
         retry: false,
         redirect: 'manual',
         ignoreResponseError: true,
@@ -118,7 +123,7 @@ const CODE_KIND: Record<string, SendResult['errorKind']> = {
   UND_ERR_BODY_TIMEOUT: 'timeout',
 }
 
-function describeError(error: unknown, signal: AbortSignal, timeoutMs: number): { kind: NonNullable<SendResult['errorKind']>; message: string } {
+function describeError(error: unknown, signal: { readonly aborted: boolean }, timeoutMs: number): { kind: NonNullable<SendResult['errorKind']>; message: string } {
   if (signal.aborted) return { kind: 'timeout', message: `timeout after ${timeoutMs} ms` }
   let cur: unknown = error
   for (let depth = 0; cur && depth < 5; depth++) {

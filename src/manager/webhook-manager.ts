@@ -202,7 +202,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         directory: this.#directory,
         breakers: this.#breakers,
         writer: new OutcomeWriter(this.store),
-        send: options.fetch ? createSender(options.fetch) : createSender(this.#transport!.fetch, this.#transport!.Headers),
+        send: options.fetch ? createSender(options.fetch) : createSender(this.#transport!.fetch, this.#transport!.Headers, this.#transport!.createAbortable),
         settings,
         workerId: options.workerId ?? createId('wrk'),
         onOutcome: (report) => this.#onOutcome(report),

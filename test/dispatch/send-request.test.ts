@@ -35,6 +35,11 @@ beforeAll(async () => {
         case '/slow':
           setTimeout(() => res.writeHead(200).end('late'), 2_000).unref()
           return
+        case '/stall':
+          // Headers and the first bytes at once, the rest of the body never.
+          res.writeHead(200, { 'content-type': 'text/plain' })
+          res.write('partial')
+          return
         case '/cookies':
           res.setHeader('set-cookie', ['a=1', 'b=2'])
           res.writeHead(200).end('ok')
@@ -60,7 +65,7 @@ const transport = createUndiciFetch()
 afterAll(() => transport.close())
 
 const transports = [
-  ['default undici transport', createSender(transport.fetch, transport.Headers)],
+  ['default undici transport', createSender(transport.fetch, transport.Headers, transport.createAbortable)],
   ['global fetch', createSender(globalThis.fetch)],
 ] as const
 
@@ -129,6 +134,11 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
     const result = await send(request('/slow', { timeoutMs: 100 }))
     expect(result).toMatchObject({ ok: false, status: null, errorKind: 'timeout', error: 'timeout after 100 ms' })
     expect(result.durationMs).toBeLessThan(1_500)
+  })
+
+  it('the timeout covers the body: an answer whose body stalls is a timeout error', async () => {
+    const result = await send(request('/stall', { timeoutMs: 150 }))
+    expect(result).toMatchObject({ ok: false, status: null, errorKind: 'timeout', error: 'timeout after 150 ms' })
   })
 
   it('a closed port is "connection refused"', async () => {
