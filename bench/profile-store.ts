@@ -22,6 +22,24 @@ const factory = (await loadStoreFactory(kind))!
 const schema = freshSchema('hookline_prof')
 const file = join(tmpdir(), `hookline-prof-${schema}.db`)
 const store = kind === 'postgres' ? factory({ connectionString: PG_URL, schema }) : factory({ filename: file })
+// BENCH_TRACE=1: time every claim and outcome write (count, rows, mean and max ms) — where the worker waits.
+const traced: Record<string, { calls: number; rows: number; ms: number; max: number }> = {}
+if (process.env.BENCH_TRACE === '1') {
+  for (const name of ['claim', 'complete', 'enqueue', 'nextDueAt'] as const) {
+    const original = (store[name] as (...args: never[]) => Promise<unknown>).bind(store)
+    ;(store as unknown as Record<string, unknown>)[name] = async (...args: never[]) => {
+      const t0 = performance.now()
+      const result = await original(...args)
+      const ms = performance.now() - t0
+      const t = (traced[name] ??= { calls: 0, rows: 0, ms: 0, max: 0 })
+      t.calls++
+      t.rows += Array.isArray(result) ? result.length : Array.isArray(args[0]) ? (args[0] as unknown[]).length : 1
+      t.ms += ms
+      t.max = Math.max(t.max, ms)
+      return result
+    }
+  }
+}
 const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0' })
 await manager.migrate()
 await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
@@ -71,6 +89,11 @@ console.log(
   `${kind} ${mode}: ${Math.round(n / (ms / 1000))} deliveries/s, CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs/delivery ` +
     `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}); profile ${out}`,
 )
+if (process.env.BENCH_TRACE === '1') {
+  for (const [name, t] of Object.entries(traced)) {
+    console.log(`  ${name}: ${t.calls} calls, ${(t.rows / t.calls).toFixed(1)} rows each, ${(t.ms / t.calls).toFixed(2)} ms mean, ${t.max.toFixed(1)} ms max`)
+  }
+}
 await manager.close()
 await rx.close()
 if (kind === 'postgres') {

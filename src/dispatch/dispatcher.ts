@@ -228,10 +228,17 @@ export class Dispatcher {
    * was stored) must follow.
    */
   lease(message: Message, delivery: Delivery, endpoint: Endpoint): boolean {
-    if (!this.#running || !this.#caughtUp || this.#blockedOnCapacity || this.#active >= this.#maxHeld) return false
+    if (!this.#running || !this.#caughtUp) return false
     const cap = endpointCap(endpoint, this.#options)
     let perEndpoint = this.#heldByEndpoint.get(endpoint.id)
-    if (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap)) return false
+    // A claim in flight was sized before these leases, so the two together may pass the limits
+    // by the leases of one round trip; a full claim then ends the hand-offs (not caught up).
+    if (this.#blockedOnCapacity || this.#active >= this.#maxHeld || (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap))) {
+      // No room: this one is stored pending, and later ones must not overtake it until a claim
+      // has caught up again.
+      this.#caughtUp = false
+      return false
+    }
     if (!perEndpoint) {
       perEndpoint = { count: 0, cap }
       this.#heldByEndpoint.set(endpoint.id, perEndpoint)
@@ -298,10 +305,12 @@ export class Dispatcher {
       this.#wakeRequested = false
       const free = this.#maxHeld - this.#active
       this.#blockedOnCapacity = free <= 0 || (free < this.#refillChunk && this.#active > 0)
+      // Short of room: what is stored now waits for a claim, so hand-offs stop until one catches up.
+      if (this.#blockedOnCapacity) this.#caughtUp = false
       let waitMs = pollIntervalMs
       if (!this.#blockedOnCapacity) {
+        const limit = Math.min(free, batchSize)
         try {
-          const limit = Math.min(free, batchSize)
           const saturated = this.#saturatedEndpoints()
           const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated]
           // No retry loop here: the adapters retry transient errors inside each call (see
@@ -347,6 +356,17 @@ export class Dispatcher {
 
   #dispatch(claimed: ClaimedDelivery): void {
     const id = claimed.delivery.id
+    const leased = this.#leased.get(id)
+    if (leased) {
+      // Handed to this worker by an emit whose write outlived the lease: our own claim took the
+      // stored row back. Start it now, under the new lease (its slot is counted already); the
+      // emit's `adopt` then finds nothing left to start.
+      this.#leased.delete(id)
+      leased.claimed.delivery.lockedUntil = claimed.delivery.lockedUntil
+      this.#hold(leased)
+      this.#leasedDone()
+      return
+    }
     const existing = this.#holding.get(id)
     if (existing) {
       // Our own lease ran out while the delivery waited in a queue and we claimed it again: the

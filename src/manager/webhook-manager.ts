@@ -422,15 +422,14 @@ export class WebhookManager<E extends EventMap = EventMap> {
         if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
       })
     }
-    let result: EnqueueResult
+    let result: EnqueueResult | undefined
     try {
       result = await this.store.enqueue(message, deliveries, leased.length > 0 ? { handOff: true } : undefined)
-    } catch (error) {
-      this.#dispatcher.unlease(leased)
-      throw error
+    } finally {
+      // Exactly one of the two for every lease, whatever the store did.
+      if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
+      else this.#dispatcher.unlease(leased)
     }
-    if (result.duplicate || result.handedOff === false) this.#dispatcher.unlease(leased)
-    else this.#dispatcher.adopt(leased)
     if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }

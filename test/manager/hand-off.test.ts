@@ -1,5 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, memoryStore, type WebhookManager, type WebhookStore } from '../../src/index.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { sqliteStore } from '../../src/store/sqlite/index.js'
+import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
 
 // emit's hand-off (`leaseOnEmit`): a running worker that has caught up with the store takes the
@@ -16,9 +22,8 @@ afterEach(async () => {
   await receiver.close()
 })
 
-/** A memory store that counts its claims. */
-function countingStore(): { store: WebhookStore; claims: () => number } {
-  const store = memoryStore()
+/** `store` (a memory store by default), counting its claims. */
+function countingStore(store: WebhookStore = memoryStore()): { store: WebhookStore; claims: () => number } {
   const claim = store.claim.bind(store)
   let claims = 0
   store.claim = (request) => {
@@ -64,8 +69,9 @@ describe('emit hand-off to an idle worker', () => {
   })
 
   it('does not let a new emit overtake a backlog waiting in the store', async () => {
-    // Claims of 10 that take 100 ms each, with room for 100: the worker has room long before it
-    // has claimed the backlog, so only "caught up" keeps the new emit behind it.
+    // Claims of 10 that take 100 ms each (the backlog of 80 takes 8 of them), with room for 100:
+    // the worker has room long before it has claimed the backlog, so only "caught up" keeps the
+    // new emit behind it.
     const store = memoryStore()
     const claim = store.claim.bind(store)
     let claims = 0
@@ -76,16 +82,16 @@ describe('emit hand-off to an idle worker', () => {
     }
     manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000, batchSize: 10, concurrency: 50, endpointConcurrency: 50 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
-    for (let i = 0; i < 40; i++) await manager.emit('agent.created', { i })
+    for (let i = 0; i < 80; i++) await manager.emit('agent.created', { i })
     await manager.start()
     await eventually(() => receiver.requests.length > 0, 5000)
-    const { deliveryIds } = await manager.emit('agent.created', { i: 40 })
+    const { deliveryIds } = await manager.emit('agent.created', { i: 80 })
     expect((await store.getDelivery(deliveryIds[0]!))?.status).toBe('pending')
-    await receiver.waitFor(41, 10_000)
+    await receiver.waitFor(81, 10_000)
     // Claimed with the last ten of the backlog (due order), not sent ahead of them.
     const order = receiver.requests.map((r) => (r.body as { data: { i: number } }).data.i)
-    expect(order.indexOf(40)).toBeGreaterThanOrEqual(30)
-    expect(claims).toBeGreaterThanOrEqual(5)
+    expect(order.indexOf(80)).toBeGreaterThanOrEqual(70)
+    expect(claims).toBeGreaterThanOrEqual(9)
   })
 
   it('frees the slot of a duplicate emit and of an emit whose write failed', async () => {
@@ -119,19 +125,61 @@ describe('emit hand-off to an idle worker', () => {
     expect(claims()).toBe(before)
   })
 
-  it('stop() waits for an emit still writing its leased deliveries, then attempts them', async () => {
+  it('a write that outlives its lease: the delivery taken back by our own claim is sent once', async () => {
+    // The clock jumps past the lease while the enqueue is still writing, and the poll claims the
+    // (stored, now expired) row meanwhile: one task must run it, not two.
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const clock = { now: () => now }
     const { store, claims } = countingStore()
     const enqueue = store.enqueue.bind(store)
+    let slowWrite = false
     store.enqueue = async (message, deliveries, options) => {
+      const result = await enqueue(message, deliveries, options)
+      if (slowWrite) {
+        now += 11_000
+        const before = claims()
+        await eventually(() => claims() > before, 2000)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return result
+    }
+    receiver.respond(() => ({ delayMs: 300 }))
+    manager = createWebhookManager({ store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.start()
+    await eventually(() => claims() > 0, 2000)
+    slowWrite = true
+    const { deliveryIds } = await manager.emit('agent.created', {})
+    slowWrite = false
+    await receiver.waitFor(1, 5000)
+    await eventually(async () => (await store.getDelivery(deliveryIds[0]!))?.status === 'succeeded', 5000)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(receiver.requests).toHaveLength(1)
+    expect(await store.listAttempts(deliveryIds[0]!)).toHaveLength(1)
+  })
+
+  /** A store whose enqueue waits 100 ms after it is called; `writing` resolves with its options once it is. */
+  function slowWriteStore() {
+    const counted = countingStore()
+    const enqueue = counted.store.enqueue.bind(counted.store)
+    let started!: (options: unknown) => void
+    const writing = new Promise<unknown>((resolve) => (started = resolve))
+    counted.store.enqueue = async (message, deliveries, options) => {
+      started(options)
       await new Promise((resolve) => setTimeout(resolve, 100))
       return enqueue(message, deliveries, options)
     }
+    return { ...counted, writing }
+  }
+
+  it('stop() waits for an emit still writing its leased deliveries, then attempts them', async () => {
+    const { store, claims, writing } = slowWriteStore()
     manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     const emitted = manager.emit('agent.created', {})
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await writing).toEqual({ handOff: true })
     await manager.stop()
     const { deliveryIds } = await emitted
     // stop() resolved only after the delivery was attempted and its outcome stored.
@@ -140,25 +188,52 @@ describe('emit hand-off to an idle worker', () => {
   })
 
   it('stop({ drain: false }) hands a delivery leased during its write back to the store', async () => {
-    const { store, claims } = countingStore()
-    const enqueue = store.enqueue.bind(store)
-    store.enqueue = async (message, deliveries, options) => {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      return enqueue(message, deliveries, options)
-    }
+    const { store, claims, writing } = slowWriteStore()
     manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     const emitted = manager.emit('agent.created', {})
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await writing).toEqual({ handOff: true }) // leased to this worker, still being written
     await manager.stop({ drain: false })
     const { deliveryIds } = await emitted
+    // Released unsent: due now, no lease.
     const stored = await store.getDelivery(deliveryIds[0]!)
-    // Either released (due now, no lease) or, if its send had started, finished: never left leased.
-    if (stored?.status === 'pending') {
-      expect(stored.lockedBy).toBeNull()
-      expect(receiver.requests).toHaveLength(0)
-    } else expect(stored?.status).toBe('succeeded')
+    expect(stored).toMatchObject({ status: 'pending', lockedBy: null, lockedUntil: null })
+    expect(receiver.requests).toHaveLength(0)
   })
+})
+
+describe('emit hand-off on the durable stores', () => {
+  const pgContext = createPgTestContext()
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-hand-off-'))
+  afterAll(async () => {
+    await pgContext.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const stores: [string, boolean, () => WebhookStore][] = [
+    ['sqlite file', true, () => sqliteStore({ filename: join(dir, `h-${Math.random().toString(36).slice(2)}.db`) })],
+    ['postgres', pgAvailable, () => postgresStore({ connectionString: PG_URL, schema: pgContext.schema() })],
+  ]
+
+  for (const [name, available, make] of stores) {
+    it.skipIf(!available)(`${name}: stored leased to the worker, delivered once, never claimed by another worker`, async () => {
+      const { store, claims } = countingStore(make())
+      manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+      await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+      await manager.start()
+      await eventually(() => claims() > 0, 5000)
+      const before = claims()
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('agent.created', { i })).deliveryIds)
+      // A second worker on the same store finds nothing to claim: each delivery is leased or done.
+      expect(await store.claim({ now: new Date(), limit: 10, leaseMs: 1000, workerId: 'other' })).toEqual([])
+      await receiver.waitFor(5, 10_000)
+      await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 5, 10_000)
+      expect(receiver.requests).toHaveLength(5)
+      expect(claims()).toBe(before + 1) // the other worker's claim above; none of this worker's
+      for (const id of ids) expect(await store.listAttempts(id)).toHaveLength(1)
+    })
+  }
 })

@@ -316,6 +316,27 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.listAttempts(d.id)).toHaveLength(1)
       })
 
+      it('.enqueue() of a delivery already leased (emit hand-off) keeps the lease: no claim takes it until it runs out', async () => {
+        const ep = await seed()
+        const m = messageFixture({ createdAt: at(0) })
+        const d = deliveryFixture(m, ep, { status: 'delivering', lockedBy: 'w1', lockedUntil: at(30_000), nextAttemptAt: at(0) })
+        const result = await store.enqueue(m, [d], { handOff: true })
+        expect(result.duplicate).toBe(false)
+        expect(result.handedOff).not.toBe(false)
+        expect(await store.getDelivery(d.id)).toMatchObject({ status: 'delivering', lockedBy: 'w1', lockedUntil: at(30_000) })
+        expect(await store.claim({ now: at(29_999), limit: 10, leaseMs: 1000, workerId: 'w2' })).toEqual([])
+        // The lease holder records its outcome as after any claim.
+        await store.complete([outcomeFixture(d, 'w1')])
+        expect((await store.getDelivery(d.id))!.status).toBe('succeeded')
+
+        // One whose holder died: claimable once its lease ran out.
+        const m2 = messageFixture({ createdAt: at(0) })
+        const d2 = deliveryFixture(m2, ep, { status: 'delivering', lockedBy: 'dead-worker', lockedUntil: at(30_000), nextAttemptAt: at(0) })
+        await store.enqueue(m2, [d2], { handOff: true })
+        const taken = await store.claim({ now: at(30_001), limit: 10, leaseMs: 1000, workerId: 'w2' })
+        expect(taken.map((c) => [c.delivery.id, c.delivery.lockedBy])).toEqual([[d2.id, 'w2']])
+      })
+
       it('.claim() skips excluded endpoints and still finds them later', async () => {
         const open = await seed()
         const ok = await seed()

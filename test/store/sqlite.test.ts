@@ -137,6 +137,30 @@ testStore({
       }
     })
 
+    it('a disk-full error in the middle of a batch fails that enqueue only; the others are stored', async () => {
+      const db = new Database(freshFile())
+      const store = sqliteStore({ database: db })
+      try {
+        const ep = endpointFixture()
+        await store.migrate()
+        await store.createEndpoint(ep)
+        // Room for small messages only: SQLITE_FULL rolls back the whole transaction, not just the
+        // savepoint of the message that hit it.
+        db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 40}`)
+        const small = Array.from({ length: 6 }, (_, i) => messageFixture({ data: { i } }))
+        const big = messageFixture({ data: { blob: 'x'.repeat(400_000) } })
+        const all = [...small.slice(0, 3), big, ...small.slice(3)]
+        const results = await Promise.allSettled(all.map((m) => store.enqueue(m, [deliveryFixture(m, ep)])))
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+        expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_ERROR', message: expect.stringContaining('SQLITE_FULL') })
+        for (const m of small) expect(await store.getMessage(m.id)).not.toBeNull()
+        expect(await store.getMessage(big.id)).toBeNull()
+      } finally {
+        await store.close()
+        db.close()
+      }
+    })
+
     it("':memory:' is not durable", async () => {
       const store = sqliteStore({ filename: ':memory:' })
       expect(store.durable).toBe(false)

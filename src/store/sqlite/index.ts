@@ -164,6 +164,9 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     }
     const opened = new Database(filename!, { timeout: busyTimeoutMs })
     opened.exec('PRAGMA journal_mode = WAL')
+    // Every commit synced to disk, so an emit that resolved survives a power loss. (better-sqlite3
+    // builds SQLite with NORMAL as the WAL default, which a reopened file would otherwise get.)
+    opened.exec('PRAGMA synchronous = FULL')
     opened.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
     opened.exec('PRAGMA foreign_keys = ON')
     return opened
@@ -207,8 +210,13 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         d.exec('RELEASE hookline')
         return result
       } catch (error) {
-        d.exec('ROLLBACK TO hookline')
-        d.exec('RELEASE hookline')
+        // After SQLITE_FULL, IOERR or NOMEM SQLite may have rolled the whole transaction back
+        // already, savepoint included: then there is nothing to roll back to, and the original
+        // error is the one that matters.
+        if (d.inTransaction === true) {
+          d.exec('ROLLBACK TO hookline')
+          d.exec('RELEASE hookline')
+        }
         throw error
       }
     }
@@ -310,6 +318,10 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       return { message: stored, deliveries: all(d, SQL.deliveriesOfMessage, { id: stored.id }).map(deliveryCodec.decode), duplicate }
     })
 
+  /** One message in a transaction of its own (outside any host transaction). */
+  const enqueueAlone = (message: Message, deliveries: Delivery[]): Promise<EnqueueResult> =>
+    write('enqueue', (d) => enqueueIn(d, message, deliveries))
+
   /**
    * Group commit of the enqueues made outside a host transaction: every enqueue of one turn of the
    * event loop is written in one transaction, so concurrent emits share one commit (and its fsync)
@@ -320,21 +332,34 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
   const enqueueBatcher = new WriteBatcher<{ message: Message; deliveries: Delivery[] }, EnqueueResult>({
     delay: 'immediate',
     maxBatch: ENQUEUE_BATCH,
-    run: (items) =>
-      write('enqueue', (d) =>
-        transaction(d, () =>
-          items.map(({ message, deliveries }): EnqueueResult | Promise<EnqueueResult> => {
-            try {
-              return enqueueIn(d, message, deliveries)
-            } catch (error) {
-              const failed = Promise.reject(toStoreError(ADAPTER, 'enqueue', error))
-              failed.catch(() => {}) // rejects its own emit once the batch settles
-              return failed
-            }
-          }),
-        ),
-      ),
+    run: async (items) => {
+      if (items.length === 1) return [await enqueueAlone(items[0]!.message, items[0]!.deliveries)]
+      try {
+        return await write('enqueue', (d) =>
+          transaction(d, () =>
+            items.map(({ message, deliveries }): EnqueueResult | Promise<EnqueueResult> => {
+              try {
+                return enqueueIn(d, message, deliveries)
+              } catch (error) {
+                // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM): abandon
+                // the batch; none of it is stored, and the rest must not run outside it.
+                if (d.inTransaction !== true) throw error
+                // This message alone was refused (its savepoint is rolled back): its own emit fails.
+                const failed = Promise.reject(toStoreError(ADAPTER, 'enqueue', error))
+                failed.catch(() => {}) // rejects its emit once the batch is committed
+                return failed
+              }
+            }),
+          ),
+        )
+      } catch {
+        // The batch's transaction failed as a whole, so nothing of it is stored: write each
+        // message on its own, so that whatever failed the batch fails its own emit only.
+        return items.map(({ message, deliveries }) => enqueueAlone(message, deliveries))
+      }
+    },
   })
+
 
   const store: WebhookStore = {
     name: ADAPTER,
