@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isHooklineError } from '../../src/errors.js'
 import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
+import { createPlans } from '../../src/store/postgres/plans.js'
 import { redactSecrets } from '../../src/store/retry.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { testStore } from './conformance.js'
@@ -48,7 +49,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         const stores = [another({ schema: fresh, migrate: false }), another({ schema: fresh, migrate: false }), another({ schema: fresh, migrate: false })]
         await Promise.all(stores.map((s) => s.migrate()))
         const { rows } = await ctx.pool().query(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`)
-        expect(rows.map((r) => r.version)).toEqual([1])
+        expect(rows.map((r) => r.version)).toEqual([1, 2])
         await stores[0]!.migrate()
         const ep = endpointFixture()
         await stores[1]!.createEndpoint(ep)
@@ -133,6 +134,46 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         }
         expect(seen).toHaveLength(50)
         expect(new Set(seen).size).toBe(50)
+      })
+
+      it('.claim() reads only what it claims, however large the due backlog (fresh, never-analyzed tables)', async () => {
+        // The plan of the store's own claim statement, run with EXPLAIN ANALYZE in a fresh schema
+        // whose tables Postgres has no statistics for yet, with a due backlog 100 times the limit.
+        const fresh = ctx.schema()
+        const store = another({ schema: fresh })
+        await store.migrate()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        for (let k = 0; k < 5; k++) {
+          const m = messageFixture()
+          await store.enqueue(m, Array.from({ length: 500 }, (_, i) => deliveryFixture(m, ep, { nextAttemptAt: at(k * 500 + i) })))
+        }
+        const plan = createPlans(fresh).claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' })
+        const client = await ctx.pool().connect()
+        let explained: unknown
+        try {
+          await client.query('BEGIN')
+          explained = (await client.query({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${plan.text}`, values: plan.values })).rows[0]['QUERY PLAN']
+          await client.query('ROLLBACK')
+        } finally {
+          client.release()
+        }
+        interface PlanNode {
+          'Node Type': string
+          'Subplan Name'?: string
+          'Relation Name'?: string
+          'Actual Rows': number
+          'Actual Loops': number
+          Plans?: PlanNode[]
+        }
+        const find = (node: PlanNode): PlanNode | undefined =>
+          node['Subplan Name'] === 'CTE due' ? node : (node.Plans ?? []).map(find).find((n) => n !== undefined)
+        const scans = (node: PlanNode): PlanNode[] => [...(node['Relation Name'] === 'deliveries' ? [node] : []), ...(node.Plans ?? []).flatMap(scans)]
+        // The selection of the due deliveries walks the claim index in order and stops at the limit.
+        const due = find((explained as { Plan: PlanNode }[])[0]!.Plan)!
+        const read = scans(due)
+        expect(read.length).toBeGreaterThan(0)
+        for (const scan of read) expect(scan['Actual Rows'] * scan['Actual Loops']).toBeLessThanOrEqual(50)
       })
 
       it('.onWake() fires after an enqueue committed through another pool, and again after a reconnect', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { assertSchemaName } from './plans.js'
+import { assertSchemaName, DELIVERY_DUE_AT } from './plans.js'
 
 /** One schema version: statements applied in order, in the migration transaction. */
 export interface Migration {
@@ -163,6 +163,18 @@ export function postgresMigrations(schema: string): Migration[] {
           PRIMARY KEY (hook_id, key)
         )`,
         `CREATE INDEX incoming_keys_expires_idx ON ${s}.incoming_keys (expires_at)`,
+      ],
+    },
+    {
+      // The claim index keyed by a due time that is NULL for every delivery that cannot be claimed,
+      // so the claim needs no `status IN (…)` clause: that clause's default selectivity made the
+      // planner expect a handful of due rows before the table was first analyzed (and after a
+      // burst), and it read and sorted every due delivery on each claim instead of walking the
+      // index in order and stopping at the limit.
+      version: 2,
+      up: [
+        `CREATE INDEX deliveries_claim_idx ON ${s}.deliveries (${DELIVERY_DUE_AT}, seq) WHERE ${DELIVERY_DUE_AT} IS NOT NULL`,
+        `DROP INDEX ${s}.deliveries_due_idx`,
       ],
     },
   ]

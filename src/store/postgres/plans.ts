@@ -58,10 +58,13 @@ export function wakeChannel(schema: string): string {
   return `${schema}_wake`
 }
 
-/** Delivery states from which a delivery can be claimed. */
-const CLAIMABLE = `('pending', 'failed', 'delivering')`
-/** Due time of a claimable delivery; the exact expression of the `deliveries_due_idx` index. */
-const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END)`
+/**
+ * When a delivery can next be claimed: its lease's end while `delivering`, its next attempt while
+ * `pending` or `failed`, NULL once finished. The exact key expression of `deliveries_claim_idx`
+ * (migration 2), which holds the deliveries where it is not NULL.
+ */
+export const DELIVERY_DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until WHEN status IN ('pending', 'failed') THEN next_attempt_at END)`
+const DUE_AT = DELIVERY_DUE_AT
 
 /** Postgres type of a column (used for casts of parameters and `unnest` arrays). */
 function pgType(codec: { table: string }, column: string, kind: ColumnKind): string {
@@ -340,8 +343,11 @@ export function createPlans(schema: string) {
     }),
     /**
      * Leases up to `limit` due deliveries in one statement: the CTE picks them oldest due first with
-     * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of waiting), the
-     * UPDATE marks them `delivering`, and the final SELECT joins their messages.
+     * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of waiting) by
+     * walking `deliveries_claim_idx` in order, the UPDATE marks them `delivering`, and the final
+     * SELECT joins their messages. The UPDATE finds each row by the `ctid` of the version the CTE
+     * locked (a TID scan per row, whatever the planner thinks of the table's size; the lock keeps
+     * that version current until this statement updates it), the id checked as well.
      */
     claim: (request: ClaimRequest): Plan => {
       const p = new Params()
@@ -353,11 +359,11 @@ export function createPlans(schema: string) {
       return {
         text:
           `WITH due AS (` +
-          `SELECT id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
-          `WHERE status IN ${CLAIMABLE} AND ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
+          `SELECT ctid AS tid, id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
+          `WHERE ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
           `ORDER BY ${DUE_AT}, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
           `claimed AS (UPDATE ${t.deliveries} x SET status = 'delivering', locked_by = ${worker}, locked_until = ${until}, updated_at = ${now} ` +
-          `FROM due WHERE x.id = due.id RETURNING x.*) ` +
+          `FROM due WHERE x.ctid = due.tid AND x.id = due.id RETURNING x.*) ` +
           `SELECT ${selectList(deliveryCodec, 'd')}, ${selectList(messageCodec, 'm', MESSAGE_PREFIX)} ` +
           `FROM claimed d JOIN due ON due.id = d.id JOIN ${t.messages} m ON m.id = d.message_id ` +
           `ORDER BY due.due_at, due.seq`,
@@ -405,7 +411,7 @@ export function createPlans(schema: string) {
       values: [ids, workerId, ms(now)],
     }),
     nextDueAt: (): Plan => ({
-      text: `SELECT (extract(epoch from min(${DUE_AT})) * 1000)::float8 AS due_at FROM ${t.deliveries} WHERE status IN ${CLAIMABLE}`,
+      text: `SELECT (extract(epoch from min(${DUE_AT})) * 1000)::float8 AS due_at FROM ${t.deliveries} WHERE ${DUE_AT} IS NOT NULL`,
       values: [],
     }),
     getDelivery: (id: string): Plan => ({ text: `SELECT ${deliveryCols} FROM ${t.deliveries} d WHERE d.id = $1`, values: [id] }),
