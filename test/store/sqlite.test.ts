@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { WebhookStore } from '../../src/store/types.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
+import type { Endpoint } from '../../src/types.js'
 import { testStore } from './conformance.js'
 import { deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
 
@@ -11,6 +13,21 @@ const dir = mkdtempSync(join(tmpdir(), 'hookline-sqlite-'))
 let files = 0
 const freshFile = (): string => join(dir, `store-${++files}.db`)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A migrated store on a database of the test's own (a fresh file) with one endpoint; both closed after `fn`. */
+async function withSharedDatabase(fn: (db: Database.Database, store: WebhookStore, endpoint: Endpoint) => Promise<void>): Promise<void> {
+  const db = new Database(freshFile())
+  const store = sqliteStore({ database: db })
+  try {
+    const endpoint = endpointFixture()
+    await store.migrate()
+    await store.createEndpoint(endpoint)
+    await fn(db, store, endpoint)
+  } finally {
+    await store.close()
+    db.close()
+  }
+}
 
 testStore({
   name: 'sqlite',
@@ -107,13 +124,8 @@ testStore({
       }
     })
 
-    it('concurrent enqueues share one commit, and a refused message fails its own enqueue only', async () => {
-      const db = new Database(freshFile())
-      const store = sqliteStore({ database: db })
-      try {
-        const ep = endpointFixture()
-        await store.migrate()
-        await store.createEndpoint(ep)
+    it('concurrent enqueues share one commit, and a refused message fails its own enqueue only', () =>
+      withSharedDatabase(async (db, store, ep) => {
         const taken = messageFixture()
         await store.enqueue(taken, [deliveryFixture(taken, ep)])
         const exec = db.exec.bind(db)
@@ -131,19 +143,10 @@ testStore({
         expect(begins).toBe(1)
         for (const m of messages) expect(await store.listDeliveries({ messageId: m.id })).toHaveLength(1)
         expect((await store.getMessage(taken.id))?.event).toBe(taken.event)
-      } finally {
-        await store.close()
-        db.close()
-      }
-    })
+      }))
 
-    it('a disk-full error in the middle of a batch fails that enqueue only; the others are stored', async () => {
-      const db = new Database(freshFile())
-      const store = sqliteStore({ database: db })
-      try {
-        const ep = endpointFixture()
-        await store.migrate()
-        await store.createEndpoint(ep)
+    it('a disk-full error in the middle of a batch fails that enqueue only; the others are stored', () =>
+      withSharedDatabase(async (db, store, ep) => {
         // Room for small messages only: SQLITE_FULL rolls back the whole transaction, not just the
         // savepoint of the message that hit it.
         db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 40}`)
@@ -155,11 +158,7 @@ testStore({
         expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_ERROR', message: expect.stringContaining('SQLITE_FULL') })
         for (const m of small) expect(await store.getMessage(m.id)).not.toBeNull()
         expect(await store.getMessage(big.id)).toBeNull()
-      } finally {
-        await store.close()
-        db.close()
-      }
-    })
+      }))
 
     it("':memory:' is not durable", async () => {
       const store = sqliteStore({ filename: ':memory:' })
