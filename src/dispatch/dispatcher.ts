@@ -129,6 +129,8 @@ export class Dispatcher {
    * refuses, so new deliveries queue behind stored ones in the store until a claim catches up.
    */
   #caughtUp = false
+  /** Leases refused for want of room so far: a claim that started before one cannot vouch for it. */
+  #refusals = 0
   /** Deliveries leased by `lease` whose enqueue has not finished yet, by id. */
   #leased = new Map<string, Held>()
   /** Called once `#leased` is empty (stop waits for in-flight enqueues to be adopted or dropped). */
@@ -235,8 +237,9 @@ export class Dispatcher {
     // by the leases of one round trip; a full claim then ends the hand-offs (not caught up).
     if (this.#blockedOnCapacity || this.#active >= this.#maxHeld || (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap))) {
       // No room: this one is stored pending, and later ones must not overtake it until a claim
-      // has caught up again.
+      // that started after it has caught up again.
       this.#caughtUp = false
+      this.#refusals++
       return false
     }
     if (!perEndpoint) {
@@ -312,12 +315,13 @@ export class Dispatcher {
         const limit = Math.min(free, batchSize)
         try {
           const saturated = this.#saturatedEndpoints()
+          const refusals = this.#refusals
           const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated]
           // No retry loop here: the adapters retry transient errors inside each call (see
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
-          this.#caughtUp = batch.length < limit && saturated.length === 0
+          this.#caughtUp = batch.length < limit && saturated.length === 0 && this.#refusals === refusals
           for (const claimed of batch) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {

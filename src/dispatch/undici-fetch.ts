@@ -74,15 +74,37 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
   })
   const undiciFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('hookline transport: expected a URL string')
-    const res = await request(input, {
+    // An AbortSignal, or the EmitterSignal of createAbortable.
+    const signal = (init.signal as unknown as AbortLike | null | undefined) ?? undefined
+    const pending = request(input, {
       dispatcher: agent,
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: toHeaderRecord(init.headers),
       body: init.body as string | Uint8Array | null | undefined,
-      // An AbortSignal, or the EmitterSignal of createAbortable.
-      signal: (init.signal as unknown as EventEmitter | null) ?? undefined,
+      signal: signal as EventEmitter | undefined,
     })
-    return new UndiciResponse(res) as unknown as Response
+    if (!signal) return new UndiciResponse(await pending) as unknown as Response
+    return new Promise<Response>((resolve, reject) => {
+      // undici acts on an abort only once the request has a connection: one still connecting, or
+      // queued behind a busy pool, would outlive its deadline (and with it the delivery's lease).
+      // So stop waiting at once; a response that turns up later is discarded.
+      const onAbort = (): void => {
+        reject(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'))
+        pending.then((late) => late.body.destroy(), () => {})
+      }
+      if (signal.aborted) return onAbort()
+      const stop = onAbortOf(signal, onAbort)
+      pending.then(
+        (res) => {
+          stop()
+          resolve(new UndiciResponse(res) as unknown as Response)
+        },
+        (error: unknown) => {
+          stop()
+          reject(error)
+        },
+      )
+    })
   }
   return {
     fetch: undiciFetch as typeof fetch,
@@ -90,6 +112,22 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
     close: () => agent.close(),
     createAbortable,
   }
+}
+
+/** An `AbortSignal` or an `EmitterSignal`: what the sender passes as `signal`. */
+type AbortLike = { readonly aborted: boolean; readonly reason?: unknown } & (
+  | Pick<AbortSignal, 'addEventListener' | 'removeEventListener'>
+  | Pick<EventEmitter, 'once' | 'removeListener'>
+)
+
+/** Calls `fn` once `signal` aborts; returns the function that stops listening. */
+function onAbortOf(signal: AbortLike, fn: () => void): () => void {
+  if ('addEventListener' in signal) {
+    signal.addEventListener('abort', fn, { once: true })
+    return () => signal.removeEventListener('abort', fn)
+  }
+  signal.once('abort', fn)
+  return () => signal.removeListener('abort', fn)
 }
 
 function toHeaderRecord(headers: HeadersInit | undefined): Record<string, string> {

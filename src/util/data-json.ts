@@ -9,7 +9,8 @@ const texts = new WeakMap<object, string>()
 export function dataJson(message: { readonly data: unknown }): string {
   let text = texts.get(message)
   if (text === undefined) {
-    text = JSON.stringify(message.data ?? null)
+    // `?? 'null'`: data JSON cannot represent (a function, a symbol) is stored as null.
+    text = JSON.stringify(message.data ?? null) ?? 'null'
     texts.set(message, text)
   }
   return text

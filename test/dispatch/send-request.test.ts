@@ -151,6 +151,24 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
   })
 })
 
+describe('the default transport', () => {
+  it('keeps the deadline while a request still waits for a connection', async () => {
+    // One connection per origin, held by a slow answer (2 s): the second request waits in
+    // undici's queue, where undici itself would only notice the abort once it got the connection.
+    const narrow = createUndiciFetch({ connectionsPerOrigin: 1 })
+    try {
+      const send = createSender(narrow.fetch, narrow.Headers, narrow.createAbortable)
+      const slow = send(request('/slow'))
+      const queued = await send(request('/ok', { timeoutMs: 200 }))
+      expect(queued).toMatchObject({ ok: false, status: null, errorKind: 'timeout', error: 'timeout after 200 ms' })
+      expect(queued.durationMs).toBeLessThan(1500) // not after the slow answer freed the connection
+      expect(await slow).toMatchObject({ ok: true, body: 'late' })
+    } finally {
+      await narrow.close()
+    }
+  })
+})
+
 describe('a host fetch', () => {
   it('gets real Headers, so a wrapper may use any of their methods', async () => {
     const seenNames: string[] = []

@@ -160,6 +160,35 @@ testStore({
         expect(await store.getMessage(big.id)).toBeNull()
       }))
 
+    it('a batch that cannot get the write lock fails its enqueues together, without retrying each alone', async () => {
+      const file = freshFile()
+      const db = new Database(file, { timeout: 50 }) // the host's own connection: its busy timeout applies
+      const store = sqliteStore({ database: db, busyTimeoutMs: 50, retries: 1 })
+      const other = new Database(file)
+      try {
+        const ep = endpointFixture()
+        await store.migrate()
+        await store.createEndpoint(ep)
+        const exec = db.exec.bind(db)
+        let begins = 0
+        db.exec = (sql: string) => {
+          if (sql.startsWith('BEGIN')) begins++
+          return exec(sql)
+        }
+        other.exec('BEGIN IMMEDIATE') // another process holds the write lock
+        const messages = Array.from({ length: 10 }, () => messageFixture())
+        const results = await Promise.allSettled(messages.map((m) => store.enqueue(m, [deliveryFixture(m, ep)])))
+        expect(results.every((r) => r.status === 'rejected')).toBe(true)
+        expect(begins).toBeLessThanOrEqual(2) // the batch and its one retry, not one wait per message
+        other.exec('ROLLBACK')
+        for (const m of messages) expect(await store.getMessage(m.id)).toBeNull()
+      } finally {
+        await store.close()
+        other.close()
+        db.close()
+      }
+    })
+
     it("':memory:' is not durable", async () => {
       const store = sqliteStore({ filename: ':memory:' })
       expect(store.durable).toBe(false)

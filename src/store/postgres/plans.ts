@@ -60,11 +60,10 @@ export function wakeChannel(schema: string): string {
 
 /**
  * When a delivery can next be claimed: its lease's end while `delivering`, its next attempt while
- * `pending` or `failed`, NULL once finished. The exact key expression of `deliveries_claim_idx`
+ * `pending` or `failed`, NULL once finished. Exactly the key expression of `deliveries_claim_idx`
  * (migration 2), which holds the deliveries where it is not NULL.
  */
-export const DELIVERY_DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until WHEN status IN ('pending', 'failed') THEN next_attempt_at END)`
-const DUE_AT = DELIVERY_DUE_AT
+const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until WHEN status IN ('pending', 'failed') THEN next_attempt_at END)`
 
 /** Postgres type of a column (used for casts of parameters and `unnest` arrays). */
 function pgType(codec: { table: string }, column: string, kind: ColumnKind): string {
@@ -345,9 +344,9 @@ export function createPlans(schema: string) {
      * Leases up to `limit` due deliveries in one statement: the CTE picks them oldest due first with
      * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of waiting) by
      * walking `deliveries_claim_idx` in order, the UPDATE marks them `delivering`, and the final
-     * SELECT joins their messages. The UPDATE finds each row by the `ctid` of the version the CTE
-     * locked (a TID scan per row, whatever the planner thinks of the table's size; the lock keeps
-     * that version current until this statement updates it), the id checked as well.
+     * SELECT joins their messages. Planned with its values every time (`replan`): a generic plan
+     * cannot see how many rows are due, and one made from statistics that saw few would read and
+     * sort every due delivery on each claim once a backlog builds up.
      */
     claim: (request: ClaimRequest): Plan => {
       const p = new Params()
@@ -359,15 +358,16 @@ export function createPlans(schema: string) {
       return {
         text:
           `WITH due AS (` +
-          `SELECT ctid AS tid, id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
+          `SELECT id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
           `WHERE ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
           `ORDER BY ${DUE_AT}, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
           `claimed AS (UPDATE ${t.deliveries} x SET status = 'delivering', locked_by = ${worker}, locked_until = ${until}, updated_at = ${now} ` +
-          `FROM due WHERE x.ctid = due.tid AND x.id = due.id RETURNING x.*) ` +
+          `FROM due WHERE x.id = due.id RETURNING x.*) ` +
           `SELECT ${selectList(deliveryCodec, 'd')}, ${selectList(messageCodec, 'm', MESSAGE_PREFIX)} ` +
           `FROM claimed d JOIN due ON due.id = d.id JOIN ${t.messages} m ON m.id = d.message_id ` +
           `ORDER BY due.due_at, due.seq`,
         values: p.values,
+        replan: true,
       }
     },
     /**

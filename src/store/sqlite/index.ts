@@ -334,6 +334,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     maxBatch: ENQUEUE_BATCH,
     run: async (items) => {
       if (items.length === 1) return [await enqueueAlone(items[0]!.message, items[0]!.deliveries)]
+      let rolledBack = false
       try {
         return await write('enqueue', (d) =>
           transaction(d, () =>
@@ -341,9 +342,13 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
               try {
                 return enqueueIn(d, message, deliveries)
               } catch (error) {
-                // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM): abandon
-                // the batch; none of it is stored, and the rest must not run outside it.
-                if (d.inTransaction !== true) throw error
+                if (d.inTransaction !== true) {
+                  // SQLite rolled the whole transaction back because of this message (SQLITE_FULL,
+                  // IOERR, NOMEM): abandon the batch; none of it is stored, and the rest must not
+                  // run outside it.
+                  rolledBack = true
+                  throw error
+                }
                 // This message alone was refused (its savepoint is rolled back): its own emit fails.
                 const failed = Promise.reject(toStoreError(ADAPTER, 'enqueue', error))
                 failed.catch(() => {}) // rejects its emit once the batch is committed
@@ -352,9 +357,12 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
             }),
           ),
         )
-      } catch {
-        // The batch's transaction failed as a whole, so nothing of it is stored: write each
-        // message on its own, so that whatever failed the batch fails its own emit only.
+      } catch (error) {
+        // A message took the whole transaction down with it: nothing of the batch is stored, so
+        // each is written on its own and only that one fails. Any other failure of the batch (the
+        // write lock still busy after the retries, a failed commit) fails every emit of it, as a
+        // single write would: writing each again would only repeat the wait.
+        if (!rolledBack) throw error
         return items.map(({ message, deliveries }) => enqueueAlone(message, deliveries))
       }
     },
