@@ -408,23 +408,19 @@ export class WebhookManager<E extends EventMap = EventMap> {
       createdAt: now,
     }
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
-    if (options.client !== undefined) {
-      // Inside the host's transaction: stored pending, and the commit's NOTIFY wakes the workers.
-      const result = await this.store.enqueue(message, deliveries, { client: options.client })
-      if (!result.duplicate && deliveries.length > 0) this.#dispatcher.wake()
-      return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
-    }
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
-    // it and start as soon as the write is done, without a claim round trip.
+    // it and start as soon as the write is done, without a claim round trip. Never inside the
+    // host's transaction (`client`): those are stored pending, and its commit's NOTIFY wakes the workers.
     const leased: string[] = []
-    if (this.#options.leaseOnEmit !== false) {
+    if (options.client === undefined && this.#options.leaseOnEmit !== false) {
       deliveries.forEach((d, i) => {
         if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
       })
     }
+    const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
     let result: EnqueueResult | undefined
     try {
-      result = await this.store.enqueue(message, deliveries, leased.length > 0 ? { handOff: true } : undefined)
+      result = await this.store.enqueue(message, deliveries, enqueueOptions)
     } finally {
       // Exactly one of the two for every lease, whatever the store did.
       if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
