@@ -7,6 +7,7 @@ import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createWebhookManager } from '../src/index.js'
+import { startCpuMeter } from './lib/cpu.js'
 import { dropSchemas, freshSchema, loadStoreFactory, PG_URL } from './lib/durable.js'
 import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
@@ -73,6 +74,7 @@ session.connect()
 await session.post('Profiler.enable')
 await session.post('Profiler.setSamplingInterval', { interval: 200 })
 await session.post('Profiler.start')
+const machine = startCpuMeter({ postgres: { command: 'postgres' }, receiver: [rx.pid] })
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 await manager.start()
@@ -80,6 +82,7 @@ if (mode === 'live') await produce(n)
 await waitFor(n)
 const ms = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+const others = machine.stop()
 const { profile } = await session.post('Profiler.stop')
 const dir = join(tmpdir(), 'hookline-prof')
 mkdirSync(dir, { recursive: true })
@@ -87,7 +90,9 @@ const out = join(dir, `store-${kind}-${mode}.cpuprofile`)
 writeFileSync(out, JSON.stringify(profile))
 console.log(
   `${kind} ${mode}: ${Math.round(n / (ms / 1000))} deliveries/s, CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs/delivery ` +
-    `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}); profile ${out}`,
+    `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)})` +
+    (others && kind === 'postgres' ? `, Postgres ${(((others.groups.postgres ?? 0) / 100) * ((ms * 1000) / n)).toFixed(0)} µs/delivery` : '') +
+    `; profile ${out}`,
 )
 if (process.env.BENCH_TRACE === '1') {
   for (const [name, t] of Object.entries(traced)) {
