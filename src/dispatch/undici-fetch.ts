@@ -41,6 +41,9 @@ class EmitterSignal extends EventEmitter {
   reason: unknown = undefined
 }
 
+/** The error an aborted request fails with, as `AbortController.abort()` makes it. */
+const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError')
+
 function createAbortable(): Abortable {
   const signal = new EmitterSignal()
   return {
@@ -48,7 +51,7 @@ function createAbortable(): Abortable {
     abort() {
       if (signal.aborted) return
       signal.aborted = true
-      signal.reason = new DOMException('This operation was aborted', 'AbortError')
+      signal.reason = abortError()
       signal.emit('abort')
     },
   }
@@ -89,7 +92,7 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
       // queued behind a busy pool, would outlive its deadline (and with it the delivery's lease).
       // So stop waiting at once; a response that turns up later is discarded.
       const onAbort = (): void => {
-        reject(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'))
+        reject(signal.reason ?? abortError())
         pending.then((late) => late.body.destroy(), () => {})
       }
       if (signal.aborted) return onAbort()

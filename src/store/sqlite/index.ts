@@ -368,7 +368,6 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     },
   })
 
-
   const store: WebhookStore = {
     name: ADAPTER,
     durable,
