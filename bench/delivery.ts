@@ -1,7 +1,9 @@
 // Benchmark 1 — delivery throughput on the memory store: deliveries/s from `emit` to a keep-alive
 // loopback receiver in a separate process, every attempt logged, against a raw undici POST loop
 // with the same concurrency and body (the physical limit of this machine).
-import { createWebhookManager, memoryStore } from '../src/index.js'
+import { createSender } from '../src/dispatch/send-request.js'
+import { createUndiciFetch } from '../src/dispatch/undici-fetch.js'
+import { createWebhookManager, generateSecret, memoryStore, sign } from '../src/index.js'
 import { formatCpu, startCpuMeter, type CpuReport } from './lib/cpu.js'
 import { envInt } from './lib/env.js'
 import { makeEnvelope, makePayloadForEnvelope } from './lib/payload.js'
@@ -93,6 +95,49 @@ export function rawFetchVariant(rx: ReceiverProcess, body: string, concurrency: 
   }
 }
 
+/**
+ * Diagnostic: hookline's send path alone — per request, sign the body and send it through the
+ * sender hookline's worker uses (ofetch over the default undici transport, with its timeout) — in
+ * the same loops as the raw baseline. No store, queues, breaker or attempt log: the floor of any
+ * pipeline that signs and sends through ofetch, so the highest ratio the whole pipeline could reach.
+ */
+export function senderFloorVariant(rx: ReceiverProcess, body: string, concurrency: number): Variant {
+  const transport = createUndiciFetch()
+  const send = createSender(transport.fetch, transport.Headers, transport.createAbortable)
+  const secret = generateSecret()
+  let seq = 0
+  return {
+    name: 'diagnostic: sign + ofetch over the default transport, no pipeline',
+    async run(n) {
+      await rx.reset()
+      const result = await measure(rx, () =>
+        loops(n, concurrency, async () => {
+          const id = `msg_${++seq}`
+          const res = await send({
+            url: rx.url,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'hookline-bench',
+              'x-webhook-event': EVENT,
+              'x-webhook-id': id,
+              'x-webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+              'x-webhook-signature': sign({ secret, body }),
+            },
+            body,
+            timeoutMs: 10_000,
+            maxResponseBytes: 65_536,
+          })
+          if (!res.ok) throw new Error(`sender floor: ${res.error}`)
+        }),
+      )
+      await expectReceived(rx, n, this.name)
+      return result
+    },
+    close: () => transport.close(),
+  }
+}
+
 export function hooklineVariant(
   name: string,
   rx: ReceiverProcess,
@@ -154,6 +199,7 @@ export function deliveryVariants(undici: Undici, rx: ReceiverProcess, concurrenc
   const variants: Record<string, Variant> = {
     'raw-undici': rawUndiciVariant(undici, rx, body, concurrency),
     'raw-fetch': rawFetchVariant(rx, body, concurrency),
+    'sender-floor': senderFloorVariant(rx, body, concurrency),
     hookline: hooklineVariant('hookline (default transport: undici request)', rx, data, concurrency),
     'hookline-fetch': hooklineVariant('diagnostic: hookline over the global fetch', rx, data, concurrency, globalThis.fetch),
   }

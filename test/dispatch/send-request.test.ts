@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSender, type OutgoingRequest } from '../../src/dispatch/send-request.js'
-import { createUndiciFetch, RequestHeaders } from '../../src/dispatch/undici-fetch.js'
+import { createUndiciFetch, RequestHeaders, TargetCache } from '../../src/dispatch/undici-fetch.js'
 
 // The sender over both transports: hookline's default (undici `request`) and the global fetch a
 // host may pass instead. Each case must give the same SendResult on either.
@@ -16,7 +16,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-      switch (req.url) {
+      switch ((req.url ?? '').split('?')[0]) {
         case '/ok':
           res.writeHead(200, { 'content-type': 'text/plain', 'x-answer': '42' }).end('fine')
           return
@@ -93,6 +93,14 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
     expect(got.body).toBe('{"a":1}')
     expect(got.headers['content-type']).toBe('application/json')
     expect(got.headers['x-webhook-id']).toBe('msg_1')
+  })
+
+  it('sends the query string; the same URL again reuses nothing stale', async () => {
+    const before = seen.length
+    expect(await send(request('/ok?a=1&b=%20x'))).toMatchObject({ ok: true, body: 'fine' })
+    expect(await send(request('/ok?a=1&b=%20x'))).toMatchObject({ ok: true, body: 'fine' })
+    expect(await send(request('/ok#fragment'))).toMatchObject({ ok: true, body: 'fine' })
+    expect(seen.slice(before).map((r) => r.url)).toEqual(['/ok?a=1&b=%20x', '/ok?a=1&b=%20x', '/ok'])
   })
 
   it('an empty 204 answer is a success with an empty body', async () => {
@@ -197,5 +205,25 @@ describe('RequestHeaders', () => {
     h.delete('X-A')
     expect(h.get('x-a')).toBeNull()
     expect(new Headers(h as unknown as HeadersInit).get('accept')).toBe('application/json')
+  })
+})
+
+describe('TargetCache', () => {
+  it('splits a URL as undici does: origin, and path with its query, no fragment', () => {
+    const cache = new TargetCache()
+    expect(cache.get('https://example.com:8443/a/b?c=1#frag')).toEqual({ origin: 'https://example.com:8443', path: '/a/b?c=1' })
+    expect(cache.get(new URL('http://example.com'))).toEqual({ origin: 'http://example.com', path: '/' })
+  })
+
+  it('stays within its bound, forgetting the oldest URL first', () => {
+    const cache = new TargetCache(3)
+    const first = cache.get('http://a.test/1')
+    for (let i = 2; i <= 5; i++) cache.get(`http://a.test/${i}`)
+    expect(cache.size).toBe(3)
+    // Parsed again (a new object), with the same answer.
+    const again = cache.get('http://a.test/1')
+    expect(again).not.toBe(first)
+    expect(again).toEqual(first)
+    expect(cache.get('http://a.test/5')).toBe(cache.get('http://a.test/5'))
   })
 })
