@@ -7,7 +7,7 @@ import { createPlans } from '../../src/store/postgres/plans.js'
 import { redactSecrets } from '../../src/store/retry.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { testStore } from './conformance.js'
-import { at, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
+import { at, attemptFixture, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
 
 const ctx = createPgTestContext()
 const schema = ctx.schema()
@@ -136,9 +136,9 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         expect(new Set(seen).size).toBe(50)
       })
 
-      it('.claim() reads only what it claims, however large the due backlog, with or without statistics', async () => {
-        // The plan of the store's own claim statement (planned with its values, as the store runs
-        // it), with EXPLAIN ANALYZE, over a due backlog 100 times the limit.
+      it('.claim() and .complete() read only the rows they touch, however large the backlog, with or without statistics', async () => {
+        // The plans of the store's own claim and complete statements (planned with their values, as
+        // the store runs them), with EXPLAIN ANALYZE, over a due backlog 100 times the batch.
         const fresh = ctx.schema()
         const store = another({ schema: fresh })
         await store.migrate()
@@ -150,31 +150,47 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         }
         interface PlanNode {
           'Node Type': string
-          'Subplan Name'?: string
           'Relation Name'?: string
           'Actual Rows': number
           'Actual Loops': number
           Plans?: PlanNode[]
         }
-        const find = (node: PlanNode): PlanNode | undefined =>
-          node['Subplan Name'] === 'CTE due' ? node : (node.Plans ?? []).map(find).find((n) => n !== undefined)
-        const scans = (node: PlanNode): PlanNode[] => [...(node['Relation Name'] === 'deliveries' ? [node] : []), ...(node.Plans ?? []).flatMap(scans)]
-        /** Rows each scan of the claim's selection of due deliveries read. */
-        const dueRowsRead = async (): Promise<number[]> => {
-          const plan = createPlans(fresh).claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' })
+        const scans = (node: PlanNode): PlanNode[] => [...(node['Relation Name'] === 'deliveries' && node['Node Type'] !== 'ModifyTable' ? [node] : []), ...(node.Plans ?? []).flatMap(scans)]
+        const plans = createPlans(fresh)
+        /** Rows each scan of `deliveries` in the plan read: a seq scan reads the whole table. */
+        const deliveryRowsRead = async (plan: { text: string; values: unknown[] }): Promise<number[]> => {
           const client = await ctx.pool().connect()
           try {
             await client.query('BEGIN')
             const explained = (await client.query({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${plan.text}`, values: plan.values })).rows[0]['QUERY PLAN']
             await client.query('ROLLBACK')
-            return scans(find((explained as { Plan: PlanNode }[])[0]!.Plan)!).map((n) => n['Actual Rows'] * n['Actual Loops'])
+            return scans((explained as { Plan: PlanNode }[])[0]!.Plan).map((n) => n['Actual Rows'] * n['Actual Loops'])
           } finally {
             client.release()
           }
         }
-        // The selection walks the claim index in order and stops at the limit: before the table has
-        // statistics, and after ANALYZE saw the whole backlog due.
-        for (const read of [await dueRowsRead(), (await ctx.pool().query(`ANALYZE "${fresh}".deliveries`), await dueRowsRead())]) {
+        const claimRead = () => deliveryRowsRead(plans.claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' }))
+        const completeRead = async () => {
+          const claimed = await store.claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' })
+          const outcomes = claimed.map(({ delivery }) => ({
+            deliveryId: delivery.id,
+            workerId: 'w',
+            status: 'succeeded' as const,
+            attempts: 1,
+            nextAttemptAt: null,
+            lastStatusCode: 200,
+            lastError: null,
+            completedAt: at(10_001),
+            updatedAt: at(10_001),
+            attempt: attemptFixture(delivery, { startedAt: at(10_000) }),
+          }))
+          return deliveryRowsRead(plans.complete(outcomes))
+        }
+        // Before the table has statistics, and after ANALYZE saw the whole backlog due.
+        const before = [await claimRead(), await completeRead()]
+        await ctx.pool().query(`ANALYZE "${fresh}".deliveries`)
+        const after = [await claimRead(), await completeRead()]
+        for (const read of [...before, ...after]) {
           expect(read.length).toBeGreaterThan(0)
           for (const rows of read) expect(rows).toBeLessThanOrEqual(50)
         }

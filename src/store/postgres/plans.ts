@@ -346,7 +346,9 @@ export function createPlans(schema: string) {
      * walking `deliveries_claim_idx` in order, the UPDATE marks them `delivering`, and the final
      * SELECT joins their messages. Planned with its values every time (`replan`): a generic plan
      * cannot see how many rows are due, and one made from statistics that saw few would read and
-     * sort every due delivery on each claim once a backlog builds up.
+     * sort every due delivery on each claim once a backlog builds up. The UPDATE finds its rows by
+     * `id = ANY(ARRAY(…))`, an index lookup whatever the statistics say: as a join against the CTE,
+     * a table of a few thousand rows got a hash join over a seq scan of all of them, every claim.
      */
     claim: (request: ClaimRequest): Plan => {
       const p = new Params()
@@ -362,7 +364,7 @@ export function createPlans(schema: string) {
           `WHERE ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
           `ORDER BY ${DUE_AT}, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
           `claimed AS (UPDATE ${t.deliveries} x SET status = 'delivering', locked_by = ${worker}, locked_until = ${until}, updated_at = ${now} ` +
-          `FROM due WHERE x.id = due.id RETURNING x.*) ` +
+          `WHERE x.id = ANY(ARRAY(SELECT id FROM due)) RETURNING x.*) ` +
           `SELECT ${selectList(deliveryCodec, 'd')}, ${selectList(messageCodec, 'm', MESSAGE_PREFIX)} ` +
           `FROM claimed d JOIN due ON due.id = d.id JOIN ${t.messages} m ON m.id = d.message_id ` +
           `ORDER BY due.due_at, due.seq`,
@@ -373,7 +375,8 @@ export function createPlans(schema: string) {
     /**
      * Records a batch of outcomes in one statement: the state is written only where the outcome's
      * worker still holds the lease; every attempt is inserted (idempotently, so a retried batch
-     * cannot duplicate them) as long as its delivery still exists.
+     * cannot duplicate them) as long as its delivery still exists. Both look deliveries up by
+     * `id = ANY(…)`, so they stay index lookups where a join would get a seq scan of the table.
      */
     complete: (outcomes: readonly DeliveryOutcome[]): Plan => {
       const p = new Params()
@@ -389,6 +392,7 @@ export function createPlans(schema: string) {
         p.add(outcomes.map((x) => ms(x.updatedAt)), 'timestamptz[]'),
       ]
       const attempts = outcomes.map((x) => x.attempt).filter((a): a is Attempt => a !== null)
+      const attemptDeliveries = p.add(attempts.map((a) => a.deliveryId), 'text[]')
       const rows = unnestRows(attemptCodec, attempts, p, 'a')
       return {
         text:
@@ -396,9 +400,9 @@ export function createPlans(schema: string) {
           `upd AS (UPDATE ${t.deliveries} d SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, ` +
           `last_status_code = o.last_status_code, last_error = o.last_error, completed_at = o.completed_at, updated_at = o.updated_at, ` +
           `locked_by = NULL, locked_until = NULL ` +
-          `FROM o WHERE d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
+          `FROM o WHERE d.id = ANY(${o[0]}) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
           `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) SELECT a.* FROM ${rows} ` +
-          `WHERE EXISTS (SELECT 1 FROM ${t.deliveries} x WHERE x.id = a.delivery_id) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+          `WHERE a.delivery_id = ANY(ARRAY(SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(${attemptDeliveries}))) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
           `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
         values: p.values,
         replan: true,
