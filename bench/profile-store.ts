@@ -2,6 +2,9 @@
 //   npx tsx bench/profile-store.ts [postgres|sqlite] [drain|live]   (writes /tmp/hookline-prof/store-<kind>-<mode>.cpuprofile)
 //   npx tsx bench/tools/cpuprofile-summary.ts /tmp/hookline-prof/store-postgres-drain.cpuprofile
 // Only the timed phase is profiled (the inspector starts after the untimed enqueue of a drain).
+// BENCH_PERF=/tmp/perf.data also records it machine-wide with Linux perf, for Postgres's side:
+//   perf report -i /tmp/perf.data --children --comm postgres --sort symbol --stdio -g none
+import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
@@ -74,6 +77,9 @@ session.connect()
 await session.post('Profiler.enable')
 await session.post('Profiler.setSamplingInterval', { interval: 200 })
 await session.post('Profiler.start')
+// BENCH_PERF=<file>: also record the whole machine (Postgres's own CPU) with Linux perf, timed phase only.
+const perf = process.env.BENCH_PERF ? spawn('perf', ['record', '-a', '-g', '-o', process.env.BENCH_PERF], { stdio: 'ignore' }) : null
+if (perf) await new Promise((resolve) => setTimeout(resolve, 300)) // perf's own start-up
 const machine = startCpuMeter({ postgres: { command: 'postgres' }, receiver: [rx.pid] })
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
@@ -83,6 +89,7 @@ await waitFor(n)
 const ms = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
 const others = machine.stop()
+perf?.kill('SIGINT')
 const { profile } = await session.post('Profiler.stop')
 const dir = join(tmpdir(), 'hookline-prof')
 mkdirSync(dir, { recursive: true })
