@@ -1,7 +1,7 @@
 // Runs ONE variant of the delivery benchmark, for profiling:
 //   node --cpu-prof --cpu-prof-dir=/tmp/hookline-prof --import tsx bench/profile-delivery.ts hookline-fetch
 //   npx tsx bench/tools/cpuprofile-summary.ts /tmp/hookline-prof/<file>.cpuprofile
-// Variants: raw-undici, raw-fetch, hookline, hookline-fetch. N from BENCH_N (default 20 000).
+// Variants: raw-undici, raw-fetch, sender-floor, hookline, hookline-fetch, hookline-no-network. N from BENCH_N (default 20 000).
 import { deliveryVariants } from './delivery.js'
 import { envInt } from './lib/env.js'
 import { startReceiverProcess } from './lib/receiver-process.js'

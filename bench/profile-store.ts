@@ -44,9 +44,12 @@ if (process.env.BENCH_TRACE === '1') {
     }
   }
 }
-const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0' })
+const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0', ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}) })
 await manager.migrate()
 await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
+// With BENCH_TRACE, also the attempts' own HTTP durations (send to answer read).
+const durations: number[] = []
+if (process.env.BENCH_TRACE === '1') manager.on('delivery.succeeded', (e) => durations.push(e.durationMs))
 const data = makePayload(1024)
 
 async function produce(count: number): Promise<void> {
@@ -82,12 +85,14 @@ const perf = process.env.BENCH_PERF ? spawn('perf', ['record', '-a', '-g', '-o',
 if (perf) await new Promise((resolve) => setTimeout(resolve, 300)) // perf's own start-up
 const machine = startCpuMeter({ postgres: { command: 'postgres' }, receiver: [rx.pid] })
 const cpu0 = process.cpuUsage()
+const elu0 = performance.eventLoopUtilization()
 const t0 = performance.now()
 await manager.start()
 if (mode === 'live') await produce(n)
 await waitFor(n)
 const ms = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+const elu = performance.eventLoopUtilization(elu0)
 const others = machine.stop()
 perf?.kill('SIGINT')
 const { profile } = await session.post('Profiler.stop')
@@ -97,7 +102,7 @@ const out = join(dir, `store-${kind}-${mode}.cpuprofile`)
 writeFileSync(out, JSON.stringify(profile))
 console.log(
   `${kind} ${mode}: ${Math.round(n / (ms / 1000))} deliveries/s, CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs/delivery ` +
-    `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)})` +
+    `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}), event loop ${(elu.utilization * 100).toFixed(0)} % busy` +
     (others && kind === 'postgres' ? `, Postgres ${(((others.groups.postgres ?? 0) / 100) * ((ms * 1000) / n)).toFixed(0)} µs/delivery` : '') +
     `; profile ${out}`,
 )
@@ -105,6 +110,9 @@ if (process.env.BENCH_TRACE === '1') {
   for (const [name, t] of Object.entries(traced)) {
     console.log(`  ${name}: ${t.calls} calls, ${(t.rows / t.calls).toFixed(1)} rows each, ${(t.ms / t.calls).toFixed(2)} ms mean, ${t.max.toFixed(1)} ms max`)
   }
+  const timed = durations.slice(-n).sort((a, b) => a - b)
+  const mean = timed.reduce((a, b) => a + b, 0) / Math.max(1, timed.length)
+  console.log(`  HTTP attempt duration: ${mean.toFixed(2)} ms mean, p50 ${timed[timed.length >> 1]?.toFixed(2)} ms, p95 ${timed[Math.floor(timed.length * 0.95)]?.toFixed(2)} ms`)
 }
 await manager.close()
 await rx.close()
