@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { Agent, type Dispatcher } from 'undici'
+import { Agent, errors, type Dispatcher } from 'undici'
 
 /** Options of {@link createUndiciFetch}. */
 export interface UndiciFetchOptions {
@@ -151,8 +151,14 @@ export class TargetCache {
   }
 }
 
-/** What undici's `request(url)` sends for `url`: its origin, and its path with the query. */
+/**
+ * What undici's `request(url)` sends for `url`: its origin, and its path with the query. Refuses
+ * what it refuses: a URL that is not http(s).
+ */
 function toTarget(url: URL): Target {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new errors.InvalidArgumentError('Invalid URL protocol: the URL must start with `http:` or `https:`.')
+  }
   return { origin: url.origin, path: url.search ? url.pathname + url.search : url.pathname }
 }
 

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSender, type OutgoingRequest } from '../../src/dispatch/send-request.js'
-import { createUndiciFetch, RequestHeaders, TargetCache } from '../../src/dispatch/undici-fetch.js'
+import { Dispatcher, request as undiciRequest } from 'undici'
+import { createUndiciFetch, RequestHeaders, TargetCache, type Target } from '../../src/dispatch/undici-fetch.js'
 
 // The sender over both transports: hookline's default (undici `request`) and the global fetch a
 // host may pass instead. Each case must give the same SendResult on either.
@@ -209,10 +210,49 @@ describe('RequestHeaders', () => {
 })
 
 describe('TargetCache', () => {
-  it('splits a URL as undici does: origin, and path with its query, no fragment', () => {
-    const cache = new TargetCache()
-    expect(cache.get('https://example.com:8443/a/b?c=1#frag')).toEqual({ origin: 'https://example.com:8443', path: '/a/b?c=1' })
-    expect(cache.get(new URL('http://example.com'))).toEqual({ origin: 'http://example.com', path: '/' })
+  it("splits every kind of URL exactly as undici's own request(url) does, and refuses what it refuses", async () => {
+    // What undici's top-level request() hands its dispatcher, read off a dispatcher that sends nothing.
+    const viaUndici = async (url: string): Promise<Target | string> => {
+      let seen: Target | undefined
+      const dispatcher = new (class extends Dispatcher {
+        override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+          seen = { origin: String(options.origin), path: options.path }
+          ;(handler as { onError(error: Error): void }).onError(new Error('not sent'))
+          return true
+        }
+      })()
+      try {
+        await undiciRequest(url, { dispatcher, method: 'POST', body: 'x' })
+      } catch (error) {
+        if (!seen) return (error as { code?: string }).code ?? 'error'
+      }
+      return seen!
+    }
+    const viaCache = (url: string): Target | string => {
+      try {
+        return new TargetCache().get(url)
+      } catch (error) {
+        return (error as { code?: string }).code ?? 'error'
+      }
+    }
+    const urls = [
+      'https://example.com:8443/a/b?c=1#frag',
+      'http://example.com',
+      'HTTP://EXAMPLE.COM:80/Path?Q=1',
+      'https://example.com:443/x?',
+      'http://[::1]:8080/hook?a=%20b',
+      'http://[2001:db8::1]/',
+      'http://bücher.example/ü?ä=1',
+      'http://example.com/a/../b/./c',
+      'http://example.com/%2e%2e/x%zz',
+      'http://127.1/short-ipv4',
+      'http://example.com/a b',
+      'file:///etc/passwd',
+      'mailto:a@b.example',
+      'ftp://example.com/x',
+      'not a url',
+    ]
+    for (const url of urls) expect([url, viaCache(url)]).toEqual([url, await viaUndici(url)])
   })
 
   it('stays within its bound, forgetting the oldest URL first', () => {

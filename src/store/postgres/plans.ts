@@ -376,7 +376,10 @@ export function createPlans(schema: string) {
      * Records a batch of outcomes in one statement: the state is written only where the outcome's
      * worker still holds the lease; every attempt is inserted (idempotently, so a retried batch
      * cannot duplicate them) as long as its delivery still exists. Both look deliveries up by
-     * `id = ANY(…)`, so they stay index lookups where a join would get a seq scan of the table.
+     * `id = ANY(ARRAY(SELECT unnest(…)))`: an array the planner cannot see into, so it plans a
+     * lookup of a few ids and takes the primary key. As a join, or with the array itself, the
+     * planner (at the default `random_page_cost`) chose a seq scan of a table of a few thousand
+     * deliveries for every batch.
      */
     complete: (outcomes: readonly DeliveryOutcome[]): Plan => {
       const p = new Params()
@@ -400,9 +403,9 @@ export function createPlans(schema: string) {
           `upd AS (UPDATE ${t.deliveries} d SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, ` +
           `last_status_code = o.last_status_code, last_error = o.last_error, completed_at = o.completed_at, updated_at = o.updated_at, ` +
           `locked_by = NULL, locked_until = NULL ` +
-          `FROM o WHERE d.id = ANY(${o[0]}) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
+          `FROM o WHERE d.id = ANY(ARRAY(SELECT unnest(${o[0]}))) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
           `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) SELECT a.* FROM ${rows} ` +
-          `WHERE a.delivery_id = ANY(ARRAY(SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(${attemptDeliveries}))) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+          `WHERE a.delivery_id = ANY(ARRAY(SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT unnest(${attemptDeliveries}))))) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
           `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
         values: p.values,
         replan: true,
