@@ -189,7 +189,13 @@ export class Dispatcher {
     if (!this.#running || at >= this.#timerAt) return
     if (this.#timer) clearTimeout(this.#timer)
     this.#timerAt = at
+    this.#arm(at)
+  }
+
+  /** Sets the `wakeAt` timer; a timer may fire a millisecond before the clock says `at`, so it re-arms until it does. */
+  #arm(at: number): void {
     this.#timer = setTimeout(() => {
+      if (this.#deps.clock.now() < at && this.#running) return this.#arm(at)
       this.#timer = null
       this.#timerAt = Infinity
       this.wake()
@@ -319,15 +325,18 @@ export class Dispatcher {
           const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated]
           // No retry loop here: the adapters retry transient errors inside each call (see
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
-          const batch = await store.claim({ now: new Date(clock.now()), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
+          const claimedAt = clock.now()
+          const batch = await store.claim({ now: new Date(claimedAt), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
           this.#caughtUp = batch.length < limit && saturated.length === 0 && this.#refusals === refusals
           for (const claimed of batch) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {
             const next = await store.nextDueAt()
-            // A due time in the past here belongs to an excluded endpoint: wait the poll interval.
-            if (next && next.getTime() > clock.now()) waitMs = Math.min(pollIntervalMs, next.getTime() - clock.now())
+            // Due by the time the claim looked, yet not claimed: an excluded endpoint's, so wait the
+            // poll interval. Due only since (the claim ran just before it, e.g. on a timer that
+            // fired a millisecond early): claim again as soon as it is.
+            if (next && next.getTime() > claimedAt) waitMs = Math.min(pollIntervalMs, Math.max(0, next.getTime() - clock.now()))
           } else waitMs = 0
         } catch (error) {
           this.#caughtUp = false

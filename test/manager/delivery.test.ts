@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, verifySignature, type WebhookManager } from '../../src/index.js'
+import { createWebhookManager, memoryStore, verifySignature, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
 
 let receiver: Receiver
@@ -84,5 +84,33 @@ describe('outgoing delivery', () => {
     expect(dead).toEqual(deliveryIds)
     expect((await manager.getDelivery(deliveryIds[0]!)).status).toBe('dead')
     expect(receiver.requests).toHaveLength(2)
+  })
+
+  it('a retry runs at its time even when the timer fires early and the claim is slow (not a poll interval later)', async () => {
+    // A clock a little slower than the timers (as when a timer fires a millisecond before the
+    // clock reaches its time) and a claim that takes a few ms: the retry became due between the
+    // claim and the look at the next due time, which the worker took for an excluded endpoint's.
+    const store = memoryStore()
+    const claim = store.claim.bind(store)
+    store.claim = async (request) => {
+      const found = await claim(request)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      return found
+    }
+    const t0 = Date.now()
+    const pollIntervalMs = 5_000
+    manager = createWebhookManager({
+      store,
+      clock: { now: () => t0 + (Date.now() - t0) * 0.95 },
+      pollIntervalMs,
+      retryPolicy: { strategy: 'fixed', initialDelayMs: 200, jitter: 0 },
+      breaker: { enabled: false },
+    })
+    receiver.respond((_req, index) => ({ status: index === 0 ? 503 : 200 }))
+    await manager.start()
+    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.emit('x.y', {})
+    const [first, second] = await receiver.waitFor(2, pollIntervalMs + 3_000)
+    expect(second!.receivedAt - first!.receivedAt).toBeLessThan(1_500)
   })
 })
