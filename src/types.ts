@@ -48,7 +48,10 @@ export interface RetryPolicy {
   respectRetryAfter: boolean
 }
 
-/** Outgoing rate limit of one endpoint: at most `max` requests started per `intervalMs`. */
+/**
+ * Outgoing rate limit of one endpoint: at most `max` requests reach the receiver in any `intervalMs`
+ * window (each of `max` slots is free again `intervalMs` after its request ended).
+ */
 export interface RateLimit {
   /** Requests allowed per interval. */
   max: number

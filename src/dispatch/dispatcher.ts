@@ -70,7 +70,10 @@ const MIN_ATTEMPT_MS = 1500
 
 interface EndpointQueue {
   key: string
+  /** The endpoint's concurrency. */
   queue: PQueue
+  /** With a rate limit: `max` slots, each held until `intervalMs` after its request ended (see `#queueFor`). */
+  rate: { slots: PQueue; holdMs: number } | null
 }
 
 /** Per-endpoint count of active deliveries and the most it may have. */
@@ -479,7 +482,7 @@ export class Dispatcher {
       })
       return
     }
-    const queue = this.#queueFor(endpoint)
+    const { queue, rate } = this.#queueFor(endpoint)
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options)
     const id = claimed.delivery.id
@@ -488,8 +491,14 @@ export class Dispatcher {
       queue
         .add(async () => {
           // Gone from #waiting: released by stop({ drain: false }) while it waited.
-          if (!this.#waiting.delete(id)) return
-          await this.#global.add(() => this.#attempt(claimed, endpoint))
+          // Waiting for a rate-limit slot still counts as waiting (stop without drain releases it).
+          const release = rate ? await acquireRateSlot(rate) : null
+          if (!this.#waiting.delete(id)) return release?.()
+          try {
+            await this.#global.add(() => this.#attempt(claimed, endpoint))
+          } finally {
+            release?.()
+          }
         })
         .then(() => resolve(), reject)
     })
@@ -501,7 +510,10 @@ export class Dispatcher {
     const ids = [...this.#waiting.keys()]
     const settle = [...this.#waiting.values()]
     this.#waiting.clear()
-    for (const { queue } of this.#queues.values()) queue.clear()
+    for (const { queue, rate } of this.#queues.values()) {
+      queue.clear()
+      rate?.slots.clear()
+    }
     try {
       await this.#deps.store.release(ids, this.#deps.workerId, new Date(this.#deps.clock.now()))
     } finally {
@@ -628,16 +640,48 @@ export class Dispatcher {
     this.#deps.onOutcome(report)
   }
 
-  #queueFor(endpoint: Endpoint): PQueue {
+  /**
+   * The endpoint's queues. Its concurrency is a p-queue; its rate limit (`max` per `intervalMs`)
+   * is a second p-queue of `max` slots, each held from the start of a request until `intervalMs`
+   * after it ended. That is what the receiver's own window sees: two requests through one slot
+   * arrive at least `intervalMs` apart, so no `intervalMs` window there holds more than `max` of
+   * them. (p-queue's `interval` counts starts: requests started in one window but slowed on the
+   * way, say by a new connection, could arrive together with the next window's.)
+   */
+  #queueFor(endpoint: Endpoint): EndpointQueue {
     const concurrency = endpoint.concurrency ?? this.#options.endpointConcurrency
-    const rate = endpoint.rateLimit
-    const key = `${concurrency}/${rate ? `${rate.max}/${rate.intervalMs}` : '-'}`
+    const limit = endpoint.rateLimit
+    const key = `${concurrency}/${limit ? `${limit.max}/${limit.intervalMs}` : '-'}`
     const existing = this.#queues.get(endpoint.id)
-    if (existing && existing.key === key) return existing.queue
-    const queue = rate
-      ? new PQueue({ concurrency, intervalCap: rate.max, interval: rate.intervalMs, strict: true })
-      : new PQueue({ concurrency })
-    this.#queues.set(endpoint.id, { key, queue })
-    return queue
+    if (existing && existing.key === key) return existing
+    const queues: EndpointQueue = {
+      key,
+      queue: new PQueue({ concurrency }),
+      // +1 ms: a timer may fire a millisecond early.
+      rate: limit ? { slots: new PQueue({ concurrency: limit.max }), holdMs: limit.intervalMs + 1 } : null,
+    }
+    this.#queues.set(endpoint.id, queues)
+    return queues
   }
+}
+
+/**
+ * Waits for one of the rate limit's slots; resolves with the function that gives it back
+ * `holdMs` later (call it when the request has ended). The hold's timer does not keep the process
+ * alive. A slot asked for in a queue that is then cleared never comes.
+ */
+function acquireRateSlot(rate: { slots: PQueue; holdMs: number }): Promise<() => void> {
+  return new Promise((acquired) => {
+    void rate.slots.add(
+      () =>
+        new Promise<void>((end) => {
+          let released = false
+          acquired(() => {
+            if (released) return
+            released = true
+            setTimeout(end, rate.holdMs).unref()
+          })
+        }),
+    )
+  })
 }

@@ -182,7 +182,7 @@ export interface CreateEndpointInput {
   timeoutMs?: number | null
   /** Retry policy fields overriding the manager's. @default null */
   retryPolicy?: Partial<RetryPolicy> | null
-  /** Outgoing rate limit: at most `max` requests per `intervalMs` (default 1000). @default null (unlimited) */
+  /** Outgoing rate limit: at most `max` requests reach the receiver in any `intervalMs` window (default 1000). @default null (unlimited) */
   rateLimit?: { max: number; intervalMs?: number } | null
   /** Requests in flight at once, 1–1000. @default the manager's `endpointConcurrency` */
   concurrency?: number | null
