@@ -130,9 +130,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIs
   const out: FieldIssue[] = []
   for (const issue of issues) {
     const field = v.getDotPath(issue) ?? ''
-    let message = plainIssueMessage(issue)
-    if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) message = 'is not a known field'
-    else if (issue.kind === 'schema' && issue.input === undefined && field !== '') message = 'is required'
+    const message = plainIssueMessage(issue)
     const key = `${field}\u0000${message}`
     if (seen.has(key)) continue
     seen.add(key)

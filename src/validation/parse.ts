@@ -5,10 +5,14 @@ const DEFAULT_MESSAGE = /^Invalid (\w+): Expected (.+) but received (.+)$/
 
 /**
  * An issue's message in plain words: valibot's default ones (`Invalid type: Expected string but
- * received 5`) become `expected a string, got 5`, `expected at most 300000, got 3600000`; messages a
- * schema set itself are kept.
+ * received 5`) become `expected a string, got 5`, `expected at most 300000, got 3600000`, an
+ * unknown key `is not a known field` and a missing one `is required`; messages a schema set
+ * itself are kept.
  */
 export function plainIssueMessage(issue: v.BaseIssue<unknown>): string {
+  // An object schema's unknown key (strict objects) or missing required one.
+  if (issue.kind === 'schema' && issue.expected === 'never' && issue.type.includes('object')) return 'is not a known field'
+  if (issue.kind === 'schema' && issue.input === undefined && v.getDotPath(issue) !== null) return 'is required'
   const match = DEFAULT_MESSAGE.exec(issue.message)
   if (match === null) return issue.message
   const [, , expected, received] = match as unknown as [string, string, string, string]

@@ -37,7 +37,12 @@ describe('endpoints', () => {
     expect((error as ValidationError).code).toBe('VALIDATION_ERROR')
     expect((error as ValidationError).status).toBe(400)
     const unknownField = await catchError(manager.createEndpoint({ url: 'https://x.test', events: ['a'], colour: 'red' } as never))
-    expect((unknownField as ValidationError).fields.map((f) => f.field)).toEqual(['colour'])
+    expect((unknownField as ValidationError).fields).toEqual([{ field: 'colour', message: 'is not a known field' }])
+    const missing = await catchError(manager.createEndpoint({ events: ['a'], auth: { type: 'bearer' } } as never))
+    expect((missing as ValidationError).fields).toEqual([
+      { field: 'url', message: 'is required' },
+      { field: 'auth.token', message: 'is required' },
+    ])
     const withPassword = await catchError(manager.createEndpoint({ url: 'https://user:pw@x.test/hook', events: ['a'] }))
     expect((withPassword as ValidationError).fields.map((f) => f.field)).toEqual(['url'])
     expect((withPassword as ValidationError).message).not.toContain('pw@')
