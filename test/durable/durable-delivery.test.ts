@@ -123,8 +123,14 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
     const [victim] = await Promise.all([startWorker(schema, 'victim'), startWorker(schema, 'survivor')])
     await receiver.waitFor(40, 20_000)
     victim!.kill('SIGKILL')
+    await new Promise<void>((resolve) => (victim!.exitCode !== null || victim!.signalCode !== null ? resolve() : victim!.once('exit', () => resolve())))
+    expect(victim!.signalCode).toBe('SIGKILL')
 
     const pool = pgCtx.pool()
+    // The victim died holding leases: deliveries only the survivor's re-claim (after the lease ran
+    // out) can finish.
+    const held = await pool.query(`SELECT id FROM "${schema}".deliveries WHERE status = 'delivering' AND locked_by = 'victim'`)
+    expect(held.rows.length).toBeGreaterThan(0)
     await eventually(async () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".deliveries WHERE status = 'succeeded'`)
       return rows[0].n === N
@@ -136,6 +142,8 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
     expect(receiver.requests.length - N).toBeLessThanOrEqual(40)
     const { rows } = await pool.query(`SELECT DISTINCT locked_by FROM "${schema}".deliveries`)
     expect(rows).toEqual([{ locked_by: null }])
+    const victimsLeft = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".deliveries WHERE id = ANY($1) AND status = 'succeeded'`, [held.rows.map((r) => r.id)])
+    expect(victimsLeft.rows[0].n).toBe(held.rows.length)
   }, 90_000)
 
   it('transactional emit: rollback sends nothing, commit is delivered', async () => {
