@@ -12,6 +12,25 @@ if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is miss
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
 const store = factory({ connectionString: process.env.BENCH_PG_URL, schema: process.env.BENCH_PG_SCHEMA, migrate: false })
 const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the parent
+// BENCH_TRACE=1 (inherited): count and time the worker's claims and outcome writes, printed to
+// stderr when the manager closes.
+const traced: Record<string, { calls: number; rows: number; empty: number; ms: number }> = {}
+if (process.env.BENCH_TRACE === '1') {
+  for (const name of ['claim', 'complete', 'nextDueAt'] as const) {
+    const original = (store[name] as (...args: never[]) => Promise<unknown>).bind(store)
+    ;(store as unknown as Record<string, unknown>)[name] = async (...args: never[]) => {
+      const t0 = performance.now()
+      const result = await original(...args)
+      const t = (traced[name] ??= { calls: 0, rows: 0, empty: 0, ms: 0 })
+      const rows = Array.isArray(result) ? result.length : Array.isArray(args[0]) ? (args[0] as unknown[]).length : 1
+      t.calls++
+      t.rows += rows
+      if (rows === 0) t.empty++
+      t.ms += performance.now() - t0
+      return result
+    }
+  }
+}
 const manager = createWebhookManager({
   store,
   concurrency,
@@ -26,7 +45,12 @@ process.send?.({ type: 'ready' })
 const actions: Record<string, () => Promise<void>> = {
   start: () => manager.start(),
   stop: () => manager.stop(),
-  close: () => manager.close(),
+  close: async () => {
+    await manager.close()
+    for (const [name, t] of Object.entries(traced)) {
+      console.error(`store-worker ${process.pid}: ${name} ${t.calls} calls (${t.empty} empty), ${(t.rows / t.calls).toFixed(1)} rows each, ${(t.ms / t.calls).toFixed(2)} ms mean`)
+    }
+  },
 }
 
 process.on('message', (message: { type: string; id: number }) => {
