@@ -493,7 +493,7 @@ export class Dispatcher {
           // Gone from #waiting: released by stop({ drain: false }) while it waited.
           // Waiting for a rate-limit slot still counts as waiting (stop without drain releases it).
           const release = rate ? await acquireRateSlot(rate) : null
-          if (!this.#waiting.delete(id)) return release?.()
+          if (!this.#waiting.delete(id)) return release?.(false)
           try {
             await this.#global.add(() => this.#attempt(claimed, endpoint))
           } finally {
@@ -510,10 +510,9 @@ export class Dispatcher {
     const ids = [...this.#waiting.keys()]
     const settle = [...this.#waiting.values()]
     this.#waiting.clear()
-    for (const { queue, rate } of this.#queues.values()) {
-      queue.clear()
-      rate?.slots.clear()
-    }
+    // Tasks already waiting for a rate-limit slot get theirs in turn, find themselves released and
+    // give it back at once.
+    for (const { queue } of this.#queues.values()) queue.clear()
     try {
       await this.#deps.store.release(ids, this.#deps.workerId, new Date(this.#deps.clock.now()))
     } finally {
@@ -666,20 +665,21 @@ export class Dispatcher {
 }
 
 /**
- * Waits for one of the rate limit's slots; resolves with the function that gives it back
- * `holdMs` later (call it when the request has ended). The hold's timer does not keep the process
- * alive. A slot asked for in a queue that is then cleared never comes.
+ * Waits for one of the rate limit's slots; resolves with the function that gives it back: `holdMs`
+ * later once a request has ended, at once when nothing was sent (`hold` false). The hold's timer
+ * does not keep the process alive.
  */
-function acquireRateSlot(rate: { slots: PQueue; holdMs: number }): Promise<() => void> {
+function acquireRateSlot(rate: { slots: PQueue; holdMs: number }): Promise<(hold?: boolean) => void> {
   return new Promise((acquired) => {
     void rate.slots.add(
       () =>
         new Promise<void>((end) => {
           let released = false
-          acquired(() => {
+          acquired((hold = true) => {
             if (released) return
             released = true
-            setTimeout(end, rate.holdMs).unref()
+            if (hold) setTimeout(end, rate.holdMs).unref()
+            else end()
           })
         }),
     )

@@ -93,6 +93,21 @@ describe('dispatcher fairness and leases', () => {
     expect(states.filter((s) => s === 'pending')).toHaveLength(4)
   })
 
+  it('after stop({ drain: false }) a restarted worker delivers what was waiting for the rate limit', async () => {
+    // Two deliveries at a time may wait for the one rate-limit slot (held 300 ms after each send).
+    manager = createWebhookManager({ pollIntervalMs: 20, endpointConcurrency: 2 })
+    await manager.start()
+    await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 300 } })
+    const ids: string[] = []
+    for (let i = 0; i < 4; i++) ids.push(...(await manager.emit('tick', { i })).deliveryIds)
+    await receiver.waitFor(1)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await manager.stop({ drain: false })
+    await manager.start()
+    await receiver.waitFor(4, 5_000)
+    await eventually(async () => (await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))).every((s) => s === 'succeeded'))
+  })
+
   it('stop() waits for a test send in flight', async () => {
     manager = createWebhookManager()
     receiver.respond(() => ({ delayMs: 300 }))
