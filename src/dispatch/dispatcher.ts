@@ -65,6 +65,8 @@ function endpointCap(endpoint: Endpoint, options: DispatcherOptions): number {
 
 /** Time kept between the end of an attempt's timeout and the end of its lease, for recording the outcome. */
 const LEASE_MARGIN_MS = 500
+/** Longest delay `setTimeout` takes (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 /** An attempt is not started with less lease left than this. */
 const MIN_ATTEMPT_MS = 1500
 
@@ -202,7 +204,7 @@ export class Dispatcher {
       this.#timer = null
       this.#timerAt = Infinity
       this.wake()
-    }, Math.max(0, at - this.#deps.clock.now()))
+    }, Math.min(MAX_TIMER_MS, Math.max(0, at - this.#deps.clock.now())))
     this.#timer.unref?.()
   }
 
@@ -348,7 +350,7 @@ export class Dispatcher {
       }
       if (!this.#running || this.#wakeRequested || waitMs <= 0) continue
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs)
+        const timer = setTimeout(done, Math.min(MAX_TIMER_MS, waitMs))
         function done() {
           clearTimeout(timer)
           resolve()

@@ -56,8 +56,9 @@ export function nextAttemptAt(policy: RetryPolicy, ctx: RetryContext): number | 
   if (ctx.attempts >= policy.maxAttempts) return null
   let delay = baseDelay(policy, ctx.attempts)
   if (delay === null) return null
-  delay = Math.min(delay, policy.maxDelayMs)
   if (policy.jitter > 0) delay *= 1 + ((ctx.random ?? Math.random()) * 2 - 1) * policy.jitter
+  // After the jitter, so that the maximum holds (at the cap, jitter only shortens the wait).
+  delay = Math.min(delay, policy.maxDelayMs)
   if (policy.respectRetryAfter && (ctx.status === 429 || ctx.status === 503) && ctx.retryAfter) {
     const wait = parseRetryAfter(ctx.retryAfter, ctx.now)
     if (wait !== null) delay = Math.max(delay, wait)

@@ -175,6 +175,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #breakers: EndpointBreakers
   readonly #dispatcher: Dispatcher
   readonly #healthWrites = new Set<string>()
+  /** Disables decided while a health write of the same endpoint was in flight, written after it. */
+  readonly #pendingDisables = new Map<string, { reason: string; at: number }>()
   #migrated: Promise<void> | null = null
   #retentionTimer: NodeJS.Timeout | null = null
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
@@ -662,10 +664,21 @@ export class WebhookManager<E extends EventMap = EventMap> {
       reason = `nothing but failures since ${endpoint.failingSince.toISOString()}`
     }
     const needsWrite = reason !== null || (succeeded ? endpoint.failingSince !== null : endpoint.failingSince === null)
-    if (!needsWrite || this.#healthWrites.has(endpoint.id)) return
-    this.#healthWrites.add(endpoint.id)
+    if (!needsWrite) return
+    if (this.#healthWrites.has(endpoint.id)) {
+      // A write for this endpoint is in flight: a failingSince update can wait for the next
+      // outcome, but a disable must not be lost; it is written when that write is done.
+      if (reason !== null && !this.#pendingDisables.has(endpoint.id)) this.#pendingDisables.set(endpoint.id, { reason, at: now })
+      return
+    }
+    this.#writeHealth(endpoint.id, reason, succeeded, now)
+  }
+
+  /** Writes one health change of an endpoint (disable, or failingSince set / cleared), re-reading it first. */
+  #writeHealth(endpointId: string, reason: string | null, succeeded: boolean, now: number): void {
+    this.#healthWrites.add(endpointId)
     void (async () => {
-      const fresh = await this.store.getEndpoint(endpoint.id)
+      const fresh = await this.store.getEndpoint(endpointId)
       if (!fresh) return
       let next: Endpoint
       if (reason !== null) {
@@ -674,10 +687,16 @@ export class WebhookManager<E extends EventMap = EventMap> {
       } else next = { ...fresh, failingSince: succeeded ? null : (fresh.failingSince ?? new Date(now)) }
       await this.store.updateEndpoint(next)
       this.#directory.invalidate()
-      if (reason !== null) this.#events.emit('endpoint.disabled', { endpointId: endpoint.id, reason })
+      if (reason !== null) this.#events.emit('endpoint.disabled', { endpointId, reason })
     })()
       .catch((error: unknown) => this.#events.emit('worker.error', { error }))
-      .finally(() => this.#healthWrites.delete(endpoint.id))
+      .finally(() => {
+        this.#healthWrites.delete(endpointId)
+        const pending = this.#pendingDisables.get(endpointId)
+        if (pending === undefined) return
+        this.#pendingDisables.delete(endpointId)
+        this.#writeHealth(endpointId, pending.reason, false, pending.at)
+      })
   }
 }
 

@@ -17,6 +17,15 @@ describe('retry policy', () => {
     expect([1, 2, 3, 4].map((n) => nextAttemptAt(p, ctx(n))! - 1_000_000)).toEqual([1000, 2000, 4000, 5000])
   })
 
+  it('nextAttemptAt() - maxDelayMs holds with jitter: at the cap, jitter only shortens the wait', () => {
+    const p = resolveRetryPolicy({ strategy: 'exponential', initialDelayMs: 400, factor: 4, maxDelayMs: 500, jitter: 0.2 })
+    for (const random of [0, 0.25, 0.5, 0.75, 0.999]) {
+      const delay = nextAttemptAt(p, ctx(2, { random }))! - 1_000_000
+      expect(delay).toBeLessThanOrEqual(500)
+      expect(delay).toBeGreaterThanOrEqual(400) // 500 × 0.8
+    }
+  })
+
   it('nextAttemptAt() - linear and fixed', () => {
     const linear = resolveRetryPolicy({ strategy: 'linear', initialDelayMs: 1000 })
     expect([1, 2, 3].map((n) => nextAttemptAt(linear, ctx(n))! - 1_000_000)).toEqual([1000, 2000, 3000])

@@ -113,4 +113,36 @@ describe('outgoing delivery', () => {
     const [first, second] = await receiver.waitFor(2, pollIntervalMs + 3_000)
     expect(second!.receivedAt - first!.receivedAt).toBeLessThan(1_500)
   })
+
+  it('a retry weeks away (past the longest setTimeout) leaves the worker idle, not spinning', async () => {
+    const store = memoryStore()
+    const claim = store.claim.bind(store)
+    let claims = 0
+    store.claim = async (request) => {
+      claims++
+      return claim(request)
+    }
+    const day = 86_400_000
+    manager = createWebhookManager({ store, pollIntervalMs: 1000, retryPolicy: { retryWindowMs: 60 * day }, breaker: { enabled: false } })
+    receiver.respond(() => ({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30 * day).toUTCString() } }))
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.name)
+    process.on('warning', onWarning)
+    try {
+      await manager.start()
+      await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+      const { deliveryIds } = await manager.emit('x.y', {})
+      const failed = await eventually(async () => {
+        const d = await manager.getDelivery(deliveryIds[0]!)
+        return d.status === 'failed' ? d : null
+      })
+      expect(failed.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 29 * day)
+      const before = claims
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(claims - before).toBeLessThanOrEqual(2) // the poll interval, not a timer firing at once
+      expect(warnings).not.toContain('TimeoutOverflowWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
 })

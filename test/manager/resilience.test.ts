@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { createWebhookManager, memoryStore, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
 
 let receiver: Receiver
@@ -62,6 +62,27 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     // 15 arrive within a few ms).
     for (let i = 0; i + 5 < times.length; i++) expect(times[i + 5]! - times[i]!).toBeGreaterThanOrEqual(500)
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1000)
+  })
+
+  it('a 410 that comes while another health write of its endpoint is in flight still disables it', async () => {
+    // A 500 first: recording failingSince takes a while (a slow store write); a 410 arrives meanwhile.
+    const store = memoryStore()
+    const update = store.updateEndpoint.bind(store)
+    store.updateEndpoint = async (endpoint) => {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      return update(endpoint)
+    }
+    manager = createWebhookManager({ store, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 }, breaker: { enabled: false } })
+    receiver.respond((_req, index) => (index === 0 ? { status: 500 } : { status: 410, delayMs: 50 }))
+    const disabled: string[] = []
+    manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
+    await manager.start()
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 1 })
+    await manager.emit('a.b', { n: 1 })
+    await manager.emit('a.b', { n: 2 })
+    await eventually(() => disabled.length === 1, 5_000)
+    expect(disabled[0]).toMatch(/410/)
+    await eventually(async () => (await manager.getEndpoint(ep.id)).status === 'disabled', 5_000)
   })
 
   it('a 410 Gone kills the delivery and disables the endpoint with an endpoint.disabled event', async () => {
