@@ -170,47 +170,63 @@ export function buildHeaders(
     addSignature(sent, endpoint, message, body, now, names)
     return { sent, logged: { ...sent } }
   }
-  const sent: Record<string, string> = { ...custom }
+  // hookline's own headers first; a custom header of the same name in any case gives way to them
+  // (HTTP names ignore case: both would be sent, joined into one value).
+  const own: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'User-Agent': settings.userAgent,
+  }
+  own[names.event] = message.event
+  own[names.id] = message.id
+  own[names.timestamp] = new Date(now).toISOString()
+  own[names.delivery] = deliveryId
+  own[names.attempt] = String(attempt)
+  addSignature(own, endpoint, message, body, now, names)
   const secretHeaders = new Set<string>()
-  for (const key in sent) if (isSensitiveHeader(key)) secretHeaders.add(key)
-
-  sent['Content-Type'] = 'application/json'
-  sent['User-Agent'] = settings.userAgent
-  sent[names.event] = message.event
-  sent[names.id] = message.id
-  sent[names.timestamp] = new Date(now).toISOString()
-  sent[names.delivery] = deliveryId
-  sent[names.attempt] = String(attempt)
-  addSignature(sent, endpoint, message, body, now, names)
-
   if (auth) {
     switch (auth.type) {
       case 'basic':
-        sent['Authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+        own['Authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
         secretHeaders.add('Authorization')
         break
       case 'bearer':
-        sent['Authorization'] = `Bearer ${auth.token}`
+        own['Authorization'] = `Bearer ${auth.token}`
         secretHeaders.add('Authorization')
         break
       case 'api-key': {
         const header = auth.headerName ?? 'X-API-Key'
-        sent[header] = auth.key
+        own[header] = auth.key
         secretHeaders.add(header)
         break
       }
       case 'hmac': {
-        const header = auth.headerName ?? names.signature
+        const header = ownName(own, auth.headerName ?? names.signature)
         const value = sign({ scheme: 'hmac-sha256', secret: auth.secret, body })
-        sent[header] = sent[header] ? `${sent[header]} ${value}` : value
+        own[header] = own[header] ? `${own[header]} ${value}` : value
         break
       }
     }
   }
+  const taken = new Set<string>()
+  for (const key in own) taken.add(key.toLowerCase())
+  const sent: Record<string, string> = {}
+  for (const key in custom) {
+    if (taken.has(key.toLowerCase())) continue
+    sent[key] = custom[key]!
+    if (isSensitiveHeader(key)) secretHeaders.add(key)
+  }
+  Object.assign(sent, own)
 
   const logged: Record<string, string> = { ...sent }
   for (const key of secretHeaders) logged[key] = REDACTED
   return { sent, logged }
+}
+
+/** The key of `headers` that is `name` in any case, or `name` when there is none. */
+function ownName(headers: Record<string, string>, name: string): string {
+  const lower = name.toLowerCase()
+  for (const key in headers) if (key.toLowerCase() === lower) return key
+  return name
 }
 
 /** Adds the endpoint's signature headers (none when it has no secret valid at `now`). */

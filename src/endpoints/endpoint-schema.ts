@@ -166,7 +166,7 @@ export interface CreateEndpointInput {
   method?: 'POST' | 'PUT' | 'PATCH'
   /** Equality filters on payload fields (dotted paths; an array value means any of). @default null */
   filters?: Record<string, unknown> | null
-  /** Custom request headers; hookline's own (`Content-Type`, `Host`, …) cannot be overridden. @default {} */
+  /** Custom request headers; hookline's own (`Content-Type`, `User-Agent`, `X-Webhook-*`, `Host`, …) and the `auth` header cannot be overridden, in any letter case. @default {} */
   headers?: Record<string, string>
   /** Credentials sent with every request. @default null */
   auth?: EndpointAuth | null

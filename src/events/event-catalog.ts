@@ -7,7 +7,7 @@ import { EVENT_PATTERN, isWildcard } from './match-pattern.js'
 export interface EventTypeOptions {
   /** What the event means, shown to endpoint owners. */
   description?: string
-  /** Valibot schema the event's `data` must satisfy; `emit` rejects data that does not. */
+  /** Valibot schema the event's `data` must satisfy; `emit` rejects data that does not, and sends valid data as given (not the schema's output). */
   schema?: v.GenericSchema
   /** Example payload, used by test sends and documentation. */
   example?: unknown
@@ -65,10 +65,15 @@ export class EventCatalog {
     return [...this.#types.values()].sort((a, b) => a.name.localeCompare(b.name)).map(toPublic)
   }
 
-  /** Validates `data` against the event's schema (if any) and returns the parsed data. */
+  /**
+   * Validates `data` against the event's schema (if any) and returns `data` itself: the payload is
+   * sent as given, never the schema's output (valibot's `object` drops unknown keys, and a
+   * schema's transforms would change what the emitter passed).
+   */
   validate(name: string, data: unknown): unknown {
     const schema = this.#types.get(name)?.schema
-    return schema ? parseInput(schema, data, `data for event ${name}`, 'data') : data
+    if (schema) parseInput(schema, data, `data for event ${name}`, 'data')
+    return data
   }
 }
 

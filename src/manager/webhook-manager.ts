@@ -174,6 +174,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #directory: EndpointDirectory
   readonly #breakers: EndpointBreakers
   readonly #dispatcher: Dispatcher
+  /** Header names hookline sets on every request (lower-cased): custom endpoint headers may not use them. */
+  readonly #ownHeaders: Set<string>
   readonly #healthWrites = new Set<string>()
   /** Disables decided while a health write of the same endpoint was in flight, written after it. */
   readonly #pendingDisables = new Map<string, { reason: string; at: number }>()
@@ -197,6 +199,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
       userAgent: options.userAgent ?? `hookline/${VERSION}`,
     }
+    this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])
     this.#dispatcher = new Dispatcher(
       {
         store: this.store,
@@ -306,6 +309,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Registers an endpoint. The result includes its signing secret (generated when not given). */
   async createEndpoint(input: CreateEndpointInput): Promise<EndpointView> {
     const endpoint = buildEndpoint(input, { signatureScheme: this.#options.signatureScheme ?? 'hmac-sha256' }, this.#now())
+    this.#checkHeaders(endpoint)
     this.#checkStrictEvents(endpoint.events)
     await this.store.createEndpoint(endpoint)
     this.#directory.invalidate()
@@ -343,6 +347,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async updateEndpoint(id: string, input: UpdateEndpointInput, options: OwnerScope = {}): Promise<EndpointView> {
     const endpoint = await this.#endpoint(id, options)
     const next = applyEndpointUpdate(endpoint, input, this.#now(), this.#overlapMs())
+    if (input.headers !== undefined || input.auth !== undefined) this.#checkHeaders(next)
     this.#checkStrictEvents(next.events)
     const view = await this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
     if (next.status === 'active' && endpoint.status !== 'active') this.#dispatcher.wake()
@@ -612,6 +617,26 @@ export class WebhookManager<E extends EventMap = EventMap> {
 
   #overlapMs(): number {
     return this.#options.secretRotationOverlapMs ?? 86_400_000
+  }
+
+  /** Refuses custom headers that hookline or the endpoint's auth set themselves (names ignore case). */
+  #checkHeaders(endpoint: Endpoint): void {
+    const auth = endpoint.auth
+    const authHeader =
+      auth === null
+        ? null
+        : auth.type === 'basic' || auth.type === 'bearer'
+          ? 'authorization'
+          : auth.type === 'api-key'
+            ? (auth.headerName ?? 'X-API-Key').toLowerCase()
+            : (auth.headerName?.toLowerCase() ?? null)
+    const issues = Object.keys(endpoint.headers).flatMap((name) => {
+      const lower = name.toLowerCase()
+      if (this.#ownHeaders.has(lower)) return [{ field: `headers.${name}`, message: 'is set by hookline and cannot be overridden' }]
+      if (lower === authHeader) return [{ field: `headers.${name}`, message: `is set by the endpoint's ${auth!.type} auth` }]
+      return []
+    })
+    if (issues.length > 0) throw new ValidationError('endpoint', issues)
   }
 
   #checkStrictEvents(events: string[]): void {

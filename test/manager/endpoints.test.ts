@@ -50,6 +50,32 @@ describe('endpoints', () => {
     expect((badSecret as ValidationError).fields.map((f) => f.field)).toEqual(['secret'])
   })
 
+  it("custom headers may not take hookline's own names or the auth header, in any case", async () => {
+    const own = await catchError(manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { 'x-webhook-signature': 'sha256=fake', 'USER-AGENT': 'mine', 'X-Team': 'a' } }))
+    expect((own as ValidationError).fields).toEqual([
+      { field: 'headers.x-webhook-signature', message: 'is set by hookline and cannot be overridden' },
+      { field: 'headers.USER-AGENT', message: 'is set by hookline and cannot be overridden' },
+    ])
+    const authClash = await catchError(manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { authorization: 'Custom abc' }, auth: { type: 'bearer', token: 'TOK' } }))
+    expect((authClash as ValidationError).fields.map((f) => f.field)).toEqual(['headers.authorization'])
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { 'X-Api-Key': 'k' } })
+    const update = await catchError(manager.updateEndpoint(ep.id, { auth: { type: 'api-key', key: 'other' } }))
+    expect((update as ValidationError).fields.map((f) => f.field)).toEqual(['headers.X-Api-Key'])
+  })
+
+  it("an endpoint stored with a header clashing with hookline's own sends hookline's value only", async () => {
+    // As an endpoint saved before the check existed would be: straight into the store.
+    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'], auth: { type: 'bearer', token: 'TOK' } })
+    const stored = (await manager.store.getEndpoint(ep.id))!
+    await manager.store.updateEndpoint({ ...stored, headers: { 'x-webhook-event': 'spoof', authorization: 'Custom abc', 'X-Team': 'a' } })
+    await manager.testEndpoint(ep.id)
+    const [req] = await receiver.waitFor(1)
+    expect(req!.headers['x-webhook-event']).toBe('webhook.test')
+    expect(req!.headers.authorization).toBe('Bearer TOK')
+    expect(req!.headers['x-team']).toBe('a')
+    expect(verifySignature({ secret: ep.secret!, body: req!.rawBody, headers: req!.headers })).toBe(true)
+  })
+
   it('seed fields round-trip; secrets and credentials are hidden unless asked', async () => {
     const created = await manager.createEndpoint({
       name: 'My Webhook',
@@ -213,6 +239,9 @@ describe('emit', () => {
     const error = await catchError(typed.emit('agent.created', { agent_id: 42 } as never))
     expect((error as ValidationError).fields).toEqual([{ field: 'data.agent_id', message: expect.any(String) }])
     await expect(typed.emit('agent.created', { agent_id: 'a1' })).resolves.toMatchObject({ deliveryIds: [] })
+    // The schema only checks: keys it does not name are stored (and sent) as passed.
+    const { messageId } = await typed.emit('agent.created', { agent_id: 'a2', extra: 1 } as never)
+    expect((await typed.store.getMessage(messageId))!.data).toEqual({ agent_id: 'a2', extra: 1 })
     expectTypeOf(typed.emit).parameter(0).toEqualTypeOf<'agent.created' | 'usage.threshold'>()
     // @ts-expect-error wrong payload type is a compile error
     void typed.emit('usage.threshold', { percentage: 'high' }).catch(() => {})
