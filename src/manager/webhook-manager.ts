@@ -28,7 +28,9 @@ import { memoryStore } from '../store/memory/index.js'
 import type { CleanupResult, EndpointQuery, EnqueueResult, WebhookStore } from '../store/types.js'
 import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
 import { systemClock } from '../util/clock.js'
+import { dataJson } from '../util/data-json.js'
 import { createId } from '../util/ids.js'
+import { unserialisablePath } from '../util/json-path.js'
 import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
@@ -414,6 +416,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       owner,
       createdAt: now,
     }
+    assertJson(message)
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
     // it and start as soon as the write is done, without a claim round trip. Never inside the
@@ -723,6 +726,24 @@ export class WebhookManager<E extends EventMap = EventMap> {
         this.#writeHealth(endpointId, pending.reason, false, pending.at)
       })
   }
+}
+
+/**
+ * Refuses data or metadata that JSON cannot represent (a BigInt, a circular reference, a throwing
+ * `toJSON`) before anything is stored: every store and every envelope serialises them. The data's
+ * JSON text is kept for the envelope and the store (`dataJson`), so this costs no extra pass.
+ */
+function assertJson(message: Message): void {
+  const check = (field: 'data' | 'metadata', value: unknown, serialise: () => unknown): void => {
+    try {
+      serialise()
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new ValidationError('emit', [{ field: unserialisablePath(value, field), message: `cannot be sent as JSON (${reason})` }])
+    }
+  }
+  check('data', message.data, () => dataJson(message))
+  if (message.metadata !== null) check('metadata', message.metadata, () => JSON.stringify(message.metadata))
 }
 
 function newDelivery(message: Message, endpointId: string, now: Date): Delivery {

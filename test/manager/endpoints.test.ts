@@ -239,6 +239,15 @@ describe('emit', () => {
     const error = await catchError(typed.emit('agent.created', { agent_id: 42 } as never))
     expect((error as ValidationError).fields).toEqual([{ field: 'data.agent_id', message: expect.any(String) }])
     await expect(typed.emit('agent.created', { agent_id: 'a1' })).resolves.toMatchObject({ deliveryIds: [] })
+    // Data JSON cannot represent is refused before anything is stored, naming where it is.
+    const circular: Record<string, unknown> = { a: 1 }
+    circular.self = circular
+    const bigint = await catchError(typed.emit('usage.threshold', { deep: { v: [1, 2n] } } as never))
+    expect((bigint as ValidationError).fields).toEqual([{ field: 'data.deep.v.1', message: expect.stringMatching(/^cannot be sent as JSON \(.*BigInt/) }])
+    expect((await catchError(typed.emit('usage.threshold', circular as never)) as ValidationError).fields.map((f) => f.field)).toEqual(['data.self'])
+    const badMeta = await catchError(typed.emit('usage.threshold', {} as never, { metadata: { n: 1n } } as never))
+    expect((badMeta as ValidationError).fields.map((f) => f.field)).toEqual(['metadata.n'])
+    expect(await typed.store.listDeliveries({})).toHaveLength(0)
     // The schema only checks: keys it does not name are stored (and sent) as passed.
     const { messageId } = await typed.emit('agent.created', { agent_id: 'a2', extra: 1 } as never)
     expect((await typed.store.getMessage(messageId))!.data).toEqual({ agent_id: 'a2', extra: 1 })
