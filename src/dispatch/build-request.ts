@@ -1,5 +1,5 @@
 import { sign } from '../signature/index.js'
-import type { Endpoint, Message } from '../types.js'
+import type { Endpoint, EndpointAuth, Message } from '../types.js'
 import { dataJson } from '../util/data-json.js'
 import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
@@ -156,20 +156,6 @@ export function buildHeaders(
     hasCustom = true
     break
   }
-  if (!hasCustom && !auth) {
-    // Fast path (no custom headers, no auth): nothing to redact, so the logged copy is a plain copy.
-    const sent: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'User-Agent': settings.userAgent,
-    }
-    sent[names.event] = message.event
-    sent[names.id] = message.id
-    sent[names.timestamp] = new Date(now).toISOString()
-    sent[names.delivery] = deliveryId
-    sent[names.attempt] = String(attempt)
-    addSignature(sent, endpoint, message, body, now, names)
-    return { sent, logged: { ...sent } }
-  }
   // hookline's own headers first; a custom header of the same name in any case gives way to them
   // (HTTP names ignore case: both would be sent, joined into one value).
   const own: Record<string, string> = {
@@ -182,27 +168,28 @@ export function buildHeaders(
   own[names.delivery] = deliveryId
   own[names.attempt] = String(attempt)
   addSignature(own, endpoint, message, body, now, names)
+  // Fast path (no custom headers, no auth): nothing to merge or redact.
+  if (!hasCustom && !auth) return { sent: own, logged: { ...own } }
   const secretHeaders = new Set<string>()
   if (auth) {
+    const header = authHeader(auth, names)
     switch (auth.type) {
       case 'basic':
-        own['Authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-        secretHeaders.add('Authorization')
+        own[header] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+        secretHeaders.add(header)
         break
       case 'bearer':
-        own['Authorization'] = `Bearer ${auth.token}`
-        secretHeaders.add('Authorization')
+        own[header] = `Bearer ${auth.token}`
+        secretHeaders.add(header)
         break
-      case 'api-key': {
-        const header = auth.headerName ?? 'X-API-Key'
+      case 'api-key':
         own[header] = auth.key
         secretHeaders.add(header)
         break
-      }
       case 'hmac': {
-        const header = ownName(own, auth.headerName ?? names.signature)
+        const key = ownName(own, header)
         const value = sign({ scheme: 'hmac-sha256', secret: auth.secret, body })
-        own[header] = own[header] ? `${own[header]} ${value}` : value
+        own[key] = own[key] ? `${own[key]} ${value}` : value
         break
       }
     }
@@ -220,6 +207,19 @@ export function buildHeaders(
   const logged: Record<string, string> = { ...sent }
   for (const key of secretHeaders) logged[key] = REDACTED
   return { sent, logged }
+}
+
+/** The header an endpoint's auth sets: `Authorization`, the api key's, or the hmac signature's. */
+export function authHeader(auth: EndpointAuth, names: HeaderNames): string {
+  switch (auth.type) {
+    case 'basic':
+    case 'bearer':
+      return 'Authorization'
+    case 'api-key':
+      return auth.headerName ?? 'X-API-Key'
+    case 'hmac':
+      return auth.headerName ?? names.signature
+  }
 }
 
 /** The key of `headers` that is `name` in any case, or `name` when there is none. */

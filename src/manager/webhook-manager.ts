@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
-import { DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type RequestSettings } from '../dispatch/build-request.js'
+import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
@@ -178,6 +178,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #dispatcher: Dispatcher
   /** Header names hookline sets on every request (lower-cased): custom endpoint headers may not use them. */
   readonly #ownHeaders: Set<string>
+  readonly #headerNames: HeaderNames
   readonly #healthWrites = new Set<string>()
   /** Disables decided while a health write of the same endpoint was in flight, written after it. */
   readonly #pendingDisables = new Map<string, { reason: string; at: number }>()
@@ -201,6 +202,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
       userAgent: options.userAgent ?? `hookline/${VERSION}`,
     }
+    this.#headerNames = settings.headers
     this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])
     this.#dispatcher = new Dispatcher(
       {
@@ -625,18 +627,11 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Refuses custom headers that hookline or the endpoint's auth set themselves (names ignore case). */
   #checkHeaders(endpoint: Endpoint): void {
     const auth = endpoint.auth
-    const authHeader =
-      auth === null
-        ? null
-        : auth.type === 'basic' || auth.type === 'bearer'
-          ? 'authorization'
-          : auth.type === 'api-key'
-            ? (auth.headerName ?? 'X-API-Key').toLowerCase()
-            : (auth.headerName?.toLowerCase() ?? null)
+    const authName = auth === null ? null : authHeader(auth, this.#headerNames).toLowerCase()
     const issues = Object.keys(endpoint.headers).flatMap((name) => {
       const lower = name.toLowerCase()
       if (this.#ownHeaders.has(lower)) return [{ field: `headers.${name}`, message: 'is set by hookline and cannot be overridden' }]
-      if (lower === authHeader) return [{ field: `headers.${name}`, message: `is set by the endpoint's ${auth!.type} auth` }]
+      if (lower === authName) return [{ field: `headers.${name}`, message: `is set by the endpoint's ${auth!.type} auth` }]
       return []
     })
     if (issues.length > 0) throw new ValidationError('endpoint', issues)
