@@ -6,7 +6,7 @@ import { createId } from '../util/ids.js'
 import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
 import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
 import type { OutcomeWriter } from './outcome-writer.js'
-import { nextAttemptAt, resolveRetryPolicy } from './retry-policy.js'
+import { nextAttemptAt, resolveRetryPolicy, retryPolicyProblem } from './retry-policy.js'
 import type { OutgoingRequest, SendResult } from './send-request.js'
 
 /** Tuning of the delivery worker. */
@@ -603,16 +603,19 @@ export class Dispatcher {
     const now = this.#deps.clock.now()
     const base = { ...this.#baseOutcome(claimed, now), attempts: attempt.attempt, lastStatusCode: result.status, lastError: result.error, attempt }
     if (result.ok) return { ...base, status: 'succeeded', nextAttemptAt: null, completedAt: new Date(now) }
-    const retryAt =
-      once || result.status === 410
-        ? null
-        : nextAttemptAt(resolveRetryPolicy(this.#options.retryPolicy, endpoint.retryPolicy), {
-            attempts: attempt.attempt,
-            createdAt: claimed.delivery.createdAt.getTime(),
-            now,
-            status: result.status,
-            retryAfter: result.headers?.['retry-after'] ?? null,
-          })
+    if (once || result.status === 410) return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
+    const policy = resolveRetryPolicy(this.#options.retryPolicy, endpoint.retryPolicy)
+    const problem = retryPolicyProblem(policy)
+    const retryAt = problem
+      ? null
+      : nextAttemptAt(policy, {
+          attempts: attempt.attempt,
+          createdAt: claimed.delivery.createdAt.getTime(),
+          now,
+          status: result.status,
+          retryAfter: result.headers?.['retry-after'] ?? null,
+        })
+    if (problem !== null) return deadForGood({ ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }, `invalid retry policy (${problem})`)
     if (retryAt === null) return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
     return { ...base, status: 'failed', nextAttemptAt: new Date(retryAt), completedAt: null }
   }
@@ -635,6 +638,7 @@ export class Dispatcher {
 
   async #record(report: OutcomeReport): Promise<void> {
     this.#settleId(report.claimed.delivery.id)
+    report.outcome = withNextStep(report.outcome, this.#deps.clock.now())
     await this.#deps.writer.write(report.outcome)
     const next = report.outcome.nextAttemptAt
     if (next && (report.outcome.status === 'failed' || report.outcome.status === 'pending')) this.wakeAt(next.getTime())
@@ -664,6 +668,23 @@ export class Dispatcher {
     this.#queues.set(endpoint.id, queues)
     return queues
   }
+}
+
+/**
+ * Every outcome leaves its delivery either finished or with a next attempt: one still `pending` or
+ * `failed` without a usable next attempt time would never be claimed again. Such an outcome (a bug,
+ * or a retry delay no clock can reach) becomes `dead`, saying why.
+ */
+export function withNextStep(outcome: DeliveryOutcome, now: number): DeliveryOutcome {
+  if (outcome.status !== 'pending' && outcome.status !== 'failed') return outcome
+  const at = outcome.nextAttemptAt?.getTime()
+  if (at !== undefined && Number.isFinite(at)) return outcome
+  return deadForGood({ ...outcome, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }, 'no next attempt time could be computed')
+}
+
+/** A dead outcome whose error says why it was not retried (after the attempt's own error, if any). */
+function deadForGood(outcome: DeliveryOutcome, why: string): DeliveryOutcome {
+  return { ...outcome, lastError: `${outcome.lastError ? `${outcome.lastError}; ` : ''}not retried: ${why}` }
 }
 
 /**

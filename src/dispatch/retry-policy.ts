@@ -1,4 +1,7 @@
+import * as v from 'valibot'
+import { retryPolicySchema } from '../endpoints/endpoint-schema.js'
 import type { RetryPolicy } from '../types.js'
+import { toFieldIssues } from '../validation/parse.js'
 
 /** Defaults of every retry policy field. */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -27,6 +30,19 @@ export function resolveRetryPolicy(...layers: (Partial<RetryPolicy> | null | und
   }
   if (policy.strategy === 'schedule' && !maxAttemptsSet) policy.maxAttempts = policy.schedule.length + 1
   return policy
+}
+
+/**
+ * Why a resolved policy cannot schedule retries (`'strategy: expected one of …'`), or `null` when
+ * it can. Options and endpoint input are validated on the way in; this guards what reaches the
+ * worker by other roads (rows written by an older version or by hand), so that a failed attempt
+ * always ends either with a next attempt time or dead, never `failed` with no next attempt.
+ */
+export function retryPolicyProblem(policy: RetryPolicy): string | null {
+  const { schedule, ...rest } = policy
+  const result = v.safeParse(retryPolicySchema, Array.isArray(schedule) && schedule.length === 0 ? rest : policy)
+  if (result.success) return null
+  return toFieldIssues(result.issues).map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ')
 }
 
 /** What the retry decision needs to know about the attempt that just failed. */

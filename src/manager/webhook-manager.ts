@@ -35,6 +35,7 @@ import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
 import type { WebhookManagerOptions } from './options.js'
+import { validateManagerOptions } from './options-schema.js'
 
 /** Map of event names to their payload types, for a type-checked `emit`. */
 export type EventMap = Record<string, unknown>
@@ -187,7 +188,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
   readonly #transport: UndiciFetch | null
 
+  /** @throws ValidationError naming every bad or unknown option */
   constructor(options: WebhookManagerOptions = {}) {
+    validateManagerOptions(options)
     this.#options = options
     this.store = options.store ?? memoryStore()
     this.#clock = options.clock ?? systemClock
@@ -218,13 +221,13 @@ export class WebhookManager<E extends EventMap = EventMap> {
         onError: (error) => this.#events.emit('worker.error', { error }),
       },
       {
-        concurrency: positive('concurrency', options.concurrency ?? 50),
-        endpointConcurrency: positive('endpointConcurrency', options.endpointConcurrency ?? 10),
-        batchSize: positive('batchSize', options.batchSize ?? 100),
-        leaseMs: positive('leaseMs', options.leaseMs ?? 120_000),
-        pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 1000),
-        timeoutMs: positive('timeoutMs', options.timeoutMs ?? 10_000),
-        maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? 65_536),
+        concurrency: options.concurrency ?? 50,
+        endpointConcurrency: options.endpointConcurrency ?? 10,
+        batchSize: options.batchSize ?? 100,
+        leaseMs: options.leaseMs ?? 120_000,
+        pollIntervalMs: options.pollIntervalMs ?? 1000,
+        timeoutMs: options.timeoutMs ?? 10_000,
+        maxResponseBytes: options.maxResponseBytes ?? 65_536,
         retryPolicy: options.retryPolicy ?? {},
         inactiveRecheckMs: 60_000,
       },
@@ -758,13 +761,6 @@ function newDelivery(message: Message, endpointId: string, now: Date): Delivery 
     updatedAt: now,
     completedAt: null,
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ValidationError('manager options', [{ field: name, message: `expected a finite number > 0, got ${String(value)}` }])
-  }
-  return value
 }
 
 /** Creates a webhook manager. See {@link WebhookManagerOptions}. */
