@@ -5,6 +5,8 @@ export { createWebhookManager, WebhookManager } from './manager/webhook-manager.
 export type {
   CleanupOptions,
   DeliveryDetail,
+  EmitManyItem,
+  EmitManyOptions,
   EmitOptions,
   EmitResult,
   EventMap,
@@ -80,6 +82,8 @@ export type {
   DeliveryOutcome,
   DeliveryQuery,
   EndpointQuery,
+  EnqueueItem,
+  EnqueueManyOptions,
   EnqueueOptions,
   EnqueueResult,
   IncomingHookQuery,

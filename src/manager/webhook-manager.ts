@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
 import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
@@ -67,6 +67,22 @@ function isEmptyObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   for (const _ in value) return false
   return true
+}
+
+/** One event of `emitMany`: what `emit` takes, as one object (`client` goes in `emitMany`'s options). */
+export type EmitManyItem<E extends EventMap = EventMap> = {
+  [K in keyof E & string]: Omit<EmitOptions, 'client'> & {
+    /** Event name. */
+    event: K
+    /** Its payload. */
+    data: E[K]
+  }
+}[keyof E & string]
+
+/** Options of `emitMany`. */
+export interface EmitManyOptions {
+  /** As `EmitOptions.client`: the whole batch is written in the host's open transaction. */
+  client?: unknown
 }
 
 /** Result of `emit`. */
@@ -400,6 +416,32 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * whose filters accept the data), then wakes the worker. Resolves once everything is stored.
    */
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
+    const { message, endpoints, now } = await this.#prepareEmit(event, data, options)
+    const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
+    // Hand-off: deliveries this process's idle worker has room for are stored already leased to
+    // it and start as soon as the write is done, without a claim round trip. Never inside the
+    // host's transaction (`client`): those are stored pending, and its commit's NOTIFY wakes the workers.
+    const leased: string[] = []
+    if (options.client === undefined && this.#options.leaseOnEmit !== false) {
+      deliveries.forEach((d, i) => {
+        if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
+      })
+    }
+    const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
+    let result: EnqueueResult | undefined
+    try {
+      result = await this.store.enqueue(message, deliveries, enqueueOptions)
+    } finally {
+      // Exactly one of the two for every lease, whatever the store did.
+      if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
+      else this.#dispatcher.unlease(leased)
+    }
+    if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
+    return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
+  }
+
+  /** Checks one emit's input and builds its message; finds the endpoints that receive it. */
+  async #prepareEmit(event: string, data: unknown, options: EmitOptions): Promise<{ message: Message; endpoints: Endpoint[]; now: Date }> {
     if (typeof event !== 'string' || event.length === 0 || event.length > 200 || !EVENT_PATTERN.test(event) || isWildcard(event)) {
       throw new ValidationError('event', [{ field: 'event', message: 'must be a dotted event name such as agent.created (letters, digits, _ and -)' }])
     }
@@ -422,27 +464,54 @@ export class WebhookManager<E extends EventMap = EventMap> {
       createdAt: now,
     }
     assertJson(message)
-    const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
-    // Hand-off: deliveries this process's idle worker has room for are stored already leased to
-    // it and start as soon as the write is done, without a claim round trip. Never inside the
-    // host's transaction (`client`): those are stored pending, and its commit's NOTIFY wakes the workers.
-    const leased: string[] = []
-    if (options.client === undefined && this.#options.leaseOnEmit !== false) {
-      deliveries.forEach((d, i) => {
-        if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
-      })
+    return { message, endpoints, now }
+  }
+
+  /**
+   * Emits many events at once: each item is what `emit` takes (`event`, `data` and its options but
+   * `client`). Every item is checked first, and any bad item refuses the whole batch with one
+   * `ValidationError` naming each bad field by its index (`items.3.data.x`); then every message
+   * and delivery is written in one store transaction (one statement on Postgres): all or none.
+   * Idempotency keys behave as in `emit`, against stored messages and within the batch (a later
+   * item with an earlier item's key is a duplicate of it). With `client` the batch joins the
+   * host's open transaction (Postgres outbox), as `emit` does. Deliveries are claimed by the
+   * worker (no hand-off). Resolves with one result per item, in order.
+   * @example
+   * await hooks.emitMany([
+   *   { event: 'order.created', data: { id: 1 } },
+   *   { event: 'order.created', data: { id: 2 }, idempotencyKey: 'order-2' },
+   * ])
+   */
+  async emitMany(items: readonly EmitManyItem<E>[], options: EmitManyOptions = {}): Promise<EmitResult[]> {
+    if (!Array.isArray(items)) throw new ValidationError('emitMany', [{ field: 'items', message: 'expected an array' }])
+    if (typeof options !== 'object' || options === null) throw new ValidationError('emitMany', [{ field: 'options', message: 'expected an object' }])
+    const issues: FieldIssue[] = []
+    const prepared: { message: Message; deliveries: Delivery[] }[] = []
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i]
+      const at = `items.${i}`
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        issues.push({ field: at, message: 'expected an object with event and data' })
+        continue
+      }
+      const { event, data, ...rest } = item as { event?: unknown; data?: unknown } & EmitOptions
+      if (rest.client !== undefined) {
+        issues.push({ field: `${at}.client`, message: "is not allowed per item: pass it in emitMany's options, for the whole batch" })
+        continue
+      }
+      try {
+        const { message, endpoints, now } = await this.#prepareEmit(event as string, data, rest)
+        prepared.push({ message, deliveries: endpoints.map((e) => newDelivery(message, e.id, now)) })
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error
+        for (const f of error.fields) issues.push({ field: f.field ? `${at}.${f.field}` : at, message: f.message })
+      }
     }
-    const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
-    let result: EnqueueResult | undefined
-    try {
-      result = await this.store.enqueue(message, deliveries, enqueueOptions)
-    } finally {
-      // Exactly one of the two for every lease, whatever the store did.
-      if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
-      else this.#dispatcher.unlease(leased)
-    }
-    if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
-    return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
+    if (issues.length > 0) throw new ValidationError('emitMany', issues)
+    if (prepared.length === 0) return []
+    const results = await this.store.enqueueMany(prepared, options.client !== undefined ? { client: options.client } : undefined)
+    if (results.some((r) => !r.duplicate && r.deliveries.length > 0)) this.#dispatcher.wake()
+    return results.map((r) => ({ messageId: r.message.id, deliveryIds: r.deliveries.map((d) => d.id), duplicate: r.duplicate }))
   }
 
   // ── deliveries ───────────────────────────────────────────────────────────

@@ -74,6 +74,20 @@ export interface EnqueueResult {
   handedOff?: boolean
 }
 
+/** One message with its deliveries, as `enqueueMany` takes them. */
+export interface EnqueueItem {
+  /** The message. */
+  message: Message
+  /** Its deliveries (may be empty). */
+  deliveries: Delivery[]
+}
+
+/** Options of `enqueueMany`. */
+export interface EnqueueManyOptions {
+  /** As `EnqueueOptions.client`: the whole batch joins the host's open transaction. */
+  client?: unknown
+}
+
 /** Arguments of `claim`. */
 export interface ClaimRequest {
   /** Current time. */
@@ -219,6 +233,14 @@ export interface WebhookStore {
    * already stored, stores nothing and returns the earlier message with `duplicate: true`.
    */
   enqueue(message: Message, deliveries: Delivery[], options?: EnqueueOptions): Promise<EnqueueResult>
+  /**
+   * Stores many messages with their deliveries in one transaction (one statement on Postgres): all
+   * of them or, when it fails, none. Results come back in order, one per item. Idempotency keys
+   * behave as in `enqueue`, against stored messages and within the batch: an item whose key (per
+   * owner) was stored before, or appeared in an earlier item, stores nothing and returns that
+   * earlier message with `duplicate: true`. Deliveries are stored as given (no hand-off).
+   */
+  enqueueMany(items: EnqueueItem[], options?: EnqueueManyOptions): Promise<EnqueueResult[]>
   /** One message, or `null`. */
   getMessage(id: string): Promise<Message | null>
   /**

@@ -259,6 +259,80 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(nulAsReplacement(stored!.error)).toBe('bad\uFFFD')
       })
 
+      it('.enqueueMany() stores every message with its deliveries, results in order', async () => {
+        const ep = await seed()
+        const other = await seed()
+        const messages = Array.from({ length: 25 }, (_, i) => messageFixture({ data: { i }, createdAt: at(i) }))
+        const items = messages.map((m, i) => ({ message: m, deliveries: i % 5 === 0 ? [] : [deliveryFixture(m, ep), deliveryFixture(m, other)] }))
+        const results = await store.enqueueMany(items)
+        expect(results).toHaveLength(items.length)
+        for (let i = 0; i < items.length; i++) {
+          expect(results[i]).toEqual({ message: items[i]!.message, deliveries: items[i]!.deliveries, duplicate: false })
+          expect(await store.getMessage(messages[i]!.id)).toEqual(messages[i])
+          expect((await store.listDeliveries({ messageId: messages[i]!.id })).map((d) => d.id).sort()).toEqual(items[i]!.deliveries.map((d) => d.id).sort())
+        }
+        expect(await store.listDeliveries({ limit: 1000 })).toHaveLength(40)
+        // They are claimable like any other: oldest due first.
+        const claimed = await store.claim({ now: at(1000), limit: 4, leaseMs: 1000, workerId: 'w' })
+        expect(claimed.map((c) => c.message.id)).toEqual([messages[1]!.id, messages[1]!.id, messages[2]!.id, messages[2]!.id])
+        expect(await store.enqueueMany([])).toEqual([])
+      })
+
+      it('.enqueueMany() - idempotency keys: a stored key and a key repeated within the batch give the earlier message', async () => {
+        const ep = await seed()
+        const stored = messageFixture({ idempotencyKey: 'order-1' })
+        const storedDelivery = deliveryFixture(stored, ep)
+        await store.enqueue(stored, [storedDelivery])
+        const again = messageFixture({ idempotencyKey: 'order-1', data: { other: true } })
+        const first = messageFixture({ idempotencyKey: 'order-2' })
+        const repeat = messageFixture({ idempotencyKey: 'order-2', data: { repeat: true } })
+        const otherOwner = messageFixture({ idempotencyKey: 'order-2', owner: 'acme' })
+        const plain = messageFixture()
+        const batch = [again, first, repeat, otherOwner, plain].map((m) => ({ message: m, deliveries: [deliveryFixture(m, ep)] }))
+        const results = await store.enqueueMany(batch)
+        expect(results.map((r) => [r.message.id, r.duplicate])).toEqual([
+          [stored.id, true],
+          [first.id, false],
+          [first.id, true],
+          [otherOwner.id, false],
+          [plain.id, false],
+        ])
+        expect(results[0]!.deliveries.map((d) => d.id)).toEqual([storedDelivery.id])
+        expect(results[2]!.deliveries.map((d) => d.id)).toEqual(batch[1]!.deliveries.map((d) => d.id))
+        for (const m of [again, repeat]) expect(await store.getMessage(m.id)).toBeNull()
+        expect(await store.listDeliveries({ endpointId: ep.id, limit: 100 })).toHaveLength(4)
+        // The same batch again (a retry after a lost reply): nothing new, each resolves to what is stored.
+        const retried = await store.enqueueMany(batch)
+        expect(retried.map((r) => r.message.id)).toEqual(results.map((r) => r.message.id))
+        expect(await store.listDeliveries({ endpointId: ep.id, limit: 100 })).toHaveLength(4)
+      })
+
+      it('.enqueueMany() is all or nothing: a message id clash stores none of the batch', async () => {
+        const ep = await seed()
+        const stored = messageFixture()
+        await store.enqueue(stored, [deliveryFixture(stored, ep)])
+        const fresh = messageFixture()
+        const clash = { ...messageFixture(), id: stored.id, event: 'order.other' }
+        await expect(
+          store.enqueueMany([
+            { message: fresh, deliveries: [deliveryFixture(fresh, ep)] },
+            { message: clash, deliveries: [deliveryFixture(clash, ep)] },
+          ]),
+        ).rejects.toMatchObject({ code: 'CONFLICT' })
+        expect(await store.getMessage(fresh.id)).toBeNull()
+        expect(await store.getMessage(stored.id)).toEqual(stored)
+        expect(await store.listDeliveries({ endpointId: ep.id, limit: 100 })).toHaveLength(1)
+        // Within the batch too.
+        const twice = { ...fresh, event: 'order.changed' }
+        await expect(
+          store.enqueueMany([
+            { message: fresh, deliveries: [] },
+            { message: twice, deliveries: [] },
+          ]),
+        ).rejects.toMatchObject({ code: 'CONFLICT' })
+        expect(await store.getMessage(fresh.id)).toBeNull()
+      })
+
       it('.listDeliveries({ messageId }) returns the deliveries of one message, newest first', async () => {
         const a = await seed()
         const b = await seed()

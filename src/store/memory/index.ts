@@ -11,10 +11,13 @@ import { emptyCounts, p95Offset, summarizeIncomingStats, summarizeStats } from '
 import type {
   ClaimedDelivery,
   CleanupResult,
+  EnqueueResult,
   DeliveryQuery,
   RequeueResult,
   WebhookStore,
 } from '../types.js'
+import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
+import { firstOccurrences } from '../first-occurrences.js'
 import { DueHeap } from './due-heap.js'
 
 /** Options of {@link memoryStore}. */
@@ -91,6 +94,32 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     (q.since === undefined || d.createdAt >= q.since) &&
     (q.until === undefined || d.createdAt < q.until)
 
+  const enqueueOne = (message: Message, list: Delivery[]): EnqueueResult => {
+    if (message.idempotencyKey !== null) {
+      const existingId = idempotency.get(idempotencyScope(message))
+      const existing = existingId === undefined ? undefined : messages.get(existingId)
+      if (existing) {
+        const ids = deliveriesByMessage.get(existing.id) ?? []
+        const found = ids.map((id) => deliveries.get(id)).filter((d): d is Delivery => d !== undefined)
+        return { message: existing, deliveries: found.map((d) => ({ ...d })), duplicate: true }
+      }
+      idempotency.set(idempotencyScope(message), message.id)
+    }
+    messages.set(message.id, message)
+    const ids: string[] = []
+    for (const d of list) {
+      const copy = { ...d }
+      deliveries.set(copy.id, copy)
+      let set = deliveriesByEndpoint.get(copy.endpointId)
+      if (!set) deliveriesByEndpoint.set(copy.endpointId, (set = new Set()))
+      set.add(copy.id)
+      ids.push(copy.id)
+      schedule(copy)
+    }
+    deliveriesByMessage.set(message.id, ids)
+    return { message, deliveries: list, duplicate: false }
+  }
+
   const store: WebhookStore = {
     name: options.name ?? 'memory',
     durable: false,
@@ -128,29 +157,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     },
 
     async enqueue(message, list) {
-      if (message.idempotencyKey !== null) {
-        const existingId = idempotency.get(idempotencyScope(message))
-        const existing = existingId === undefined ? undefined : messages.get(existingId)
-        if (existing) {
-          const ids = deliveriesByMessage.get(existing.id) ?? []
-          const found = ids.map((id) => deliveries.get(id)).filter((d): d is Delivery => d !== undefined)
-          return { message: existing, deliveries: found.map((d) => ({ ...d })), duplicate: true }
-        }
-        idempotency.set(idempotencyScope(message), message.id)
+      return enqueueOne(message, list)
+    },
+    async enqueueMany(items) {
+      // Every check before the first write, then one synchronous step: all or nothing.
+      firstOccurrences(items)
+      for (const { message } of items) {
+        const stored = messages.get(message.id)
+        if (stored !== undefined) classifyEnqueueConflict('memory', message, stored)
       }
-      messages.set(message.id, message)
-      const ids: string[] = []
-      for (const d of list) {
-        const copy = { ...d }
-        deliveries.set(copy.id, copy)
-        let set = deliveriesByEndpoint.get(copy.endpointId)
-        if (!set) deliveriesByEndpoint.set(copy.endpointId, (set = new Set()))
-        set.add(copy.id)
-        ids.push(copy.id)
-        schedule(copy)
-      }
-      deliveriesByMessage.set(message.id, ids)
-      return { message, deliveries: list, duplicate: false }
+      return items.map(({ message, deliveries: list }) => enqueueOne(message, list))
     },
     async getMessage(id) {
       return messages.get(id) ?? null

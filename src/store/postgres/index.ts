@@ -17,7 +17,8 @@ import { retryTransient, toStoreError, type StoreRetryOptions } from '../retry.j
 import { runCleanup } from '../sql/cleanup.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { incomingStatsFromRows, statsFromAggregates } from '../sql/stats.js'
-import type { EnqueueResult, WebhookStore } from '../types.js'
+import type { EnqueueItem, EnqueueResult, WebhookStore } from '../types.js'
+import { firstOccurrences } from '../first-occurrences.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
@@ -241,8 +242,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
    * wake-up goes out at the host's COMMIT); on the pool the caller signals the notifier after the
    * commit.
    */
-  async function enqueueOn(host: PgQueryable | null, message: Message, deliveries: Delivery[]): Promise<EnqueueResult> {
-    const notifyInStatement = host !== null
+  async function enqueueOn(host: PgQueryable | null, message: Message, deliveries: Delivery[], notifyInStatement = host !== null): Promise<EnqueueResult> {
     const db: PgQueryable = host ?? { query: onPool }
     // Bounded: a conflicting message that vanished in between (cleanup) makes one more try worthwhile.
     for (let round = 0; round < 3; round++) {
@@ -296,6 +296,53 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return items.map((item) =>
       first.has(item) && inserted.has(item.message.id) ? { message: item.message, deliveries: item.deliveries, duplicate: false } : enqueueAlone(item.message, item.deliveries),
     )
+  }
+
+  /**
+   * `emitMany`'s write: every item in one statement, on the host's client (`notify`: the statement
+   * queues the wake-up for the host's commit) or on a pooled client inside a transaction of the
+   * store's own. Repeats within the batch (an idempotency key per owner, or a message id, seen in
+   * an earlier item) are not sent: they resolve to that earlier item's result, as a later
+   * `enqueue` of them would. An item that conflicts with a stored message takes the single path,
+   * which looks the stored one up (and throws on a genuine id clash, failing the whole batch).
+   */
+  async function enqueueManyOn(db: PgQueryable, notify: boolean, items: EnqueueItem[]): Promise<EnqueueResult[]> {
+    const source = firstOccurrences(items)
+    const unique = items.filter((_, i) => source[i] === i)
+    const channelIfAny = notify && unique.some((x) => x.deliveries.length > 0) ? channel : null
+    const inserted = new Set((await db.query(plans.enqueueMany(unique, channelIfAny))).rows.map((row) => row.id))
+    const results: EnqueueResult[] = []
+    for (let i = 0; i < items.length; i++) {
+      const { message, deliveries } = items[i]!
+      const first = results[source[i]!]
+      if (first !== undefined) results.push({ message: first.message, deliveries: first.deliveries, duplicate: first.message.id !== message.id })
+      else if (inserted.has(message.id)) results.push({ message, deliveries, duplicate: false })
+      else results.push(await enqueueOn(db, message, deliveries, notify))
+    }
+    return results
+  }
+
+  /**
+   * `enqueueManyOn` in a transaction of the store's own on a pooled client: BEGIN, the batch
+   * statement (plus a lookup per item that met a stored message), COMMIT. The transaction is what
+   * makes a genuine conflict found by a lookup undo the rest of the batch.
+   */
+  async function enqueueManyPooled(items: EnqueueItem[]): Promise<EnqueueResult[]> {
+    const client = await pool.connect()
+    let destroy = false
+    try {
+      await client.query({ text: 'BEGIN' })
+      const results = await enqueueManyOn({ query: (plan: PgQueryConfig) => client.query(prepare(plan)) }, false, items)
+      await client.query({ text: 'COMMIT' })
+      return results
+    } catch (error) {
+      await client.query({ text: 'ROLLBACK' }).catch(() => {
+        destroy = true
+      })
+      throw error
+    } finally {
+      client.release(destroy)
+    }
   }
 
   const openListenConnection = async (): Promise<ListenConnection> => {
@@ -381,6 +428,28 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       // aborted after any error; only the host can start it over).
       try {
         return await enqueueOn(host, message, deliveries)
+      } catch (error) {
+        throw toStoreError(ADAPTER, 'enqueue', error)
+      }
+    },
+    async enqueueMany(items, enqueueOptions = {}) {
+      if (items.length === 0) return []
+      const host = enqueueOptions.client
+      if (host === undefined || host === null) {
+        if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
+        await ready()
+        // A retry after a lost COMMIT reply finds its own messages stored and takes them as
+        // written (the same id and content), so nothing is doubled.
+        const results = await retryTransient('enqueue', () => enqueueManyPooled(items), retry)
+        if (results.some((r) => !r.duplicate && r.deliveries.some((d) => d.status !== 'delivering'))) notifier.signal()
+        return results
+      }
+      if (!isQueryable(host)) {
+        throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
+      }
+      await ready()
+      try {
+        return await enqueueManyOn(host, true, items)
       } catch (error) {
         throw toStoreError(ADAPTER, 'enqueue', error)
       }

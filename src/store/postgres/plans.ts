@@ -308,8 +308,10 @@ export function createPlans(schema: string) {
      * Inserts many messages with their deliveries in one statement (the pooled path's group
      * commit). A message that conflicts (id or idempotency key, with a stored row or an earlier one
      * of the batch) is skipped with its deliveries; the statement returns the ids it inserted.
+     * With a `channel` (a host transaction's `emitMany`), `pg_notify` queues one wake-up when any
+     * delivery was inserted, sent at the host's commit.
      */
-    enqueueMany: (items: readonly { message: Message; deliveries: readonly Delivery[] }[]): Plan => {
+    enqueueMany: (items: readonly { message: Message; deliveries: readonly Delivery[] }[], channel: string | null = null): Plan => {
       const p = new Params()
       const messages = unnestRows(
         messageCodec,
@@ -326,8 +328,9 @@ export function createPlans(schema: string) {
       return {
         text:
           `WITH m AS (INSERT INTO ${t.messages} (${columnList(messageCodec)}) SELECT * FROM ${messages} ON CONFLICT DO NOTHING RETURNING id), ` +
-          `d AS (INSERT INTO ${t.deliveries} (${columnList(deliveryCodec)}) SELECT u.* FROM ${deliveries} WHERE u.message_id IN (SELECT id FROM m) RETURNING 1) ` +
-          `SELECT m.id FROM m`,
+          `d AS (INSERT INTO ${t.deliveries} (${columnList(deliveryCodec)}) SELECT u.* FROM ${deliveries} WHERE u.message_id IN (SELECT id FROM m) RETURNING 1)` +
+          (channel === null ? ' ' : `, n AS (SELECT pg_notify(${p.add(channel, 'text')}, '') WHERE EXISTS (SELECT 1 FROM d)) `) +
+          (channel === null ? `SELECT m.id FROM m` : `SELECT m.id, (SELECT count(*) FROM n)::int AS notified FROM m`),
         values: p.values,
       }
     },

@@ -434,6 +434,13 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
         return { ...enqueueIn(d, message, unleased), handedOff: false }
       })
     },
+    enqueueMany: (items) => {
+      // One transaction for the lot: any refusal rolls every item back. Inside the host's open
+      // transaction on a shared connection it joins that transaction (a savepoint), as enqueue does.
+      const all = (d: SqliteDatabase): EnqueueResult[] => transaction(d, () => items.map(({ message, deliveries }) => enqueueIn(d, message, deliveries)))
+      if (ownsDatabase || db?.inTransaction !== true) return write('enqueue', all)
+      return op('enqueue', all)
+    },
     getMessage: (id) =>
       op('getMessage', (d) => {
         const row = one(d, SQL.getMessage, { id })
