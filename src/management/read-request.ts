@@ -78,6 +78,15 @@ export function queryKind(schema: v.GenericSchema): QueryKind {
 
 /** Validates `input` against `schema`; throws a 400 ValidationError naming every bad field. */
 export function validate<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  // A body that may be one object or an array of them (`POST /events`): checked against the
+  // option of its own kind, so issues name the bad field (`3.event`) instead of the union.
+  const options = (schema as unknown as { type?: string; options?: v.GenericSchema[] }).type === 'union' ? (schema as unknown as { options: v.GenericSchema[] }).options : undefined
+  if (options !== undefined) {
+    const kind = (s: v.GenericSchema): string => ((s as unknown as { type?: string; pipe?: { type: string }[] }).pipe?.[0]?.type ?? (s as unknown as { type?: string }).type ?? '')
+    const wanted = Array.isArray(input) ? 'array' : typeof input === 'object' && input !== null ? 'object' : undefined
+    const match = wanted === undefined ? [] : options.filter((o) => kind(o).endsWith(wanted))
+    if (match.length === 1) return validate(match[0]!, input, what) as v.InferOutput<S>
+  }
   const type = (schema as unknown as { type?: string }).type ?? ''
   if (type.endsWith('object') && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     throw new ValidationError(what, [{ field: '', message: 'must be a JSON object' }])

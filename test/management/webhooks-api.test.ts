@@ -307,4 +307,38 @@ describe('management API — deliveries, stats, events', () => {
     const dup2 = await api('POST', '/events', { event: 'usage.threshold', data: { percentage: 90 }, idempotency_key: 'k1' })
     expect(dup2.body).toEqual({ ...dup1.body, duplicate: true })
   })
+
+  it('POST /events with an array stores every event together (emitMany), or none when one is invalid', async () => {
+    manager.registerEventType('usage.threshold', { schema: v.object({ percentage: v.number() }) })
+    await api('POST', '/webhooks', { url: receiver.url, events: ['usage.threshold'] })
+    const bad = await api('POST', '/events', [
+      { event: 'usage.threshold', data: { percentage: 1 } },
+      { event: 'usage.threshold', data: { percentage: 'x' } },
+      { event: 'not valid' },
+    ])
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.fields).toEqual([{ field: '2.event', message: expect.any(String) }])
+    const badData = await api('POST', '/events', [
+      { event: 'usage.threshold', data: { percentage: 1 } },
+      { event: 'usage.threshold', data: { percentage: 'x' } },
+    ])
+    expect(badData.status).toBe(400)
+    expect(badData.body.error.fields).toEqual([{ field: '1.data.percentage', message: expect.any(String) }])
+    expect((await api('POST', '/events', [])).status).toBe(400)
+    expect((await api('POST', '/events', [{ event: 'usage.threshold', extra: 1 }])).body.error.fields).toEqual([{ field: '0.extra', message: 'is not a known field' }])
+    expect(await manager.findDeliveries()).toEqual([])
+
+    const ok = await api('POST', '/events', [
+      { event: 'usage.threshold', data: { percentage: 10 }, idempotency_key: 'b1' },
+      { event: 'usage.threshold', data: { percentage: 20 } },
+      { event: 'usage.threshold', data: { percentage: 30 }, idempotency_key: 'b1' },
+    ])
+    expect(ok.status).toBe(202)
+    expect(ok.body.events).toHaveLength(3)
+    for (const e of ok.body.events) expect(() => v.parse(triggerOutput, e)).not.toThrow()
+    expect(ok.body.events.map((e: { duplicate: boolean }) => e.duplicate)).toEqual([false, false, true])
+    expect(ok.body.events[2].message_id).toBe(ok.body.events[0].message_id)
+    const received = await receiver.waitFor(2, 5000)
+    expect(received.map((r) => (r.body as { data: { percentage: number } }).data.percentage).sort()).toEqual([10, 20])
+  })
 })

@@ -21,12 +21,32 @@ export const triggerBody = v.strictObject({
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('Tenant whose webhooks receive it; only for unscoped callers.')))),
 })
 
+/** Most events in one `POST /events` array. */
+export const MAX_TRIGGER_BATCH = 1000
+
+/** Body of `POST /events`: one event, or an array of them written together (`manager.emitMany()`). */
+export const triggerRequestBody = v.union([
+  triggerBody,
+  v.pipe(
+    v.array(triggerBody),
+    v.minLength(1, 'must hold at least one event'),
+    v.maxLength(MAX_TRIGGER_BATCH, `must hold at most ${MAX_TRIGGER_BATCH} events`),
+    v.description(`Up to ${MAX_TRIGGER_BATCH} events, stored in one transaction: all of them, or (any invalid) none.`),
+  ),
+])
+
 /** Answer of `POST /events`. */
 export const triggerOutput = v.object({
   message_id: v.string(),
   delivery_ids: v.pipe(v.array(v.string()), v.description('One delivery per matching webhook; empty when none matched.')),
   duplicate: v.pipe(v.boolean(), v.description('True when the idempotency key was seen before and nothing new was stored.')),
 })
+
+/** Answer of `POST /events` with an array: one result per event, in order. */
+export const triggerBatchOutput = v.object({ events: v.array(triggerOutput) })
+
+/** Answer of `POST /events`: one result, or `{ events }` for an array. */
+export const triggerResponse = v.union([triggerOutput, triggerBatchOutput])
 
 /** Other names of the test body's `data`: AGiXT's `test_payload` (`test_data` is a field of its own). */
 export const testAliases: readonly BodyAlias[] = Object.freeze([{ from: 'test_payload', to: 'data' }])
