@@ -241,3 +241,37 @@ describe('hookline CLI — input errors, help, colour, config', () => {
     expect(badConfig.stderr).toContain('--config: no such file')
   }, 60_000)
 })
+
+describe('hookline trigger — many events as NDJSON on stdin or from a file', () => {
+  let file = ''
+  const run = (args: string[], input?: string) => runCli(['--db', file, ...args], input === undefined ? {} : { input })
+
+  it('stores every line together and delivers them; a bad line refuses the whole input, naming its line', async () => {
+    file = join(dir, 'ndjson.db')
+    expect((await run(['endpoints', 'create', '--url', receiver.url, '--events', 'batch.*'])).code).toBe(0)
+    const before = receiver.requests.length
+
+    const bad = await run(['trigger', '--json'], '{"event":"batch.one","data":{"n":1}}\n\n{"event":"batch two"}\nnot json\n')
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('line 3: event')
+    expect(bad.stderr).toContain('line 4')
+    expect(json(await run(['deliveries', 'list', '--json'])).deliveries).toEqual([])
+
+    const piped = await run(
+      ['trigger', '--json'],
+      '{"event":"batch.one","data":{"n":1}}\n{"event":"batch.two","data":{"n":2},"idempotency_key":"k"}\n\n{"event":"batch.two","data":{"n":3},"idempotency_key":"k"}\n',
+    )
+    expect(piped.code, piped.stderr).toBe(0)
+    const body = json(piped)
+    expect(body.events.map((e: { duplicate: boolean }) => e.duplicate)).toEqual([false, false, true])
+    expect(body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'succeeded'])
+    expect(receiver.requests.slice(before).map((r) => (r.body as { data: { n: number } }).data.n).sort()).toEqual([1, 2])
+
+    const path = join(dir, 'events.ndjson')
+    writeFileSync(path, '{"event":"batch.three","data":{"n":4}}\n{"event":"other.event"}\n')
+    const fromFile = await run(['trigger', '--ndjson', path, '--no-wait'])
+    expect(fromFile.code, fromFile.stderr).toBe(0)
+    expect(fromFile.stdout).toMatch(/Stored 2 events \(0 duplicates\) with 1 deliveries/)
+    expect((await run(['trigger', '--ndjson', path, '--event', 'a.b'])).stderr).toContain('not both')
+  }, 90_000)
+})

@@ -13,17 +13,18 @@ export interface CliRun {
 
 /**
  * Runs `hookline` as a user would, in a child process (`node --import tsx src/cli/index.ts …`),
- * with a clean colour environment unless `env` says otherwise. Killed after `timeoutMs`.
+ * with a clean colour environment unless `env` says otherwise, `input` piped to its stdin. Killed after `timeoutMs`.
  */
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, HOOKLINE_DB: undefined, HOOKLINE_CONFIG: undefined, ...options.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`hookline ${args.join(' ')} did not exit within ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
