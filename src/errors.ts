@@ -16,6 +16,7 @@ export type HooklineErrorCode =
   | 'TEMPLATE_ERROR'
   | 'STOPPED'
   | 'CONFIGURATION_ERROR'
+  | 'ENCRYPTION_KEY'
 
 /** Options accepted by every hookline error. */
 export interface HooklineErrorOptions {
@@ -101,6 +102,23 @@ export class StoreError extends HooklineError {
   constructor(message: string, options: HooklineErrorOptions = {}) {
     super('STORE_ERROR', message, { status: 500, ...options })
     this.name = 'StoreError'
+  }
+}
+
+/**
+ * A stored secret cannot be decrypted: its encryption key (`keyId`) is not configured, or the
+ * ciphertext does not match that key (a wrong key under a known id, or altered data). Never
+ * answered with garbage: whatever needed the secret (a delivery, a view with secrets, an incoming
+ * signature check) stops and reports this error instead.
+ */
+export class EncryptionKeyError extends HooklineError {
+  /** Id of the key the ciphertext names (empty when the stored value is too malformed to name one). */
+  readonly keyId: string
+
+  constructor(keyId: string, message: string, options: HooklineErrorOptions = {}) {
+    super('ENCRYPTION_KEY', message, { status: 500, ...options })
+    this.name = 'EncryptionKeyError'
+    this.keyId = keyId
   }
 }
 

@@ -17,6 +17,8 @@ export type {
   TestEndpointOptions,
 } from './manager/webhook-manager.js'
 export type { RetentionOptions, WebhookManagerOptions } from './manager/options.js'
+export type { EncryptionKeyInput } from './crypto/secret-codec.js'
+export type { ReencryptCounts, ReencryptOptions, ReencryptProgress, ReencryptResult } from './store/encrypted-store.js'
 export type { DeliveryEvent, WebhookManagerEventName, WebhookManagerEvents } from './manager/manager-events.js'
 
 export type { CreateEndpointInput, UpdateEndpointInput } from './endpoints/endpoint-schema.js'
@@ -95,6 +97,7 @@ export type {
 
 export {
   ConflictError,
+  EncryptionKeyError,
   HooklineError,
   isHooklineError,
   NotFoundError,

@@ -10,6 +10,7 @@ describe('public surface', () => {
       [
         "ConflictError",
         "DEFAULT_RETRY_POLICY",
+        "EncryptionKeyError",
         "HooklineError",
         "NotFoundError",
         "PayloadTooLargeError",

@@ -167,10 +167,17 @@ export function buildHeaders(
   own[names.timestamp] = new Date(now).toISOString()
   own[names.delivery] = deliveryId
   own[names.attempt] = String(attempt)
-  addSignature(own, endpoint, message, body, now, names)
-  // Fast path (no custom headers, no auth): nothing to merge or redact.
-  if (!hasCustom && !auth) return { sent: own, logged: { ...own } }
+  const signatureHeader = addSignature(own, endpoint, message, body, now, names)
+  // Fast path (no custom headers, no auth): nothing to merge; only the signature is redacted.
+  if (!hasCustom && !auth) {
+    const logged = { ...own }
+    if (signatureHeader !== null) logged[signatureHeader] = REDACTED
+    return { sent: own, logged }
+  }
+  // The signature is redacted in the log too: over the body alone (the hmac-sha256 scheme) a
+  // reader of the log could replay the logged request with it.
   const secretHeaders = new Set<string>()
+  if (signatureHeader !== null) secretHeaders.add(signatureHeader)
   if (auth) {
     const header = authHeader(auth, names)
     switch (auth.type) {
@@ -190,6 +197,7 @@ export function buildHeaders(
         const key = ownName(own, header)
         const value = sign({ scheme: 'hmac-sha256', secret: auth.secret, body })
         own[key] = own[key] ? `${own[key]} ${value}` : value
+        secretHeaders.add(key)
         break
       }
     }
@@ -229,17 +237,20 @@ function ownName(headers: Record<string, string>, name: string): string {
   return name
 }
 
-/** Adds the endpoint's signature headers (none when it has no secret valid at `now`). */
-function addSignature(sent: Record<string, string>, endpoint: Endpoint, message: Message, body: string, now: number, names: HeaderNames): void {
+/**
+ * Adds the endpoint's signature headers (none when it has no secret valid at `now`). Returns the
+ * name of the signature header set, or `null`.
+ */
+function addSignature(sent: Record<string, string>, endpoint: Endpoint, message: Message, body: string, now: number, names: HeaderNames): string | null {
   const secrets = signingSecrets(endpoint, now)
-  if (secrets.length > 0) {
-    if (endpoint.signatureScheme === 'standard-webhooks') {
-      const timestamp = Math.floor(now / 1000)
-      sent['webhook-id'] = message.id
-      sent['webhook-timestamp'] = String(timestamp)
-      sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
-    } else {
-      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
-    }
+  if (secrets.length === 0) return null
+  if (endpoint.signatureScheme === 'standard-webhooks') {
+    const timestamp = Math.floor(now / 1000)
+    sent['webhook-id'] = message.id
+    sent['webhook-timestamp'] = String(timestamp)
+    sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
+    return 'webhook-signature'
   }
+  sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+  return names.signature
 }

@@ -1,4 +1,5 @@
 import PQueue from 'p-queue'
+import { unreadableSecret } from '../crypto/secret-fields.js'
 import type { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/types.js'
 import type { Attempt, AttemptTrigger, Clock, Delivery, Endpoint, Message, RetryPolicy } from '../types.js'
@@ -51,6 +52,8 @@ export interface DispatcherDeps {
   workerId: string
   onOutcome: (report: OutcomeReport) => void
   onError: (error: unknown) => void
+  /** Ids of the configured encryption keys, named in the error of an endpoint whose secrets no key opens. */
+  encryptionKeyIds?: readonly string[]
 }
 
 /**
@@ -105,6 +108,8 @@ export class Dispatcher {
   #global: PQueue
   #queues = new Map<string, EndpointQueue>()
   #tasks = new Set<Promise<void>>()
+  /** Endpoint records (as loaded) whose undecryptable secrets were already reported through `onError`. */
+  #reportedUnreadable = new WeakSet<Endpoint>()
   /**
    * Deliveries claimed by this worker whose outcome is not stored yet, by id. An id stays here until
    * its outcome is written, so a re-claim of it (after its lease ran out) never starts a second task.
@@ -478,6 +483,24 @@ export class Dispatcher {
           completedAt: endpoint ? null : new Date(now),
           lastError: endpoint ? claimed.delivery.lastError : 'endpoint deleted',
         },
+        endpoint,
+        claimed,
+        result: null,
+      })
+      return
+    }
+    const unreadable = unreadableSecret(endpoint, this.#deps.encryptionKeyIds)
+    if (unreadable !== null) {
+      // Its secrets cannot be decrypted (an encryption key missing or wrong): nothing is sent and
+      // no attempt is consumed. The delivery waits, with the reason as its last error, and is
+      // looked at again like one of a paused endpoint, so it goes out once the key is configured.
+      if (!this.#reportedUnreadable.has(endpoint)) {
+        this.#reportedUnreadable.add(endpoint)
+        this.#deps.onError(unreadable)
+      }
+      const now = clock.now()
+      await this.#record({
+        outcome: { ...this.#baseOutcome(claimed, now), status: 'pending', nextAttemptAt: new Date(now + this.#options.inactiveRecheckMs), lastError: unreadable.message },
         endpoint,
         claimed,
         result: null,

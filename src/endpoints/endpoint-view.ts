@@ -1,3 +1,5 @@
+import { isSealed } from '../crypto/secret-codec.js'
+import { mapEndpointSecrets } from '../crypto/secret-fields.js'
 import type { Endpoint, EndpointAuth } from '../types.js'
 import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
@@ -14,7 +16,9 @@ export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
 }
 
 /** Converts a stored endpoint into its public view. */
-export function toEndpointView(endpoint: Endpoint, includeSecret: boolean, now: number): EndpointView {
+export function toEndpointView(stored: Endpoint, includeSecret: boolean, now: number): EndpointView {
+  // A secret still sealed (no configured key opened it) is never shown as if it were the secret.
+  const endpoint = includeSecret ? mapEndpointSecrets(stored, (value) => (isSealed(value) ? REDACTED : value)) : stored
   const { secrets, auth, ...rest } = endpoint
   const current = secrets.find((s) => s.expiresAt === null)
   const overlapping = secrets.filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now)

@@ -1,3 +1,4 @@
+import { unreadableSecret } from '../crypto/secret-fields.js'
 import { ValidationError, isHooklineError } from '../errors.js'
 import { jsonError } from '../http/error-response.js'
 import type { ConnectionInfo } from '../http/fetch-handler.js'
@@ -31,6 +32,8 @@ export interface IncomingHandlerDeps {
   transformer: Transformer
   /** Delivery ids being handled right now in this process (`hookId \0 key`). */
   inFlight: Set<string>
+  /** Ids of the configured encryption keys, named in the error of a hook whose secret no key opens. */
+  encryptionKeyIds?: readonly string[]
 }
 
 /**
@@ -142,6 +145,11 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       if (bodyReserialized) {
         return refuse(500, 'this webhook cannot be verified as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
       }
+      // A verification secret no configured key decrypts: the request cannot be checked. Answered
+      // like any failure on this side (the sender retries), the key id in the log, never a check
+      // against ciphertext.
+      const unreadable = unreadableSecret(hook, deps.encryptionKeyIds)
+      if (unreadable !== null) return refuse(500, 'this webhook cannot be verified right now', `signature not checked: ${unreadable.message.replace(/^\[hookline\] /, '')}`)
       const check = checkIncomingSignature(hook.verification, raw, request.headers, deps.clock.now())
       if (!check.valid) return refuse(401, `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
     }

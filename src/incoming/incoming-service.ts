@@ -1,3 +1,4 @@
+import { assertSecretsReadable } from '../crypto/secret-fields.js'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import type { WebhookStore } from '../store/types.js'
 import type { Clock, IncomingHook, IncomingLog, IncomingStats } from '../types.js'
@@ -49,6 +50,8 @@ export interface IncomingServiceDeps {
   clock: Clock
   /** Mount path of the token URLs, for the `path` shown on creation and rotation. @default '/webhook' */
   basePath?: string
+  /** Ids of the configured encryption keys, named in the error of a hook whose secret no key opens. */
+  encryptionKeyIds?: readonly string[]
 }
 
 /**
@@ -63,6 +66,7 @@ export class IncomingService {
   readonly #limiter: SlidingWindowRateLimiter
   readonly #inFlight = new Set<string>()
   readonly #basePath: string
+  readonly #keyIds: readonly string[]
   /** One render pool per distinct pool setting, shared by the handlers that use it. */
   readonly #transformers = new Map<string, Transformer>()
 
@@ -71,6 +75,7 @@ export class IncomingService {
     this.#clock = deps.clock
     this.#limiter = new SlidingWindowRateLimiter(deps.clock)
     this.#basePath = deps.basePath ?? '/webhook'
+    this.#keyIds = deps.encryptionKeyIds ?? []
   }
 
   /** Creates a hook. The result holds the plain token and its path: the only time they are shown. */
@@ -82,7 +87,9 @@ export class IncomingService {
 
   /** One hook. Throws NotFoundError when missing or owned by another tenant. */
   async get(id: string, options: GetIncomingHookOptions = {}): Promise<IncomingHookView> {
-    return toIncomingHookView(await this.#hook(id, options), { includeSecrets: options.includeSecrets === true })
+    const hook = await this.#hook(id, options)
+    if (options.includeSecrets === true) assertSecretsReadable(hook, this.#keyIds)
+    return toIncomingHookView(hook, { includeSecrets: options.includeSecrets === true })
   }
 
   /** Hooks, oldest first, secrets redacted unless asked for. */
@@ -92,6 +99,7 @@ export class IncomingService {
       limit: pageSize(options.limit, 100),
       offset: pageOffset(options.offset),
     })
+    if (options.includeSecrets === true) for (const hook of rows) assertSecretsReadable(hook, this.#keyIds)
     return rows.map((hook) => toIncomingHookView(hook, { includeSecrets: options.includeSecrets === true }))
   }
 
@@ -163,6 +171,7 @@ export class IncomingService {
         limiter: this.#limiter,
         transformer,
         inFlight: this.#inFlight,
+        encryptionKeyIds: this.#keyIds,
       },
       { ...options, path: options.path ?? this.#basePath },
     )

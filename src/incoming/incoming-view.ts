@@ -1,3 +1,4 @@
+import { isSealed } from '../crypto/secret-codec.js'
 import type { IncomingHook, IncomingVerification } from '../types.js'
 import { REDACTED } from '../util/sensitive-header.js'
 
@@ -27,7 +28,8 @@ export interface IncomingViewOptions {
 export function toIncomingHookView(hook: IncomingHook, options: IncomingViewOptions = {}): IncomingHookView {
   const view: IncomingHookView & { tokenHash?: string } = { ...hook }
   delete view.tokenHash
-  if (hook.verification !== null && options.includeSecrets !== true) view.verification = redact(hook.verification)
+  // A secret still sealed (no configured key opened it) is never shown as if it were the secret.
+  if (hook.verification !== null && (options.includeSecrets !== true || isSealed(hook.verification.secret))) view.verification = redact(hook.verification)
   if (options.token !== undefined) {
     view.token = options.token
     view.path = `${(options.basePath ?? '/webhook').replace(/\/+$/, '')}/${options.token}`

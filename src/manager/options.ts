@@ -1,3 +1,4 @@
+import type { EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { BreakerOptions } from '../dispatch/endpoint-breakers.js'
 import type { EnvelopeNames, HeaderNames } from '../dispatch/build-request.js'
 import type { SignatureScheme } from '../signature/types.js'
@@ -91,4 +92,16 @@ export interface WebhookManagerOptions {
   leaseOnEmit?: boolean
   /** Id of this worker in leases. @default a random id */
   workerId?: string
+  /**
+   * Keys that encrypt secrets at rest: endpoint signing secrets (rotated-out ones too), auth
+   * credentials, values of sensitive custom headers and incoming verification secrets are stored
+   * AES-256-GCM encrypted (`enc:v1:<keyId>:…`) in any store, the host's own included. The FIRST key
+   * encrypts; every key decrypts. To rotate, put a new key first and keep the old ones until
+   * `reencryptSecrets()` has run. Rows written before encryption was turned on are read as plain
+   * text and encrypted when next written (or by `reencryptSecrets()`). Without keys, secrets are
+   * stored as plain text and `start()` warns once on a durable store.
+   * @default none (plain text)
+   * @example [{ id: 'k2', key: process.env.HOOKLINE_KEY_K2! }, { id: 'k1', key: process.env.HOOKLINE_KEY_K1! }] // base64 of 32 random bytes each
+   */
+  encryptionKeys?: EncryptionKeyInput[]
 }

@@ -1,5 +1,7 @@
 import * as v from 'valibot'
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
+import { createSecretCodec, type SecretCodec } from '../crypto/secret-codec.js'
+import { assertSecretsReadable } from '../crypto/secret-fields.js'
+import { ConflictError, HooklineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
 import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
@@ -24,6 +26,7 @@ import type { IncomingHandlerOptions, IncomingRouteHandler } from '../incoming/i
 import type { IncomingHookView } from '../incoming/incoming-view.js'
 import type { IncomingLog, IncomingStats } from '../types.js'
 import { generateSecret } from '../signature/index.js'
+import { encryptedStore, type EncryptedStore, type ReencryptOptions, type ReencryptResult } from '../store/encrypted-store.js'
 import { memoryStore } from '../store/memory/index.js'
 import type { CleanupResult, EndpointQuery, EnqueueResult, WebhookStore } from '../store/types.js'
 import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
@@ -184,8 +187,13 @@ const FIVE_DAYS = 5 * 86_400_000
  * await hooks.emit('agent.created', { agentId: 'a_1' })
  */
 export class WebhookManager<E extends EventMap = EventMap> {
-  /** The store every record lives in. */
+  /** The store every record lives in (with `encryptionKeys`, wrapped so that secrets are encrypted in it). */
   readonly store: WebhookStore
+  /** The store as encrypting wrapper, when `encryptionKeys` are configured. */
+  readonly #encrypted: EncryptedStore | null
+  /** Ids of the configured encryption keys (the encrypting one first); empty without keys. */
+  readonly #keyIds: readonly string[]
+  #warnedPlainSecrets = false
   readonly #clock: Clock
   readonly #options: WebhookManagerOptions
   readonly #events = new TypedEmitter<WebhookManagerEvents>()
@@ -208,7 +216,11 @@ export class WebhookManager<E extends EventMap = EventMap> {
   constructor(options: WebhookManagerOptions = {}) {
     validateManagerOptions(options)
     this.#options = options
-    this.store = options.store ?? memoryStore()
+    const store = options.store ?? memoryStore()
+    const codec: SecretCodec | null = options.encryptionKeys === undefined ? null : createSecretCodec(options.encryptionKeys)
+    this.#encrypted = codec === null ? null : encryptedStore(store, codec)
+    this.#keyIds = codec?.keyIds ?? []
+    this.store = this.#encrypted ?? store
     this.#clock = options.clock ?? systemClock
     this.#directory = new EndpointDirectory(this.store, this.#clock, options.endpointCacheTtlMs ?? 5000)
     this.#breakers = new EndpointBreakers({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker }, this.#clock, {
@@ -235,6 +247,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         workerId: options.workerId ?? createId('wrk'),
         onOutcome: (report) => this.#onOutcome(report),
         onError: (error) => this.#events.emit('worker.error', { error }),
+        encryptionKeyIds: this.#keyIds,
       },
       {
         concurrency: options.concurrency ?? 50,
@@ -280,6 +293,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
 
   /** Migrates (unless `autoMigrate: false`) and starts the delivery worker. */
   async start(): Promise<void> {
+    this.#warnPlainSecrets()
     if (this.#options.autoMigrate !== false) await this.migrate()
     this.#dispatcher.start()
     const retention = this.#options.retention
@@ -342,6 +356,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** One endpoint. Throws NotFoundError when missing or owned by another tenant. */
   async getEndpoint(id: string, options: OwnerScope & { includeSecret?: boolean } = {}): Promise<EndpointView> {
     const endpoint = await this.#endpoint(id, options)
+    if (options.includeSecret === true) assertSecretsReadable(endpoint, this.#keyIds)
     return toEndpointView(endpoint, options.includeSecret === true, this.#clock.now())
   }
 
@@ -349,7 +364,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async listEndpoints(options: ListEndpointsOptions = {}): Promise<EndpointView[]> {
     const { includeSecrets = false, event, ...query } = options
     const now = this.#clock.now()
-    if (event === undefined) return (await this.store.listEndpoints(query)).map((e) => toEndpointView(e, includeSecrets, now))
+    if (event === undefined) return this.#views(await this.store.listEndpoints(query), includeSecrets, now)
     // Subscriptions are patterns, so the filter runs here, over the store's pages in order.
     const limit = query.limit ?? 100
     const skip = query.offset ?? 0
@@ -363,7 +378,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       }
       if (page.length < EVENT_FILTER_PAGE) break
     }
-    return matched.map((e) => toEndpointView(e, includeSecrets, now))
+    return this.#views(matched, includeSecrets, now)
   }
 
   /** Changes an endpoint (partial update). A new `secret` starts a rotation with overlap. */
@@ -579,6 +594,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Sends a test event to the endpoint now (bypassing queue and breaker) and returns the logged attempt. */
   async testEndpoint(id: string, options: TestEndpointOptions & OwnerScope = {}): Promise<Attempt> {
     const endpoint = await this.#endpoint(id, options)
+    assertSecretsReadable(endpoint, this.#keyIds)
     const event = options.event ?? 'webhook.test'
     const data = options.data ?? this.#catalog.get(event)?.example ?? { test: true, message: 'hookline test event' }
     const now = this.#now()
@@ -614,7 +630,12 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #incomingService: IncomingService | null = null
 
   get #incoming(): IncomingService {
-    return (this.#incomingService ??= new IncomingService({ store: this.store, clock: this.#clock, basePath: this.#options.incomingPath }))
+    return (this.#incomingService ??= new IncomingService({
+      store: this.store,
+      clock: this.#clock,
+      basePath: this.#options.incomingPath,
+      encryptionKeyIds: this.#keyIds,
+    }))
   }
 
   /**
@@ -686,7 +707,49 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return this.#incoming.handler(options)
   }
 
+  // ── secrets at rest ──────────────────────────────────────────────────────
+
+  /**
+   * Re-encrypts every stored secret under the newest encryption key (the first of
+   * `encryptionKeys`): plain-text values of rows written before encryption was turned on, and
+   * values under older keys. Reads page by page (`batchSize`) and writes back only records that
+   * need it, so it is safe to run while the service runs and to run again after an interruption: a
+   * second run finds nothing left to do. Records with a secret no configured key opens are left
+   * as they are and counted as `unreadable` (see `firstError`); once every count of a run is
+   * `unreadable: 0`, keys other than the first can be removed.
+   * @throws HooklineError `CONFIGURATION_ERROR` when no `encryptionKeys` are configured
+   * @example
+   * const { endpoints, incomingHooks } = await hooks.reencryptSecrets()
+   */
+  async reencryptSecrets(options: ReencryptOptions = {}): Promise<ReencryptResult> {
+    if (this.#encrypted === null) {
+      throw new HooklineError('CONFIGURATION_ERROR', 'reencryptSecrets needs the manager option `encryptionKeys` (the first key is the one secrets are re-encrypted under)')
+    }
+    try {
+      return await this.#encrypted.reencryptSecrets(options)
+    } finally {
+      this.#directory.invalidate()
+    }
+  }
+
   // ── internals ────────────────────────────────────────────────────────────
+
+  /** Once per manager: secrets of a durable store are kept as plain text without `encryptionKeys`. */
+  #warnPlainSecrets(): void {
+    if (this.#warnedPlainSecrets || this.#encrypted !== null || !this.store.durable) return
+    this.#warnedPlainSecrets = true
+    process.emitWarning(
+      `the ${this.store.name} store keeps endpoint secrets, auth credentials and incoming verification secrets as plain text: ` +
+        'set the manager option `encryptionKeys` (CLI: HOOKLINE_ENCRYPTION_KEYS) to encrypt them at rest',
+      { type: 'HooklineWarning', code: 'HOOKLINE_PLAINTEXT_SECRETS' },
+    )
+  }
+
+  /** Views of endpoints; with secrets, only when every secret can be decrypted. */
+  #views(endpoints: Endpoint[], includeSecrets: boolean, now: number): EndpointView[] {
+    if (includeSecrets) for (const e of endpoints) assertSecretsReadable(e, this.#keyIds)
+    return endpoints.map((e) => toEndpointView(e, includeSecrets, now))
+  }
 
   #now(): Date {
     return new Date(this.#clock.now())

@@ -45,7 +45,11 @@ function referenceHeaders(endpoint: Endpoint, message: Message, deliveryId: stri
       sent['webhook-id'] = message.id
       sent['webhook-timestamp'] = String(timestamp)
       sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
-    } else sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+      secretHeaders.add('webhook-signature')
+    } else {
+      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+      secretHeaders.add(names.signature)
+    }
   }
   const auth = endpoint.auth
   if (auth?.type === 'bearer') {
@@ -55,6 +59,7 @@ function referenceHeaders(endpoint: Endpoint, message: Message, deliveryId: stri
     const header = auth.headerName ?? names.signature
     const value = sign({ scheme: 'hmac-sha256', secret: auth.secret, body })
     sent[header] = sent[header] ? `${sent[header]} ${value}` : value
+    secretHeaders.add(header)
   }
   const logged: Record<string, string> = { ...sent }
   for (const key of secretHeaders) logged[key] = REDACTED
@@ -106,6 +111,25 @@ describe('buildHeaders', () => {
     endpointFixture({ headers: { 'X-Api-Token': 'secret' }, auth: null }),
     endpointFixture({ headers: {}, auth: { type: 'hmac', secret: 'k', headerName: null } as never, signatureScheme: 'hmac-sha256' }),
   ]
+  it('sends the signature but logs it redacted (the body-only hex scheme could be replayed from a log)', () => {
+    const message = messageFixture()
+    const custom: RequestSettings = { ...settings, headers: { ...DEFAULT_HEADER_NAMES, signature: 'X-Acme-Sig' } }
+    const cases: [Endpoint, RequestSettings, string][] = [
+      [endpointFixture({ headers: {}, auth: null, signatureScheme: 'hmac-sha256' }), settings, 'X-Webhook-Signature'],
+      [endpointFixture({ headers: {}, auth: null, signatureScheme: 'hmac-sha256' }), custom, 'X-Acme-Sig'],
+      [endpointFixture({ signatureScheme: 'hmac-sha256' }), custom, 'X-Acme-Sig'],
+      [endpointFixture({ headers: {}, auth: null, signatureScheme: 'standard-webhooks' }), settings, 'webhook-signature'],
+      [endpointFixture({ headers: {}, auth: { type: 'hmac', secret: 'k', headerName: 'X-Body-Hmac' }, signatureScheme: 'standard-webhooks' }), settings, 'X-Body-Hmac'],
+    ]
+    for (const [endpoint, names, header] of cases) {
+      const body = buildBody(message, endpoint.id, names.envelope)
+      const built = buildHeaders(endpoint, message, 'dlv_1', 1, body, T0.getTime(), names)
+      expect(built.sent[header]).toMatch(/^(sha256=[0-9a-f]{64}|v1,.+)$/)
+      expect(built.logged[header]).toBe(REDACTED)
+      expect(JSON.stringify(built.logged)).not.toContain(built.sent[header]!)
+    }
+  })
+
   it('sends and logs the same headers, in the same order, as the straightforward build', () => {
     const message = messageFixture()
     const now = T0.getTime() + 1234

@@ -65,6 +65,17 @@ export function createPgTestContext() {
           .join(', ')}`,
       )
     },
+    /** Every row of every table of `schema`, as text (`SELECT t::text`), for a grep. */
+    async dump(schema: string): Promise<string> {
+      const db = pool()
+      const { rows } = await db.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
+      const out: string[] = []
+      for (const { table_name } of rows) {
+        const dumped = await db.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${table_name.replaceAll('"', '""')}" t`)
+        out.push(`-- ${table_name}`, ...dumped.rows.map((r) => r.row))
+      }
+      return out.join('\n')
+    },
     /** Drops the schemas and closes the admin pool. */
     async dispose(): Promise<void> {
       // Schemas handed out are dropped even when this context never queried (a CLI test only names one).

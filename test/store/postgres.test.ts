@@ -7,6 +7,7 @@ import { createPlans } from '../../src/store/postgres/plans.js'
 import { redactSecrets } from '../../src/store/retry.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { testStore } from './conformance.js'
+import { testSecretsAtRest } from './secrets-at-rest.js'
 import { at, attemptFixture, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
 
 const ctx = createPgTestContext()
@@ -333,5 +334,17 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         void pool.end()
       })
     },
+  })
+
+  testSecretsAtRest({
+    name: 'postgres',
+    create: async () => {
+      const store = postgresStore({ connectionString: PG_URL, schema, max: 4 })
+      await store.migrate()
+      await ctx.truncate(schema)
+      return store
+    },
+    // Every row of every table of the schema, as text.
+    dump: () => ctx.dump(schema),
   })
 })

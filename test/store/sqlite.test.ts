@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -7,6 +7,7 @@ import type { WebhookStore } from '../../src/store/types.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import type { Endpoint } from '../../src/types.js'
 import { testStore } from './conformance.js'
+import { testSecretsAtRest } from './secrets-at-rest.js'
 import { deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-sqlite-'))
@@ -194,6 +195,28 @@ testStore({
       expect(store.durable).toBe(false)
       await store.close()
     })
+  },
+})
+
+/** Files of the stores the secrets suite creates, by store, for the byte dump. */
+const secretsFiles = new WeakMap<WebhookStore, string>()
+
+testSecretsAtRest({
+  name: 'sqlite',
+  create: async () => {
+    const filename = freshFile()
+    const store = sqliteStore({ filename })
+    await store.migrate()
+    secretsFiles.set(store, filename)
+    return store
+  },
+  // Every byte of the database file and its write-ahead log, as text.
+  dump: async (store) => {
+    const filename = secretsFiles.get(store)!
+    return [filename, `${filename}-wal`]
+      .filter((file) => existsSync(file))
+      .map((file) => readFileSync(file).toString('latin1'))
+      .join('\n')
   },
 })
 

@@ -1,0 +1,105 @@
+import type { EncryptionKeyError } from '../errors.js'
+import type { Endpoint, EndpointAuth, IncomingHook } from '../types.js'
+import { isSensitiveHeader } from '../util/sensitive-header.js'
+import { isSealed, unreadableSecretError } from './secret-codec.js'
+
+/**
+ * The one list of secret-bearing fields. Every value these functions visit is encrypted at rest
+ * when `encryptionKeys` is configured; a new secret field (a client key, a proxy password) is
+ * added here and nowhere else.
+ */
+
+/** Maps a secret value; returns it unchanged when there is nothing to do. */
+export type SecretMapper = (value: string) => string
+
+/**
+ * `endpoint` with `fn` applied to every secret value: the signing secrets (the rotated-out ones
+ * too), the auth credential (basic password, bearer token, api key, hmac secret) and the values
+ * of sensitive custom headers (see `isSensitiveHeader`). Returns the same object when nothing
+ * changed.
+ */
+export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoint {
+  let changed = false
+  const map = (value: string): string => {
+    const next = fn(value)
+    if (next !== value) changed = true
+    return next
+  }
+  const secrets = endpoint.secrets.map((s) => {
+    const secret = map(s.secret)
+    return secret === s.secret ? s : { ...s, secret }
+  })
+  const auth = endpoint.auth === null ? null : mapAuth(endpoint.auth, map)
+  let headers = endpoint.headers
+  for (const name in endpoint.headers) {
+    if (!isSensitiveHeader(name)) continue
+    const value = map(endpoint.headers[name]!)
+    if (value !== endpoint.headers[name]) {
+      if (headers === endpoint.headers) headers = { ...endpoint.headers }
+      headers[name] = value
+    }
+  }
+  return changed ? { ...endpoint, secrets, auth, headers } : endpoint
+}
+
+function mapAuth(auth: EndpointAuth, map: SecretMapper): EndpointAuth {
+  switch (auth.type) {
+    case 'basic': {
+      const password = map(auth.password)
+      return password === auth.password ? auth : { ...auth, password }
+    }
+    case 'bearer': {
+      const token = map(auth.token)
+      return token === auth.token ? auth : { ...auth, token }
+    }
+    case 'api-key': {
+      const key = map(auth.key)
+      return key === auth.key ? auth : { ...auth, key }
+    }
+    case 'hmac': {
+      const secret = map(auth.secret)
+      return secret === auth.secret ? auth : { ...auth, secret }
+    }
+    default:
+      return auth
+  }
+}
+
+/** `hook` with `fn` applied to its verification secret. Returns the same object when nothing changed. */
+export function mapIncomingHookSecrets(hook: IncomingHook, fn: SecretMapper): IncomingHook {
+  if (hook.verification === null) return hook
+  const secret = fn(hook.verification.secret)
+  return secret === hook.verification.secret ? hook : { ...hook, verification: { ...hook.verification, secret } }
+}
+
+const unreadable = new WeakMap<object, EncryptionKeyError | null>()
+
+/**
+ * Why a record read from the store cannot be used: one of its secret values is still sealed (no
+ * configured key opened it), or `null` when every secret is readable. Remembered per record
+ * object, so the delivery path pays for the scan once per loaded endpoint.
+ * @param configuredKeyIds the key ids configured, for the message
+ */
+export function unreadableSecret(record: Endpoint | IncomingHook, configuredKeyIds: readonly string[] = []): EncryptionKeyError | null {
+  const known = unreadable.get(record)
+  if (known !== undefined) return known
+  let sealed: string | null = null
+  const find = (value: string): string => {
+    if (sealed === null && isSealed(value)) sealed = value
+    return value
+  }
+  if ('secrets' in record) mapEndpointSecrets(record, find)
+  else mapIncomingHookSecrets(record, find)
+  const error = sealed === null ? null : unreadableSecretError(sealed, configuredKeyIds)
+  unreadable.set(record, error)
+  return error
+}
+
+/**
+ * Throws when a secret of `record` cannot be decrypted (see {@link unreadableSecret}).
+ * @throws EncryptionKeyError naming the key id
+ */
+export function assertSecretsReadable(record: Endpoint | IncomingHook, configuredKeyIds: readonly string[] = []): void {
+  const error = unreadableSecret(record, configuredKeyIds)
+  if (error !== null) throw error
+}
