@@ -84,7 +84,7 @@ export function unreadableSecretError(value: string, configured: readonly string
 /**
  * Validates `keys` (32 bytes each, unique well-formed ids, at least one) and builds the codec. The
  * first key encrypts; every key decrypts.
- * @throws ValidationError naming each bad field (`encryptionKeys[1].key`, …)
+ * @throws ValidationError naming each bad field (`encryptionKeys.1.key`, …)
  */
 export function createSecretCodec(keys: readonly EncryptionKeyInput[], field = 'encryptionKeys'): SecretCodec {
   const parsed = parseKeys(keys, field)
@@ -173,7 +173,7 @@ export function parseEncryptionKeyList(text: string, field: string): EncryptionK
   return entries.map((entry, i) => {
     const colon = entry.indexOf(':')
     if (colon <= 0 || colon === entry.length - 1) {
-      throw new ValidationError('encryption keys', [{ field: `${field}[${i}]`, message: 'expected id:base64key (e.g. k1:<32 bytes in base64>)' }])
+      throw new ValidationError('encryption keys', [{ field: `${field}.${i}`, message: 'expected id:base64key (e.g. k1:<32 bytes in base64>)' }])
     }
     return { id: entry.slice(0, colon), key: entry.slice(colon + 1) }
   })
@@ -187,7 +187,7 @@ function parseKeys(keys: readonly EncryptionKeyInput[], field: string): { id: st
   const seen = new Set<string>()
   const out: { id: string; key: KeyObject }[] = []
   keys.forEach((entry, i) => {
-    const at = `${field}[${i}]`
+    const at = `${field}.${i}`
     const { id, key } = (typeof entry === 'object' && entry !== null ? entry : {}) as Partial<EncryptionKeyInput>
     if (typeof id !== 'string' || !KEY_ID.test(id)) {
       issues.push({ field: `${at}.id`, message: `expected 1-64 characters of A-Z a-z 0-9 _ . - (no ":"), got ${typeof id === 'string' ? JSON.stringify(id) : describe(id)}` })

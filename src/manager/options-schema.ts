@@ -99,11 +99,12 @@ export const managerOptionsSchema = v.strictObject({
       allowPrivateNetworks: v.optional(v.boolean()),
     }),
   ),
+  // Shapes only; lengths, id syntax and uniqueness are checked by createSecretCodec, naming the field.
   encryptionKeys: v.optional(
     v.array(
-      v.looseObject({
+      v.strictObject({
         id: v.string(),
-        key: v.union([v.string(), v.instance(Uint8Array)]),
+        key: v.custom<Uint8Array | string>((k) => typeof k === 'string' || k instanceof Uint8Array, 'must be 32 bytes as a Buffer / Uint8Array or base64 text'),
       }),
     ),
   ),
@@ -113,7 +114,7 @@ export const managerOptionsSchema = v.strictObject({
  * Options the schema accepts ahead of {@link WebhookManagerOptions} (being added on other branches).
  * Remove a name from here once the interface has it: the check below then compares its type too.
  */
-type PendingOptionKeys = 'egress' | 'encryptionKeys'
+type PendingOptionKeys = 'egress'
 
 /**
  * Validates `createWebhookManager` options. Throws a {@link ValidationError} naming every bad

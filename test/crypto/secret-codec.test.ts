@@ -89,7 +89,7 @@ describe('createSecretCodec', () => {
       ]),
     ) as ValidationError
     expect(error).toBeInstanceOf(ValidationError)
-    expect(error.fields.map((f) => f.field)).toEqual(['encryptionKeys[0].key', 'encryptionKeys[1].id', 'encryptionKeys[2].id', 'encryptionKeys[2].key', 'encryptionKeys[3].key'])
+    expect(error.fields.map((f) => f.field)).toEqual(['encryptionKeys.0.key', 'encryptionKeys.1.id', 'encryptionKeys.2.id', 'encryptionKeys.2.key', 'encryptionKeys.3.key'])
     expect(error.fields[0]!.message).toBe('expected 32 bytes (AES-256), got 16 bytes')
     expect(error.fields[1]!.message).toMatch(/duplicate key id "k1"/)
     expect(thrown(() => createSecretCodec([]))).toMatchObject({ fields: [{ field: 'encryptionKeys' }] })
@@ -106,7 +106,7 @@ describe('parseEncryptionKeyList', () => {
       { id: 'k2', key: a },
       { id: 'k1', key: b },
     ])
-    expect(thrown(() => parseEncryptionKeyList('nokey', 'HOOKLINE_ENCRYPTION_KEYS'))).toMatchObject({ fields: [{ field: 'HOOKLINE_ENCRYPTION_KEYS[0]' }] })
+    expect(thrown(() => parseEncryptionKeyList('nokey', 'HOOKLINE_ENCRYPTION_KEYS'))).toMatchObject({ fields: [{ field: 'HOOKLINE_ENCRYPTION_KEYS.0' }] })
     expect(thrown(() => parseEncryptionKeyList(' , ', 'HOOKLINE_ENCRYPTION_KEYS'))).toMatchObject({ fields: [{ field: 'HOOKLINE_ENCRYPTION_KEYS' }] })
   })
 })

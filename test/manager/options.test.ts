@@ -97,7 +97,7 @@ describe('createWebhookManager() options validation', () => {
   it('accepts the egress and encryptionKeys options other parts of hookline read', async () => {
     const options = {
       egress: { allow: ['127.0.0.1/32', 'localhost'], allowPrivateNetworks: false },
-      encryptionKeys: [{ id: 'k1', key: 'a'.repeat(44) }, { id: 'k0', key: new Uint8Array(32) }],
+      encryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 7).toString('base64') }, { id: 'k0', key: new Uint8Array(32) }],
     }
     await createWebhookManager(options as WebhookManagerOptions).close()
     expect(refusal({ egress: { allow: '127.0.0.1' } }).fields[0]!.field).toBe('egress.allow')

@@ -168,8 +168,8 @@ describe.each(durables)('secrets at rest through the manager: $name', ({ skip, o
 
 describe('secrets at rest: keys, warnings and unreadable secrets', () => {
   it('createWebhookManager validates encryptionKeys, naming the field', () => {
-    expect(() => createWebhookManager({ encryptionKeys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(/encryptionKeys\[0\]\.key: expected 32 bytes/)
-    expect(() => createWebhookManager({ encryptionKeys: [k1, { ...k2, id: 'k1' }] })).toThrow(/encryptionKeys\[1\]\.id: duplicate key id "k1"/)
+    expect(() => createWebhookManager({ encryptionKeys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(/encryptionKeys\.0\.key: expected 32 bytes/)
+    expect(() => createWebhookManager({ encryptionKeys: [k1, { ...k2, id: 'k1' }] })).toThrow(/encryptionKeys\.1\.id: duplicate key id "k1"/)
     expect(() => createWebhookManager({ encryptionKeys: [] })).toThrow(/encryptionKeys: expected a non-empty array/)
   })
 
