@@ -74,6 +74,16 @@ export type { ManagementHandler } from './management/create-management-handler.j
 export type { AuthorizeContext, AuthorizeDenial, AuthorizeResult, ManagementHandlerOptions } from './management/options.js'
 export type { ErrorBody, ManagementErrorCode } from './management/error-response.js'
 
+// ── console, tenant portal and observability ──
+export { createConsoleHandler } from './console/create-console-handler.js'
+export type { ConsoleHandler } from './console/create-console-handler.js'
+export type { ConsoleHandlerOptions } from './console/console-options.js'
+export type { PortalLink, PortalLinkOptions } from './portal/portal-link.js'
+export type { PortalGrant } from './portal/portal-token.js'
+export type { BreakerState } from './dispatch/endpoint-breakers.js'
+export type { LatencyHistogram, MetricsSnapshot } from './observability/metrics-snapshot.js'
+export { toPrometheusText } from './observability/prometheus-text.js'
+
 export { memoryStore } from './store/memory/index.js'
 export type { MemoryStoreOptions } from './store/memory/index.js'
 export type {

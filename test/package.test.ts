@@ -26,7 +26,7 @@ const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: cons
 
 describe('built package', () => {
   it('ships ESM with bundled type declarations for every subpath', () => {
-    for (const f of ['index.js', 'index.d.ts', 'sqlite.js', 'sqlite.d.ts', 'postgres.js', 'postgres.d.ts', 'cli.js']) {
+    for (const f of ['index.js', 'index.d.ts', 'sqlite.js', 'sqlite.d.ts', 'postgres.js', 'postgres.d.ts', 'cli.js', 'console-assets/app.js', 'console-assets/app.css']) {
       expect(existsSync(join(outDir, 'hookline', 'dist', f)), f).toBe(true)
     }
   })
@@ -45,6 +45,22 @@ describe('built package', () => {
        await m.close()`,
     ])
     expect(out).toBe('function true sha256=')
+  })
+
+  it('serves the console from the prebuilt assets it ships (no bundler at run time)', () => {
+    const out = run([
+      '--input-type=module',
+      '-e',
+      `import { createConsoleHandler, createWebhookManager } from 'hookline'
+       const m = createWebhookManager()
+       const handler = createConsoleHandler(m, { authorize: () => true })
+       const page = await handler(new Request('http://localhost/console/'))
+       const js = await handler(new Request('http://localhost/console/assets/app.js'))
+       const css = await handler(new Request('http://localhost/console/assets/app.css'))
+       console.log(page.status, js.status, css.status, js.headers.get('content-type'), (await js.text()).length > 10000, page.headers.get('content-security-policy').startsWith("default-src 'self'"))
+       await m.close()`,
+    ])
+    expect(out).toBe('200 200 200 text/javascript; charset=utf-8 true true')
   })
 
   it('loads with require() from a CommonJS host (Node >= 20.19)', () => {

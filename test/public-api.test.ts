@@ -23,6 +23,7 @@ describe('public surface', () => {
         "assertSignature",
         "checkIncomingSignature",
         "checkSignature",
+        "createConsoleHandler",
         "createManagementHandler",
         "createWebhookManager",
         "generateSecret",
@@ -33,6 +34,7 @@ describe('public surface', () => {
         "toHonoHandler",
         "toKoaMiddleware",
         "toNodeHandler",
+        "toPrometheusText",
         "verifySignature",
       ]
     `)

@@ -171,6 +171,11 @@ export class Dispatcher {
     return this.#running
   }
 
+  /** Deliveries held by this worker (claimed, outcome not stored yet) and, of those, queued or being sent. */
+  get load(): { held: number; active: number } {
+    return { held: this.#holding.size, active: this.#active }
+  }
+
   /** Starts the worker loop. */
   start(): void {
     if (this.#running) return

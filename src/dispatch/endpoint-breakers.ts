@@ -46,6 +46,18 @@ export interface BreakerListener {
   opened(endpointId: string, retryAt: number): void
   /** The breaker of `endpointId` closed after a successful probe. */
   closed(endpointId: string): void
+  /** The cooldown of `endpointId` ended: the next call is a probe. */
+  halfOpen?(endpointId: string): void
+}
+
+/** State of one endpoint's breaker in this worker process. */
+export interface BreakerState {
+  /** `closed` lets calls through; `open` refuses them until `retryAt`; `half-open` lets one probe through. */
+  state: 'closed' | 'open' | 'half-open'
+  /** Failed attempts in a row since the last success. */
+  consecutiveFailures: number
+  /** When an open breaker lets a probe through (epoch ms); `null` unless open. */
+  retryAt: number | null
 }
 
 /**
@@ -75,6 +87,21 @@ export class EndpointBreakers {
     if (e.breaker.opened) return Math.max(e.openedAt + this.#options.cooldownMs, this.#clock.now() + 50)
     if (e.breaker.halfOpen && e.probing) return this.#clock.now() + Math.min(1000, this.#options.cooldownMs)
     return null
+  }
+
+  /** The state of `endpointId`'s breaker; `closed` for an endpoint never called in this process. */
+  state(endpointId: string): BreakerState {
+    const e = this.#entries.get(endpointId)
+    if (!e || !this.#options.enabled) return { state: 'closed', consecutiveFailures: e?.consecutiveFailures ?? 0, retryAt: null }
+    if (e.breaker.opened) return { state: 'open', consecutiveFailures: e.consecutiveFailures, retryAt: e.openedAt + this.#options.cooldownMs }
+    return { state: e.breaker.halfOpen ? 'half-open' : 'closed', consecutiveFailures: e.consecutiveFailures, retryAt: null }
+  }
+
+  /** Counts of breakers by state, over the endpoints this process has called. */
+  counts(): Record<BreakerState['state'], number> {
+    const counts = { closed: 0, open: 0, 'half-open': 0 }
+    for (const id of this.#entries.keys()) counts[this.state(id).state]++
+    return counts
   }
 
   /** Runs `action` under the endpoint's breaker. Rejects with BreakerOpenError (nothing sent) or AttemptFailure. */
@@ -133,6 +160,7 @@ export class EndpointBreakers {
       entry.openedAt = this.#clock.now()
       this.#listener.opened(endpointId, entry.openedAt + this.#options.cooldownMs)
     })
+    breaker.on('halfOpen', () => this.#listener.halfOpen?.(endpointId))
     breaker.on('close', () => {
       entry.consecutiveFailures = 0
       this.#listener.closed(endpointId)

@@ -95,6 +95,9 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
         // Only the manager speaks camelCase; the request's own validation already used wire names.
         throw wireFields(error)
       }
+      if (result.contentType !== undefined) {
+        return new Response(String(result.body), { status: result.status, headers: { 'content-type': result.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...result.headers } })
+      }
       return jsonResponse(result.status, result.body, result.headers)
     } catch (error) {
       return toErrorResponse(error, (e) => onError(e, request))

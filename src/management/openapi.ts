@@ -36,6 +36,7 @@ const TAG_DESCRIPTIONS: Record<RouteTag, string> = {
   Deliveries: 'One event to one webhook, with every attempt: list, inspect, retry, replay.',
   Events: 'The event catalog and the manual trigger.',
   'Incoming hooks': 'Token URLs that accept webhooks from other systems, and their request logs.',
+  Observability: 'Circuit breaker state, delivery timelines and Prometheus metrics.',
   Meta: 'This document.',
 }
 
@@ -101,7 +102,7 @@ function operation(route: Route, config: ConversionConfig): Record<string, unkno
   const responses: Record<string, unknown> = {
     [String(route.response.status)]: {
       description: route.response.description,
-      content: { 'application/json': { schema: convert(route.response.schema, { ...config, typeMode: 'output' }) } },
+      content: { [route.response.contentType ?? 'application/json']: { schema: convert(route.response.schema, { ...config, typeMode: 'output' }) } },
     },
   }
   const statuses = new Set([400, 401, 403, ...(route.errors ?? []), ...(route.body ? [413, 415] : [])])

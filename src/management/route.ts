@@ -5,7 +5,7 @@ import type { WebhookManager } from '../manager/webhook-manager.js'
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** Group a route is listed under in the OpenAPI document. */
-export type RouteTag = 'Webhooks' | 'Deliveries' | 'Events' | 'Incoming hooks' | 'Meta'
+export type RouteTag = 'Webhooks' | 'Deliveries' | 'Events' | 'Incoming hooks' | 'Observability' | 'Meta'
 
 /** Path parameters named in a route path: `'/webhooks/:id'` → `{ id: string }`. */
 export type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
@@ -43,6 +43,8 @@ export interface RouteResult {
   status: number
   body: unknown
   headers?: Record<string, string>
+  /** Content type of a non-JSON answer: `body` is then a string sent as is. @default JSON */
+  contentType?: string
 }
 
 /** Documentation of a route's success answer. */
@@ -53,6 +55,8 @@ export interface RouteResponse {
   description: string
   /** Schema of the answer body. */
   schema: v.GenericSchema
+  /** Content type of the answer. @default 'application/json' */
+  contentType?: string
 }
 
 /** A route as defined in the route table, before type erasure. */

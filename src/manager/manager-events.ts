@@ -37,6 +37,8 @@ export interface WebhookManagerEvents {
   'endpoint.disabled': { endpointId: string; reason: string }
   /** An endpoint's circuit breaker opened; its deliveries wait until `retryAt`. */
   'breaker.opened': { endpointId: string; retryAt: Date }
+  /** An endpoint's breaker cooldown ended: the next attempt is a probe that closes or re-opens it. */
+  'breaker.halfOpen': { endpointId: string }
   /** An endpoint's circuit breaker closed again after a successful probe. */
   'breaker.closed': { endpointId: string }
   /** The worker hit an unexpected error (e.g. the database was unreachable); it keeps running. */

@@ -82,6 +82,7 @@ export const managerOptionsSchema = v.strictObject({
       attempt: v.optional(headerName),
     }),
   ),
+  portalSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'), v.maxLength(1024))),
   userAgent: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1000), v.regex(HEADER_VALUE, 'must hold only Latin-1 characters and no control characters'))),
   strictEventTypes: v.optional(v.boolean()),
   endpointCacheTtlMs: v.optional(durationMs),

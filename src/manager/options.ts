@@ -58,6 +58,13 @@ export interface WebhookManagerOptions {
   envelope?: Partial<EnvelopeNames>
   /** Header names. @default { event: 'X-Webhook-Event', id: 'X-Webhook-Id', timestamp: 'X-Webhook-Timestamp', signature: 'X-Webhook-Signature', delivery: 'X-Webhook-Delivery', attempt: 'X-Webhook-Attempt' } */
   headerNames?: Partial<HeaderNames>
+  /**
+   * Key that signs tenant-portal links (`portalLink`), at least 32 characters. Set the same value in
+   * every process that serves the console; without it each manager makes a random one and its links
+   * stop working when the process ends.
+   * @default a random key per manager
+   */
+  portalSecret?: string
   /** `User-Agent` of outgoing requests. @default 'hookline/<version>' */
   userAgent?: string
   /** Reject `emit` of event types that were not registered. @default false */

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import * as v from 'valibot'
 import { createSecretCodec, type SecretCodec } from '../crypto/secret-codec.js'
 import { assertSecretsReadable } from '../crypto/secret-fields.js'
 import { ConflictError, HooklineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
 import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
-import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers } from '../dispatch/endpoint-breakers.js'
+import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { createSender } from '../dispatch/send-request.js'
 import { createUndiciFetch, type UndiciFetch } from '../dispatch/undici-fetch.js'
@@ -36,6 +37,9 @@ import { createId } from '../util/ids.js'
 import { unserialisablePath } from '../util/json-path.js'
 import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
+import { MetricsCounters, type MetricsSnapshot } from '../observability/metrics-snapshot.js'
+import { createPortalLink, type PortalLink, type PortalLinkOptions } from '../portal/portal-link.js'
+import { verifyPortalToken, type PortalGrant } from '../portal/portal-token.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
 import type { WebhookManagerOptions } from './options.js'
 import { validateManagerOptions } from './options-schema.js'
@@ -211,6 +215,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #retentionTimer: NodeJS.Timeout | null = null
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
   readonly #transport: UndiciFetch | null
+  readonly #metrics = new MetricsCounters()
+  /** Key of portal links: the `portalSecret` option, else random per manager (links end with the process). */
+  readonly #portalSecret: string
 
   /** @throws ValidationError naming every bad or unknown option */
   constructor(options: WebhookManagerOptions = {}) {
@@ -226,7 +233,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#breakers = new EndpointBreakers({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker }, this.#clock, {
       opened: (endpointId, retryAt) => this.#events.emit('breaker.opened', { endpointId, retryAt: new Date(retryAt) }),
       closed: (endpointId) => this.#events.emit('breaker.closed', { endpointId }),
+      halfOpen: (endpointId) => this.#events.emit('breaker.halfOpen', { endpointId }),
     })
+    // Validated by the options schema (32+ characters).
+    this.#portalSecret = options.portalSecret ?? randomBytes(32).toString('base64url')
     this.#transport = options.fetch ? null : createUndiciFetch()
     const settings: RequestSettings = {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
@@ -451,6 +461,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
       else this.#dispatcher.unlease(leased)
     }
+    if (!result.duplicate) this.#metrics.emitted(deliveries.length)
     if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }
@@ -525,6 +536,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     if (issues.length > 0) throw new ValidationError('emitMany', issues)
     if (prepared.length === 0) return []
     const results = await this.store.enqueueMany(prepared, options.client !== undefined ? { client: options.client } : undefined)
+    for (const r of results) if (!r.duplicate) this.#metrics.emitted(r.deliveries.length)
     if (results.some((r) => !r.duplicate && r.deliveries.length > 0)) this.#dispatcher.wake()
     return results.map((r) => ({ messageId: r.message.id, deliveryIds: r.deliveries.map((d) => d.id), duplicate: r.duplicate }))
   }
@@ -704,7 +716,57 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * @example app.post('/webhook/:token', toNodeHandler(hooks.incomingHandler()))
    */
   incomingHandler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
-    return this.#incoming.handler(options)
+    const handle = this.#incoming.handler(options)
+    return async (request, connection) => {
+      const response = await handle(request, connection)
+      this.#metrics.incoming(response.status)
+      return response
+    }
+  }
+
+  // ── observability and the portal ─────────────────────────────────────────
+
+  /**
+   * The state of an endpoint's circuit breaker in this process (`closed` when it has not been
+   * called here). Throws NotFoundError when missing or another owner's.
+   */
+  async getBreakerState(endpointId: string, options: OwnerScope = {}): Promise<BreakerState> {
+    await this.#endpoint(endpointId, options)
+    return this.#breakers.state(endpointId)
+  }
+
+  /**
+   * A snapshot of this process's counters (emits, attempt outcomes, attempt latency, incoming
+   * requests) and gauges (worker queue, breakers). `GET /metrics` of the management API renders it
+   * for Prometheus.
+   */
+  getMetrics(): MetricsSnapshot {
+    const breakers = this.#breakers.counts()
+    return {
+      emitted: { messages: this.#metrics.emittedMessages, deliveries: this.#metrics.emittedDeliveries },
+      deliveries: { succeeded: this.#metrics.succeeded, failed: this.#metrics.failed, dead: this.#metrics.dead },
+      attemptDuration: this.#metrics.histogram(),
+      queue: this.#dispatcher.load,
+      breakers: { closed: breakers.closed, open: breakers.open, halfOpen: breakers['half-open'] },
+      incoming: { requests: this.#metrics.incomingByStatus() },
+      takenAt: this.#now(),
+    }
+  }
+
+  /**
+   * A signed, expiring link to the console in tenant-portal mode: whoever opens it sees and manages
+   * the webhooks of `owner` only, until `expiresIn` ms from now. Signed with the `portalSecret`
+   * option (set it when several processes serve the console, or links die with this process).
+   * @example
+   * const { url } = hooks.portalLink({ owner: 'acme', expiresIn: 3_600_000, url: 'https://app.example.com/webhooks-console/' })
+   */
+  portalLink(options: PortalLinkOptions): PortalLink {
+    return createPortalLink(this.#portalSecret, options, this.#clock.now())
+  }
+
+  /** The grant of a portal token (from {@link portalLink}), or `null` when it is invalid or expired. */
+  verifyPortalToken(token: string): PortalGrant | null {
+    return verifyPortalToken(this.#portalSecret, token, this.#clock.now())
   }
 
   // ── secrets at rest ──────────────────────────────────────────────────────
@@ -793,6 +855,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #onOutcome({ outcome, endpoint, claimed, result }: OutcomeReport): void {
     const attempt = outcome.attempt
     if (attempt) {
+      if (attempt.trigger !== 'test') this.#metrics.outcome(outcome.status, attempt.durationMs)
       const name = outcome.status === 'succeeded' ? 'delivery.succeeded' : outcome.status === 'dead' ? 'delivery.dead' : 'delivery.failed'
       if (this.#events.hasListeners(name)) {
         this.#events.emit(name, {
