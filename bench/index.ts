@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of hookline, each against a baseline measured in the same run.
-// BENCH_ONLY=delivery,verify,emit,stores selects sections; see docs/benchmarks.md for the knobs.
+// BENCH_ONLY=delivery,verify,emit,stores,heap selects sections; see docs/benchmarks.md for the knobs.
 import { availableParallelism } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { selectedSections } from './lib/env.js'
@@ -13,6 +13,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   verify: async () => (await import('./verify.js')).runVerify(),
   emit: async () => (await import('./emit.js')).runEmit(),
   stores: async () => (await import('./stores.js')).runStores(),
+  heap: async () => (await import('./heap.js')).runHeap(),
 }
 
 await initGlobalFetch()

@@ -1,64 +1,95 @@
-interface Entry {
-  at: number
+/** What {@link DueHeap} keeps in each record it orders (the record is its own heap entry). */
+export interface HeapItem {
+  /** Position in the heap; -1 when not in it. */
+  heapIndex: number
+  /** Due time the record is ordered by. */
+  dueAt: number
+  /** Tie-break: records due at the same time come out in the order they were scheduled. */
   seq: number
-  id: string
 }
 
 /**
- * Min-heap of (due time, id) with lazy deletion: callers push a new entry whenever an id's due time
- * changes and skip entries whose time no longer matches the record when they pop.
+ * Min-heap of records by (due time, scheduling order). Intrusive: each record carries its own
+ * position, so rescheduling or removing one moves it in place (no stale entries left behind, and
+ * no entry object per record: one array slot each).
  */
-export class DueHeap {
-  #items: Entry[] = []
+export class DueHeap<T extends HeapItem> {
+  #items: T[] = []
   #seq = 0
 
   get size(): number {
     return this.#items.length
   }
 
-  push(id: string, at: number): void {
-    const items = this.#items
-    items.push({ at, seq: this.#seq++, id })
-    let i = items.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!less(items[i]!, items[parent]!)) break
-      swap(items, i, parent)
-      i = parent
-    }
+  /** Puts `item` in the heap at due time `at`, or moves it there if it is in already. */
+  set(item: T, at: number): void {
+    item.dueAt = at
+    item.seq = this.#seq++
+    if (item.heapIndex < 0) {
+      item.heapIndex = this.#items.length
+      this.#items.push(item)
+      this.#up(item.heapIndex)
+    } else this.#down(this.#up(item.heapIndex))
   }
 
-  peek(): Entry | undefined {
+  /** Takes `item` out of the heap (nothing when it is not in it). */
+  remove(item: T): void {
+    const i = item.heapIndex
+    if (i < 0) return
+    item.heapIndex = -1
+    const last = this.#items.pop()!
+    if (i === this.#items.length) return
+    this.#items[i] = last
+    last.heapIndex = i
+    this.#down(this.#up(i))
+  }
+
+  peek(): T | undefined {
     return this.#items[0]
   }
 
-  pop(): Entry | undefined {
+  pop(): T | undefined {
+    const top = this.#items[0]
+    if (top !== undefined) this.remove(top)
+    return top
+  }
+
+  #up(i: number): number {
     const items = this.#items
-    const top = items[0]
-    const last = items.pop()
-    if (top === undefined || last === undefined || items.length === 0) return top
-    items[0] = last
-    let i = 0
+    const item = items[i]!
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      const p = items[parent]!
+      if (!less(item, p)) break
+      items[i] = p
+      p.heapIndex = i
+      i = parent
+    }
+    items[i] = item
+    item.heapIndex = i
+    return i
+  }
+
+  #down(i: number): void {
+    const items = this.#items
+    const n = items.length
+    const item = items[i]!
     for (;;) {
       const l = 2 * i + 1
+      if (l >= n) break
       const r = l + 1
-      let smallest = i
-      if (l < items.length && less(items[l]!, items[smallest]!)) smallest = l
-      if (r < items.length && less(items[r]!, items[smallest]!)) smallest = r
-      if (smallest === i) break
-      swap(items, i, smallest)
-      i = smallest
+      const c = r < n && less(items[r]!, items[l]!) ? r : l
+      const child = items[c]!
+      if (!less(child, item)) break
+      items[i] = child
+      child.heapIndex = i
+      i = c
     }
-    return top
+    items[i] = item
+    item.heapIndex = i
   }
 }
 
-function less(a: Entry, b: Entry): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-}
-
-function swap(items: Entry[], i: number, j: number): void {
-  const t = items[i]!
-  items[i] = items[j]!
-  items[j] = t
+function less(a: HeapItem, b: HeapItem): boolean {
+  return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq)
 }

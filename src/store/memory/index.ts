@@ -7,6 +7,7 @@ import type {
   IncomingLog,
   Message,
 } from '../../types.js'
+import { ValidationError } from '../../errors.js'
 import { emptyCounts, p95Offset, summarizeIncomingStats, summarizeStats } from '../stats.js'
 import type {
   ClaimedDelivery,
@@ -19,12 +20,23 @@ import type {
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { firstOccurrences } from '../first-occurrences.js'
 import { DueHeap } from './due-heap.js'
+import { AttemptRecord, DeliveryRecord, MessageRecord, Times } from './records.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /** Adapter name shown in logs. @default 'memory' */
   name?: string
+  /**
+   * Incoming logs kept per hook (and for requests to unknown tokens, together): past this many,
+   * the oldest is dropped. The memory store keeps everything in the process's heap, so without
+   * a bound a busy hook would grow it forever. `cleanup` still drops logs older than its cutoff.
+   * @default 10_000
+   */
+  maxIncomingLogsPerHook?: number
 }
+
+/** Default of {@link MemoryStoreOptions.maxIncomingLogsPerHook}. */
+export const DEFAULT_MAX_INCOMING_LOGS_PER_HOOK = 10_000
 
 const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'dead'])
 
@@ -40,83 +52,100 @@ function oldestFirstPage<T extends { createdAt: Date }>(list: T[], query: { limi
     .map((record) => ({ ...record }))
 }
 
+/** An endpoint's deliveries in insertion order; removed ones are dropped lazily (`dead` counts them). */
+interface EndpointDeliveries {
+  list: DeliveryRecord[]
+  dead: number
+}
+
 /**
  * An in-process store: fast, zero set-up, and gone when the process exits. Use it for tests,
  * development and fire-and-forget notifications; use SQLite or Postgres when deliveries must
  * survive a restart.
  *
+ * It keeps compact records of its own (see `records.ts`): about 500 bytes per queued delivery
+ * beyond the payload (`npm run bench`, section `heap`).
+ *
  * @example
  * const manager = createWebhookManager({ store: memoryStore() })
  */
 export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
+  const maxLogs = options.maxIncomingLogsPerHook ?? DEFAULT_MAX_INCOMING_LOGS_PER_HOOK
+  if (!Number.isInteger(maxLogs) || maxLogs < 1) {
+    throw new ValidationError('memory store options', [{ field: 'maxIncomingLogsPerHook', message: `expected an integer ≥ 1, got ${String(maxLogs)}` }])
+  }
+  const times = new Times()
   const endpoints = new Map<string, Endpoint>()
-  const messages = new Map<string, Message>()
+  const messages = new Map<string, MessageRecord>()
   const idempotency = new Map<string, string>()
-  const deliveries = new Map<string, Delivery>()
-  const deliveriesByEndpoint = new Map<string, Set<string>>()
-  const deliveriesByMessage = new Map<string, string[]>()
-  const attempts = new Map<string, Attempt[]>()
-  const due = new DueHeap()
+  const deliveries = new Map<string, DeliveryRecord>()
+  const byEndpoint = new Map<string, EndpointDeliveries>()
+  const due = new DueHeap<DeliveryRecord>()
   const hooks = new Map<string, IncomingHook>()
   const logs = new Map<string, IncomingLog[]>()
   const seenKeys = new Map<string, number>()
 
-  const schedule = (d: Delivery): void => {
-    if (d.status === 'delivering' && d.lockedUntil) due.push(d.id, d.lockedUntil.getTime())
-    else if ((d.status === 'pending' || d.status === 'failed') && d.nextAttemptAt) due.push(d.id, d.nextAttemptAt.getTime())
+  /** Puts `d` in the due heap at the time it can next be claimed, or takes it out. */
+  const schedule = (d: DeliveryRecord): void => {
+    const at = d.claimableAt()
+    if (at === null) due.remove(d)
+    else due.set(d, at)
   }
 
-  /** The time at which a heap entry for `d` is valid, or undefined if `d` is not claimable by time. */
-  const dueTime = (d: Delivery): number | undefined => {
-    if (d.status === 'delivering') return d.lockedUntil?.getTime()
-    if (d.status === 'pending' || d.status === 'failed') return d.nextAttemptAt?.getTime()
-    return undefined
+  const live = (d: DeliveryRecord | undefined): d is DeliveryRecord => d !== undefined && deliveries.get(d.id) === d
+
+  const endpointDeliveries = (endpointId: string): DeliveryRecord[] => {
+    const entry = byEndpoint.get(endpointId)
+    if (!entry) return []
+    if (entry.dead > 0) {
+      entry.list = entry.list.filter((d) => deliveries.get(d.id) === d)
+      entry.dead = 0
+    }
+    return entry.list
   }
 
-  const removeDelivery = (id: string): void => {
-    const d = deliveries.get(id)
-    if (!d) return
-    deliveries.delete(id)
-    deliveriesByEndpoint.get(d.endpointId)?.delete(id)
-    attempts.delete(id)
+  const removeDelivery = (d: DeliveryRecord): void => {
+    if (deliveries.get(d.id) !== d) return
+    deliveries.delete(d.id)
+    due.remove(d)
+    const entry = byEndpoint.get(d.endpointId)
+    if (entry && ++entry.dead > entry.list.length / 2) endpointDeliveries(d.endpointId)
   }
 
-  const ownedBy = (d: Delivery, owner: string | null | undefined): boolean => {
+  const ownedBy = (d: DeliveryRecord, owner: string | null | undefined): boolean => {
     if (owner === undefined) return true
     const endpoint = endpoints.get(d.endpointId)
     return endpoint !== undefined && endpoint.owner === owner
   }
 
-  const matchesQuery = (d: Delivery, q: DeliveryQuery, statuses: DeliveryStatus[] | undefined): boolean =>
-    (q.messageId === undefined || d.messageId === q.messageId) &&
+  const matchesQuery = (d: DeliveryRecord, q: DeliveryQuery, statuses: DeliveryStatus[] | undefined): boolean =>
+    (q.messageId === undefined || d.message.id === q.messageId) &&
     ownedBy(d, q.owner) &&
     (statuses === undefined || statuses.includes(d.status)) &&
-    (q.since === undefined || d.createdAt >= q.since) &&
-    (q.until === undefined || d.createdAt < q.until)
+    (q.since === undefined || d.createdAt >= times.of(q.since)) &&
+    (q.until === undefined || d.createdAt < times.of(q.until))
 
   const enqueueOne = (message: Message, list: Delivery[]): EnqueueResult => {
     if (message.idempotencyKey !== null) {
       const existingId = idempotency.get(idempotencyScope(message))
       const existing = existingId === undefined ? undefined : messages.get(existingId)
       if (existing) {
-        const ids = deliveriesByMessage.get(existing.id) ?? []
-        const found = ids.map((id) => deliveries.get(id)).filter((d): d is Delivery => d !== undefined)
-        return { message: existing, deliveries: found.map((d) => ({ ...d })), duplicate: true }
+        const found = existing.deliveryList().filter(live)
+        return { message: existing.toMessage(times), deliveries: found.map((d) => d.toDelivery(times)), duplicate: true }
       }
       idempotency.set(idempotencyScope(message), message.id)
     }
-    messages.set(message.id, message)
-    const ids: string[] = []
+    const record = MessageRecord.from(message, times)
+    messages.set(message.id, record)
     for (const d of list) {
-      const copy = { ...d }
-      deliveries.set(copy.id, copy)
-      let set = deliveriesByEndpoint.get(copy.endpointId)
-      if (!set) deliveriesByEndpoint.set(copy.endpointId, (set = new Set()))
-      set.add(copy.id)
-      ids.push(copy.id)
-      schedule(copy)
+      const r = new DeliveryRecord(record, d, times)
+      deliveries.set(r.id, r)
+      record.addDelivery(r)
+      let entry = byEndpoint.get(r.endpointId)
+      if (!entry) byEndpoint.set(r.endpointId, (entry = { list: [], dead: 0 }))
+      entry.list.push(r)
+      schedule(r)
     }
-    deliveriesByMessage.set(message.id, ids)
     return { message, deliveries: list, duplicate: false }
   }
 
@@ -149,10 +178,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     },
     async deleteEndpoint(id) {
       if (!endpoints.delete(id)) return false
-      for (const dId of deliveriesByEndpoint.get(id) ?? []) {
-        const d = deliveries.get(dId)
-        if (d && !FINISHED.has(d.status)) removeDelivery(dId)
-      }
+      for (const d of endpointDeliveries(id).slice()) if (!FINISHED.has(d.status)) removeDelivery(d)
       return true
     },
 
@@ -164,169 +190,163 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       firstOccurrences(items)
       for (const { message } of items) {
         const stored = messages.get(message.id)
-        if (stored !== undefined) classifyEnqueueConflict('memory', message, stored)
+        if (stored !== undefined) classifyEnqueueConflict('memory', message, stored.toMessage(times))
       }
       return items.map(({ message, deliveries: list }) => enqueueOne(message, list))
     },
     async getMessage(id) {
-      return messages.get(id) ?? null
+      return messages.get(id)?.toMessage(times) ?? null
     },
     async claim({ now, limit, leaseMs, workerId, excludeEndpointIds }) {
-      const nowMs = now.getTime()
+      const nowMs = times.of(now)
       const excluded = excludeEndpointIds && excludeEndpointIds.length > 0 ? new Set(excludeEndpointIds) : undefined
-      const skipped: { id: string; at: number }[] = []
+      const skipped: DeliveryRecord[] = []
       const out: ClaimedDelivery[] = []
+      // One Message object per message in this batch (its envelope is built once for all its deliveries).
+      let shared: Map<MessageRecord, Message> | undefined
       while (out.length < limit) {
-        const top = due.peek()
-        if (!top || top.at > nowMs) break
+        const d = due.peek()
+        if (!d || d.dueAt > nowMs) break
         due.pop()
-        const d = deliveries.get(top.id)
-        if (!d || dueTime(d) !== top.at) continue
         if (excluded?.has(d.endpointId)) {
-          skipped.push(top)
+          skipped.push(d)
           continue
         }
-        const message = messages.get(d.messageId)
-        if (!message) continue
         d.status = 'delivering'
         d.lockedBy = workerId
-        d.lockedUntil = new Date(nowMs + leaseMs)
-        d.updatedAt = now
+        d.lockedUntil = nowMs + leaseMs
+        d.updatedAt = nowMs
         schedule(d)
-        out.push({ delivery: { ...d }, message })
+        let message: Message | undefined
+        if (!Array.isArray(d.message.deliveries)) message = d.message.toMessage(times)
+        else {
+          shared ??= new Map()
+          message = shared.get(d.message)
+          if (!message) shared.set(d.message, (message = d.message.toMessage(times)))
+        }
+        out.push({ delivery: d.toDelivery(times), message })
       }
-      for (const s of skipped) due.push(s.id, s.at)
+      // Back in at their old due time (and order).
+      for (const d of skipped) due.set(d, d.dueAt)
       return out
     },
     async complete(outcomes) {
       for (const o of outcomes) {
-        if (o.attempt) {
-          let list = attempts.get(o.deliveryId)
-          if (!list) attempts.set(o.deliveryId, (list = []))
-          list.push(o.attempt)
-        }
         const d = deliveries.get(o.deliveryId)
-        if (!d || d.status !== 'delivering' || d.lockedBy !== o.workerId) continue
+        if (!d) continue
+        if (o.attempt) d.addAttempt(AttemptRecord.from(o.attempt, times))
+        if (d.status !== 'delivering' || d.lockedBy !== o.workerId) continue
         d.status = o.status
         d.attempts = o.attempts
-        d.nextAttemptAt = o.nextAttemptAt
+        d.nextAttemptAt = times.ofNullable(o.nextAttemptAt)
         d.lastStatusCode = o.lastStatusCode
         d.lastError = o.lastError
-        d.completedAt = o.completedAt
-        d.updatedAt = o.updatedAt
+        d.completedAt = times.ofNullable(o.completedAt)
+        d.updatedAt = times.of(o.updatedAt)
         d.lockedBy = null
         d.lockedUntil = null
         schedule(d)
       }
     },
     async release(ids, workerId, now) {
+      const at = times.of(now)
       for (const id of ids) {
         const d = deliveries.get(id)
         if (!d || d.status !== 'delivering' || d.lockedBy !== workerId) continue
         d.status = 'pending'
         d.lockedBy = null
         d.lockedUntil = null
-        d.nextAttemptAt = now
-        d.updatedAt = now
+        d.nextAttemptAt = at
+        d.updatedAt = at
         schedule(d)
       }
     },
     async nextDueAt() {
-      for (;;) {
-        const top = due.peek()
-        if (!top) return null
-        const d = deliveries.get(top.id)
-        if (d && dueTime(d) === top.at) return new Date(top.at)
-        due.pop()
-      }
+      const top = due.peek()
+      return top ? times.date(top.dueAt) : null
     },
     async getDelivery(id) {
-      const d = deliveries.get(id)
-      return d ? { ...d } : null
+      return deliveries.get(id)?.toDelivery(times) ?? null
     },
     async listDeliveries(query = {}) {
       const offset = query.offset ?? 0
       const limit = query.limit ?? 100
       const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status]
-      const source =
-        query.endpointId !== undefined
-          ? Array.from(deliveriesByEndpoint.get(query.endpointId) ?? [], (id) => deliveries.get(id)!)
-          : Array.from(deliveries.values())
+      const source = query.endpointId !== undefined ? endpointDeliveries(query.endpointId) : Array.from(deliveries.values())
       const out: Delivery[] = []
       let skipped = 0
       for (let i = source.length - 1; i >= 0 && out.length < limit; i--) {
         const d = source[i]!
         if (!matchesQuery(d, query, statuses)) continue
         if (skipped++ < offset) continue
-        out.push({ ...d })
+        out.push(d.toDelivery(times))
       }
       return out
     },
     async requeueDelivery(id, at, now): Promise<RequeueResult> {
       const d = deliveries.get(id)
       if (!d) return { status: 'missing' }
-      if (d.status === 'delivering' && d.lockedUntil && d.lockedUntil > now) return { status: 'busy', delivery: { ...d } }
+      if (d.status === 'delivering' && d.lockedUntil !== null && d.lockedUntil > times.of(now)) return { status: 'busy', delivery: d.toDelivery(times) }
       d.status = 'pending'
-      d.nextAttemptAt = at
+      d.nextAttemptAt = times.of(at)
       d.lockedBy = null
       d.lockedUntil = null
       d.completedAt = null
-      d.updatedAt = now
+      d.updatedAt = times.of(now)
       schedule(d)
-      return { status: 'requeued', delivery: { ...d } }
+      return { status: 'requeued', delivery: d.toDelivery(times) }
     },
     async replayDeliveries({ endpointId, owner, statuses = ['dead', 'failed'], since, until, at }) {
-      const source =
-        endpointId !== undefined
-          ? Array.from(deliveriesByEndpoint.get(endpointId) ?? [], (id) => deliveries.get(id)!)
-          : Array.from(deliveries.values())
+      const source = endpointId !== undefined ? endpointDeliveries(endpointId).slice() : Array.from(deliveries.values())
+      const atMs = times.of(at)
       let count = 0
       for (const d of source) {
         if (!matchesQuery(d, { since, until, owner }, statuses) || d.status === 'delivering') continue
         d.status = 'pending'
-        d.nextAttemptAt = at
+        d.nextAttemptAt = atMs
         d.completedAt = null
-        d.updatedAt = at
+        d.updatedAt = atMs
         schedule(d)
         count++
       }
       return count
     },
     async listAttempts(deliveryId) {
-      return [...(attempts.get(deliveryId) ?? [])]
+      const d = deliveries.get(deliveryId)
+      return d ? d.attemptList().map((a) => a.toAttempt(deliveryId, times)) : []
     },
     async getStats(endpointId, since) {
       const counts = emptyCounts()
       const durations: number[] = []
-      let lastAttemptAt: Date | null = null
-      for (const id of deliveriesByEndpoint.get(endpointId) ?? []) {
-        const d = deliveries.get(id)!
-        if (since && d.createdAt < since) continue
+      let lastAttemptAt: number | null = null
+      const sinceMs = since ? times.of(since) : null
+      for (const d of endpointDeliveries(endpointId)) {
+        if (sinceMs !== null && d.createdAt < sinceMs) continue
         counts[d.status]++
-        for (const a of attempts.get(id) ?? []) {
+        for (const a of d.attemptList()) {
           durations.push(a.durationMs)
-          if (!lastAttemptAt || a.startedAt > lastAttemptAt) lastAttemptAt = a.startedAt
+          if (lastAttemptAt === null || a.startedAt > lastAttemptAt) lastAttemptAt = a.startedAt
         }
       }
-      return summarizeStats(counts, durations, lastAttemptAt)
+      return summarizeStats(counts, durations, times.dateNullable(lastAttemptAt))
     },
     async cleanup({ before }) {
       const result: CleanupResult = { deliveries: 0, attempts: 0, messages: 0, incomingLogs: 0 }
+      const beforeMs = times.of(before)
       for (const d of Array.from(deliveries.values())) {
-        if (!FINISHED.has(d.status) || !d.completedAt || d.completedAt >= before) continue
-        result.attempts += attempts.get(d.id)?.length ?? 0
-        removeDelivery(d.id)
+        if (!FINISHED.has(d.status) || d.completedAt === null || d.completedAt >= beforeMs) continue
+        result.attempts += d.attemptCount
+        removeDelivery(d)
         result.deliveries++
       }
       for (const [id, m] of messages) {
-        if (m.createdAt >= before) continue
-        const ids = (deliveriesByMessage.get(id) ?? []).filter((dId) => deliveries.has(dId))
-        if (ids.length > 0) {
-          deliveriesByMessage.set(id, ids)
+        if (m.createdAt >= beforeMs) continue
+        const kept = m.deliveryList().filter(live)
+        if (kept.length > 0) {
+          m.deliveries = kept.length === 1 ? kept[0]! : kept
           continue
         }
         messages.delete(id)
-        deliveriesByMessage.delete(id)
         if (m.idempotencyKey !== null) idempotency.delete(idempotencyScope(m))
         result.messages++
       }
@@ -335,8 +355,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
         result.incomingLogs += list.length - kept.length
         logs.set(hookId, kept)
       }
-      const beforeMs = before.getTime()
-      for (const [key, expiresAt] of seenKeys) if (expiresAt < beforeMs) seenKeys.delete(key)
+      const cutoff = before.getTime()
+      for (const [key, expiresAt] of seenKeys) if (expiresAt < cutoff) seenKeys.delete(key)
       return result
     },
 
@@ -370,6 +390,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       let list = logs.get(key)
       if (!list) logs.set(key, (list = []))
       list.push({ ...log })
+      // Oldest first: past the cap, drop the oldest (shift is O(1) on V8's arrays).
+      if (list.length > maxLogs) list.shift()
     },
     async getIncomingStats(hookId, since) {
       const byStatus = new Map<number, number>()
@@ -408,6 +430,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
 }
 
 /** Idempotency keys are scoped per tenant: one tenant's key never matches another's message. */
-function idempotencyScope(message: Message): string {
+function idempotencyScope(message: { owner: string | null; idempotencyKey: string | null }): string {
   return `${message.owner ?? ''}\u0000${message.idempotencyKey}`
 }
