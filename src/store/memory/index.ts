@@ -135,6 +135,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       }
       idempotency.set(idempotencyScope(message), message.id)
     }
+    const again = messages.get(message.id)
+    if (again) {
+      // This very message, stored before (a repeated call): nothing new, as the SQL stores' ON CONFLICT.
+      return { message, deliveries: again.deliveryList().filter(live).map((d) => d.toDelivery(times)), duplicate: false }
+    }
     const record = MessageRecord.from(message, times)
     messages.set(message.id, record)
     for (const d of list) {
