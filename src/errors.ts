@@ -15,6 +15,7 @@ export type HooklineErrorCode =
   | 'STORE_ERROR'
   | 'TEMPLATE_ERROR'
   | 'STOPPED'
+  | 'CLOSED'
   | 'CONFIGURATION_ERROR'
   | 'ENCRYPTION_KEY'
 
@@ -119,6 +120,18 @@ export class EncryptionKeyError extends HooklineError {
     super('ENCRYPTION_KEY', message, { status: 500, ...options })
     this.name = 'EncryptionKeyError'
     this.keyId = keyId
+  }
+}
+
+/**
+ * The manager was closed: `close()` ended its worker, connections and store for good, so `start()`,
+ * `emit()` and `testEndpoint()` refuse. Create a new manager instead (`stop()` then `start()` is
+ * the way to pause and resume one).
+ */
+export class ManagerClosedError extends HooklineError {
+  constructor(operation: string, options: HooklineErrorOptions = {}) {
+    super('CLOSED', `cannot ${operation}: the manager is closed (close() is final; use stop() and start() to pause and resume, or create a new manager)`, { status: 503, ...options })
+    this.name = 'ManagerClosedError'
   }
 }
 

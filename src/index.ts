@@ -110,6 +110,7 @@ export {
   EncryptionKeyError,
   HooklineError,
   isHooklineError,
+  ManagerClosedError,
   NotFoundError,
   PayloadTooLargeError,
   SignatureError,

@@ -12,6 +12,7 @@ describe('public surface', () => {
         "DEFAULT_RETRY_POLICY",
         "EncryptionKeyError",
         "HooklineError",
+        "ManagerClosedError",
         "NotFoundError",
         "PayloadTooLargeError",
         "SignatureError",

@@ -520,14 +520,20 @@ export class Dispatcher {
       this.#waiting.set(id, resolve)
       queue
         .add(async () => {
-          // Gone from #waiting: released by stop({ drain: false }) while it waited.
-          // Waiting for a rate-limit slot still counts as waiting (stop without drain releases it).
+          // Gone from #waiting: released by stop({ drain: false }) while it waited. Waiting for a
+          // rate-limit slot or for a global slot still counts as waiting: stop without drain hands
+          // it back at once, not when the requests ahead of it are done.
           const release = rate ? await acquireRateSlot(rate) : null
-          if (!this.#waiting.delete(id)) return release?.(false)
+          if (!this.#waiting.has(id)) return release?.(false)
+          let attempted = false
           try {
-            await this.#global.add(() => this.#attempt(claimed, endpoint))
+            await this.#global.add(async () => {
+              if (!this.#waiting.delete(id)) return
+              attempted = true
+              await this.#attempt(claimed, endpoint)
+            })
           } finally {
-            release?.()
+            release?.(attempted)
           }
         })
         .then(() => resolve(), reject)

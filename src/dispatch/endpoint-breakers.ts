@@ -70,8 +70,10 @@ export class EndpointBreakers {
   #options: BreakerOptions
   #clock: Clock
   #listener: BreakerListener
-  // A controller that never rotates: we use neither opossum's rolling stats nor their per-breaker timers.
-  #buckets = new EventEmitter()
+  // A controller that never rotates: we use neither opossum's rolling stats nor their per-breaker
+  // timers. Every breaker listens on it (one per endpoint), so it has no listener limit: the
+  // default of 10 printed a MaxListenersExceededWarning from the eleventh endpoint on.
+  #buckets = new EventEmitter().setMaxListeners(0)
 
   constructor(options: BreakerOptions, clock: Clock, listener: BreakerListener) {
     this.#options = options

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import * as v from 'valibot'
 import { createSecretCodec, type SecretCodec } from '../crypto/secret-codec.js'
 import { assertSecretsReadable } from '../crypto/secret-fields.js'
-import { ConflictError, HooklineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
+import { ConflictError, HooklineError, ManagerClosedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
 import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
@@ -212,6 +212,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Disables decided while a health write of the same endpoint was in flight, written after it. */
   readonly #pendingDisables = new Map<string, { reason: string; at: number }>()
   #migrated: Promise<void> | null = null
+  /** The running `stop()`s, until they are done (`start()` waits for them). */
+  #stopping: Promise<void> | null = null
+  /** Set by the first `close()`: the manager is closed from then on. */
+  #closing: Promise<void> | null = null
   #retentionTimer: NodeJS.Timeout | null = null
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
   readonly #transport: UndiciFetch | null
@@ -301,10 +305,20 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return this.#migrated
   }
 
-  /** Migrates (unless `autoMigrate: false`) and starts the delivery worker. */
+  /**
+   * Migrates (unless `autoMigrate: false`) and starts the delivery worker. Calling it while the
+   * worker runs does nothing; after `stop()` it starts the worker again (once that stop has
+   * finished).
+   * @throws ManagerClosedError after `close()`: a closed manager cannot be restarted
+   */
   async start(): Promise<void> {
     this.#warnPlainSecrets()
+    this.#assertOpen('start')
+    // A stop still finishing its deliveries ends first: the worker restarts from a clean state.
+    if (this.#stopping) await this.#stopping
     if (this.#options.autoMigrate !== false) await this.migrate()
+    // close() may have begun meanwhile.
+    this.#assertOpen('start')
     this.#dispatcher.start()
     const retention = this.#options.retention
     if (retention && !this.#retentionTimer) {
@@ -317,21 +331,46 @@ export class WebhookManager<E extends EventMap = EventMap> {
 
   /**
    * Stops the worker. Resolves once no attempt is half-done: with `drain` (default) every claimed
-   * delivery is attempted; without, requests in flight finish and the rest go back to the store.
+   * delivery is attempted; without, the deliveries not yet started go back to the store at once
+   * (due now, claimable by any worker) and the requests in flight finish. Stopping a stopped
+   * manager does nothing; `start()` starts it again.
    */
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     if (this.#retentionTimer) clearInterval(this.#retentionTimer)
     this.#retentionTimer = null
-    await this.#dispatcher.stop(options)
+    const stopping = this.#dispatcher.stop(options)
+    const tracked: Promise<void> = Promise.allSettled([this.#stopping, stopping]).then(() => {
+      if (this.#stopping === tracked) this.#stopping = null
+    })
+    this.#stopping = tracked
+    await stopping
   }
 
-  /** Stops the worker, shuts the breakers down, closes the outgoing connections and the store. */
-  async close(options: { drain?: boolean } = {}): Promise<void> {
+  /**
+   * Stops the worker (see `stop()` for `drain`), shuts the breakers down, closes the outgoing
+   * connections and the store. Final: afterwards `start()`, `emit()` and `testEndpoint()` throw a
+   * {@link ManagerClosedError}. Calling it again does nothing (it resolves when the first call is
+   * done, and never throws).
+   */
+  close(options: { drain?: boolean } = {}): Promise<void> {
+    if (this.#closing) return this.#closing.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#closing = this.#shutdown(options)
+    return this.#closing
+  }
+
+  async #shutdown(options: { drain?: boolean }): Promise<void> {
     await this.stop(options)
     await this.#incomingService?.close()
     this.#breakers.shutdown()
     await this.#transport?.close()
     await this.store.close()
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closing) throw new ManagerClosedError(operation)
   }
 
   /** True while the delivery worker runs. */
@@ -439,8 +478,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /**
    * Emits an event: stores the message and one delivery per active endpoint subscribed to it (and
    * whose filters accept the data), then wakes the worker. Resolves once everything is stored.
+   * @throws ManagerClosedError after `close()`
    */
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
+    this.#assertOpen('emit')
     const { message, endpoints, now } = await this.#prepareEmit(event, data, options)
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
@@ -502,6 +543,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * item with an earlier item's key is a duplicate of it). With `client` the batch joins the
    * host's open transaction (Postgres outbox), as `emit` does. Deliveries are claimed by the
    * worker (no hand-off). Resolves with one result per item, in order.
+   * @throws ManagerClosedError after `close()`
    * @example
    * await hooks.emitMany([
    *   { event: 'order.created', data: { id: 1 } },
@@ -509,6 +551,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * ])
    */
   async emitMany(items: readonly EmitManyItem<E>[], options: EmitManyOptions = {}): Promise<EmitResult[]> {
+    this.#assertOpen('emitMany')
     if (!Array.isArray(items)) throw new ValidationError('emitMany', [{ field: 'items', message: 'expected an array' }])
     if (typeof options !== 'object' || options === null) throw new ValidationError('emitMany', [{ field: 'options', message: 'expected an object' }])
     const issues: FieldIssue[] = []
@@ -603,8 +646,12 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return count
   }
 
-  /** Sends a test event to the endpoint now (bypassing queue and breaker) and returns the logged attempt. */
+  /**
+   * Sends a test event to the endpoint now (bypassing queue and breaker) and returns the logged attempt.
+   * @throws ManagerClosedError after `close()`
+   */
   async testEndpoint(id: string, options: TestEndpointOptions & OwnerScope = {}): Promise<Attempt> {
+    this.#assertOpen('testEndpoint')
     const endpoint = await this.#endpoint(id, options)
     assertSecretsReadable(endpoint, this.#keyIds)
     const event = options.event ?? 'webhook.test'

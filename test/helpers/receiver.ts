@@ -17,6 +17,8 @@ export interface Reply {
   body?: string
   headers?: Record<string, string>
   delayMs?: number
+  /** Answer only once this settles (after `delayMs`, if both): holds the request open until the test says. */
+  until?: Promise<unknown>
 }
 
 /** A real HTTP receiver on 127.0.0.1 with an ephemeral port. */
@@ -56,8 +58,9 @@ export async function startReceiver(): Promise<Receiver> {
           return requests.length < w.count
         })
       }
-      if (reply.delayMs) setTimeout(send, reply.delayMs)
-      else send()
+      const answer = reply.until ? () => void reply.until!.then(send, send) : send
+      if (reply.delayMs) setTimeout(answer, reply.delayMs)
+      else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
