@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import * as util from 'node:util'
+import { escapeJsonForTerminal, escapeTerminal } from './escape-terminal.js'
 
 type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'bold' | 'dim' | 'magenta'
 
@@ -38,14 +39,18 @@ export class Output {
     return util.styleText(style, text)
   }
 
-  /** Writes a line to stdout. */
+  /**
+   * Writes a line to stdout. Every line the CLI prints goes through here or `warn` / `error`:
+   * control characters in it are made visible (see {@link escapeTerminal}), so a tenant's name,
+   * URL or payload cannot act on the operator's terminal; only the CLI's own colours pass.
+   */
   line(text = ''): void {
-    this.#out.write(`${text}\n`)
+    this.#out.write(`${escapeTerminal(text, this.color)}\n`)
   }
 
-  /** Writes a value as pretty JSON to stdout. */
+  /** Writes a value as pretty JSON to stdout (control characters escaped, as JSON allows). */
   printJson(value: unknown): void {
-    this.#out.write(`${JSON.stringify(value, null, 2)}\n`)
+    this.#out.write(`${escapeJsonForTerminal(JSON.stringify(value, null, 2))}\n`)
   }
 
   /** Writes a table with a header row. */
@@ -55,14 +60,17 @@ export class Output {
       style: { head: [], border: this.color ? ['gray'] : [], compact: true },
       wordWrap: true,
     })
-    for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? this.style('dim', '–') : String(c))))
+    // Escaped per cell, before the table measures widths.
+    for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? this.style('dim', '–') : escapeTerminal(String(c), this.color))))
     this.line(table.toString())
   }
 
   /** Writes `key  value` pairs as a two-column table. */
   details(pairs: [string, string | number | null | undefined][]): void {
     const table = new Table({ style: { head: [], border: this.color ? ['gray'] : [], compact: true }, wordWrap: true })
-    for (const [k, value] of pairs) table.push({ [this.style('bold', k)]: value === null || value === undefined ? this.style('dim', '–') : String(value) })
+    for (const [k, value] of pairs) {
+      table.push({ [this.style('bold', k)]: value === null || value === undefined ? this.style('dim', '–') : escapeTerminal(String(value), this.color) })
+    }
     this.line(table.toString())
   }
 
@@ -73,12 +81,12 @@ export class Output {
 
   /** A warning on stderr. */
   warn(message: string): void {
-    this.#err.write(`${this.style('yellow', 'warning:', true)} ${message}\n`)
+    this.#err.write(`${this.style('yellow', 'warning:', true)} ${escapeTerminal(message)}\n`)
   }
 
   /** An error on stderr. */
   error(message: string): void {
-    this.#err.write(`${this.style('red', 'error:', true)} ${message}\n`)
+    this.#err.write(`${this.style('red', 'error:', true)} ${escapeTerminal(message)}\n`)
   }
 
   /** Colours a delivery or endpoint state. */

@@ -4,6 +4,7 @@ import type { SignatureScheme } from '../signature/types.js'
 import type { Endpoint, EndpointSecret } from '../types.js'
 import { createId } from '../util/ids.js'
 import { parseInput } from '../validation/parse.js'
+import { assertStorableJson } from '../validation/text-checks.js'
 import {
   createEndpointSchema,
   updateEndpointSchema,
@@ -19,6 +20,7 @@ export interface EndpointDefaults {
 /** Validates `input` and builds a new endpoint record. Throws ValidationError naming each bad field. */
 export function buildEndpoint(input: CreateEndpointInput, defaults: EndpointDefaults, now: Date): Endpoint {
   const v = parseInput(createEndpointSchema, input, 'endpoint')
+  assertStorableJson('endpoint', { filters: v.filters, metadata: v.metadata })
   const scheme = v.signatureScheme ?? defaults.signatureScheme
   if (v.secret !== undefined) checkSecretFormat(scheme, v.secret)
   return {
@@ -53,6 +55,7 @@ export function buildEndpoint(input: CreateEndpointInput, defaults: EndpointDefa
  */
 export function applyEndpointUpdate(endpoint: Endpoint, input: UpdateEndpointInput, now: Date, overlapMs: number): Endpoint {
   const v = parseInput(updateEndpointSchema, input, 'endpoint update')
+  assertStorableJson('endpoint update', { filters: v.filters, metadata: v.metadata })
   if (v.secret !== undefined) checkSecretFormat(v.signatureScheme ?? endpoint.signatureScheme, v.secret)
   let next: Endpoint = { ...endpoint, updatedAt: now }
   if (v.name !== undefined) next.name = v.name

@@ -3,6 +3,7 @@ import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { EndpointAuth, RetryPolicy } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
+import { noControlCharacters, proseText } from '../validation/text-checks.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /**
@@ -23,8 +24,8 @@ const RESERVED_HEADERS = new Set([
   'proxy-connection',
 ])
 
-/** A header value HTTP can carry: bytes of Latin-1, no control characters but tab. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+/** A header value HTTP can carry: bytes of Latin-1, no control characters (C0, DEL, C1) but tab. */
+const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/
 
 const positiveInt = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max))
 
@@ -33,6 +34,8 @@ export const urlSchema = v.pipe(
   v.string(),
   v.trim(),
   v.maxLength(2048),
+  // The URL parser drops tabs and line breaks silently; what is stored must be what was checked.
+  noControlCharacters(),
   v.check(isHttpUrl, 'must be an absolute http(s) URL'),
   // Credentials in a URL would be stored, listed and logged: they belong in `auth`.
   v.check(hasNoCredentials, 'must not contain a username or password; use `auth: { type: "basic", … }`'),
@@ -83,16 +86,20 @@ export const headersSchema = v.pipe(
 
 /** Schema of endpoint credentials. */
 export const authSchema = v.variant('type', [
-  v.object({ type: v.literal('basic'), username: v.pipe(v.string(), v.minLength(1)), password: v.pipe(v.string(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
-  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
+  v.object({
+    type: v.literal('basic'),
+    username: v.pipe(v.string(), v.minLength(1), noControlCharacters()),
+    password: v.pipe(v.string(), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+  }),
+  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
   v.object({
     type: v.literal('api-key'),
-    key: v.pipe(v.string(), v.minLength(1), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+    key: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
   v.object({
     type: v.literal('hmac'),
-    secret: v.pipe(v.string(), v.minLength(8), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+    secret: v.pipe(v.string(), v.minLength(8), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
 ])
@@ -119,22 +126,22 @@ export const rateLimitSchema = v.strictObject({
   intervalMs: v.optional(positiveInt(86_400_000), 1000),
 })
 
-/** Schema of payload filters. */
+/** Schema of payload filters (values are checked further by `assertStorableJson`). */
 export const filtersSchema = v.record(v.pipe(v.string(), v.minLength(1)), v.unknown())
 
 const endpointFields = {
-  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
-  description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200), noControlCharacters())),
+  description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000), proseText()))),
   url: urlSchema,
   method: v.optional(v.picklist(['POST', 'PUT', 'PATCH'])),
   events: eventsSchema,
   filters: v.optional(v.nullable(filtersSchema)),
   headers: v.optional(headersSchema),
   auth: v.optional(v.nullable(authSchema)),
-  secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024))),
+  secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), noControlCharacters())),
   signatureScheme: v.optional(v.picklist(['hmac-sha256', 'standard-webhooks'])),
   active: v.optional(v.boolean()),
-  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200)))),
+  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), noControlCharacters()))),
   timeoutMs: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(300_000)))),
   retryPolicy: v.optional(v.nullable(retryPolicySchema)),
   rateLimit: v.optional(v.nullable(rateLimitSchema)),

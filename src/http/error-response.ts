@@ -1,21 +1,48 @@
 import { isHooklineError } from '../errors.js'
 
-/** A JSON answer `{ "error": message }` with `status` and optional extra headers. */
-export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: message }), {
+/** Body of every error answer hookline sends: `{ error: { code, message, fields? } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: { field: string; message: string }[] }
+}
+
+const FALLBACK = '{"error":{"code":"INTERNAL_ERROR","message":"internal error"}}'
+
+/**
+ * `JSON.stringify(value)` that never throws: a value it cannot serialise (too deep, a BigInt, a
+ * cycle) gives `fallback` instead.
+ */
+export function safeJson(value: unknown, fallback: string): string {
+  try {
+    return JSON.stringify(value) ?? fallback
+  } catch {
+    return fallback
+  }
+}
+
+/** The standard error body, as JSON text; never throws. */
+export function errorJson(code: string, message: string, fields?: { field: string; message: string }[]): string {
+  const body: ErrorBody = { error: { code, message } }
+  if (fields !== undefined && fields.length > 0) body.error.fields = fields
+  return safeJson(body, FALLBACK)
+}
+
+/** A JSON error answer `{ "error": { "code", "message" } }` with `status` and optional extra headers. */
+export function jsonError(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(errorJson(code, message), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   })
 }
 
 /**
- * The answer for an error a handler threw: a hookline error with an HTTP status answers with that
- * status and its message (without the `[hookline]` prefix); anything else is a bare 500, so internal
- * details never reach the client.
+ * The answer for an error a handler threw: a hookline error with an HTTP status of 400–499 answers
+ * with that status, its code and its message (without the `[hookline]` prefix); anything else is a
+ * bare 500 `INTERNAL_ERROR`, so internal details (and setup advice meant for the host) never reach
+ * the client.
  */
 export function responseForError(error: unknown): Response {
-  if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 400 && error.status <= 599) {
-    return jsonError(error.status, error.message.replace(/^\[hookline\] /, ''))
+  if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 400 && error.status <= 499) {
+    return jsonError(error.status, error.code, error.message.replace(/^\[hookline\] /, ''))
   }
-  return jsonError(500, 'internal server error')
+  return jsonError(500, 'INTERNAL_ERROR', 'internal error')
 }

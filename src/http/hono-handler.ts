@@ -42,10 +42,11 @@ export interface HonoHandlerOptions {
   maxBodyBytes?: number
   /**
    * What to do when a middleware already read the body with `c.req.json()` or `c.req.formData()`
-   * (parsed values only): `'error'` answers 500 with how to mount the handler; `'reserialize'`
-   * passes the re-serialised JSON (only for handlers that never check signatures). A body read
-   * with `c.req.text()`, `arrayBuffer()` or `blob()` is raw and always used as is.
-   * @default 'error'
+   * (parsed values only): `'reserialize'` passes the re-serialised JSON and marks the request as
+   * rebuilt (the management API accepts it; an incoming hook that checks a signature refuses it);
+   * `'error'` makes reading the body fail (500 `CONFIGURATION_ERROR`). A body read with
+   * `c.req.text()`, `arrayBuffer()` or `blob()` is raw and always used as is.
+   * @default 'reserialize'
    */
   parsedBody?: ParsedBodyPolicy
   /** Called with every error the handler threw (answered with its status, or 500). */
@@ -66,7 +67,7 @@ export function toHonoHandler(handler: FetchHandler, options: HonoHandlerOptions
     try {
       let request = c.req.raw
       let bodyReserialized = false
-      if (request.bodyUsed) ({ request, reserialized: bodyReserialized } = await fromBodyCache(request, c.req.bodyCache ?? {}, options.parsedBody ?? 'error'))
+      if (request.bodyUsed) ({ request, reserialized: bodyReserialized } = await fromBodyCache(request, c.req.bodyCache ?? {}, options.parsedBody ?? 'reserialize'))
       if (options.maxBodyBytes !== undefined && request.body !== null) request = limitBody(request, options.maxBodyBytes)
       return await handler(request, { remoteAddress: remoteAddress(c), bodyReserialized })
     } catch (error) {

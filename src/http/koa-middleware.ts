@@ -37,10 +37,10 @@ export interface KoaMiddlewareOptions {
   maxBodyBytes?: number
   /**
    * What to do when a body parser that ran first consumed the body without keeping a raw copy
-   * (`ctx.request.rawBody`): `'error'` answers 500 with how to mount the middleware;
-   * `'reserialize'` passes `JSON.stringify(ctx.request.body)` (only for handlers that never check
-   * signatures).
-   * @default 'error'
+   * (`ctx.request.rawBody`): `'reserialize'` passes `JSON.stringify(ctx.request.body)` and marks
+   * the request as rebuilt (the management API accepts it; an incoming hook that checks a signature
+   * refuses it); `'error'` makes reading the body fail (500 `CONFIGURATION_ERROR`).
+   * @default 'reserialize'
    */
   parsedBody?: ParsedBodyPolicy
   /** Called with every error the handler threw (answered with its status, or 500). */
@@ -70,7 +70,7 @@ export function toKoaMiddleware(handler: FetchHandler, options: KoaMiddlewareOpt
     try {
       const bridged = toWebRequest(ctx.req as NodeRequestLike, {
         maxBodyBytes: options.maxBodyBytes,
-        parsedBody: options.parsedBody,
+        parsedBody: options.parsedBody ?? 'reserialize',
         rawBody: ctx.request.rawBody,
         parsedValue: ctx.request.body,
         url: ctx.originalUrl,

@@ -16,10 +16,12 @@ export interface NodeHandlerOptions {
   maxBodyBytes?: number
   /**
    * What to do when a body parser mounted before the bridge (`express.json()`) consumed the body
-   * and kept no raw copy (`req.rawBody`, or a Buffer / string `req.body`): `'error'` makes reading
-   * it fail with a 500 whose message says how to mount the handler; `'reserialize'` passes
-   * `JSON.stringify(req.body)`, for handlers that never check signatures.
-   * @default 'error'
+   * and kept no raw copy (`req.rawBody`, or a Buffer / string `req.body`): `'reserialize'` passes
+   * `JSON.stringify(req.body)` and marks the request as rebuilt, so the management API works behind
+   * a global `express.json()` and an incoming hook that checks a signature refuses it (the bytes
+   * are not the ones signed); `'error'` makes reading the body fail (500 `CONFIGURATION_ERROR`,
+   * with the mount advice in `onError` only).
+   * @default 'reserialize'
    */
   parsedBody?: ParsedBodyPolicy
   /** Called with every error the handler threw (answered with its status, or 500). */
@@ -51,7 +53,7 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
     let response: Response
     let settle: (() => void) | undefined
     try {
-      const bridged = toWebRequest(node, { maxBodyBytes: options.maxBodyBytes, parsedBody: options.parsedBody })
+      const bridged = toWebRequest(node, { maxBodyBytes: options.maxBodyBytes, parsedBody: options.parsedBody ?? 'reserialize' })
       settle = bridged.settle
       response = await handler(bridged.request, { remoteAddress: req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
     } catch (error) {

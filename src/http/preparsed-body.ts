@@ -1,13 +1,15 @@
-import { ValidationError } from '../errors.js'
+import { HooklineError } from '../errors.js'
 
 /**
  * What a bridge does when a body parser mounted before it (`express.json()`, `koa-bodyparser`,
  * Hono's `c.req.json()` …) already consumed the request body and kept no raw copy.
  *
- * - `'error'`: reading the body fails with a {@link ValidationError} (status 500) that says how to
- *   mount the bridge. Never verify a signature against a re-serialised body.
- * - `'reserialize'`: the body is `JSON.stringify(parsedBody)`. Only for handlers that never check
- *   signatures (e.g. a management API); the bytes differ from what the sender signed.
+ * - `'reserialize'` (the bridges' default): the body is `JSON.stringify(parsedBody)` with
+ *   `Content-Type: application/json`, and the handler is told it was rebuilt. The management API
+ *   (which checks no signature) accepts it; an incoming hook with a signature check refuses it, since
+ *   the bytes differ from what the sender signed.
+ * - `'error'`: reading the body fails with a `CONFIGURATION_ERROR` (status 500) whose message says
+ *   how to mount the bridge; it goes to the host's `onError`, never to the client.
  */
 export type ParsedBodyPolicy = 'error' | 'reserialize'
 
@@ -25,8 +27,8 @@ export const BODY_RESERIALIZED_MESSAGE =
   '(express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })), and leave parsedBody unset'
 
 /** The error reading a consumed body gives: a host setup problem, hence status 500. */
-export function bodyConsumedError(): ValidationError {
-  return new ValidationError('request', [{ field: 'body', message: BODY_CONSUMED_MESSAGE }], { status: 500 })
+export function bodyConsumedError(): HooklineError {
+  return new HooklineError('CONFIGURATION_ERROR', BODY_CONSUMED_MESSAGE, { status: 500 })
 }
 
 /** A body stream that fails, when read, with {@link bodyConsumedError}. */

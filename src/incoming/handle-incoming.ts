@@ -1,5 +1,5 @@
 import { unreadableSecret } from '../crypto/secret-fields.js'
-import { ValidationError, isHooklineError } from '../errors.js'
+import { HooklineError, ValidationError, isHooklineError } from '../errors.js'
 import { jsonError } from '../http/error-response.js'
 import type { ConnectionInfo } from '../http/fetch-handler.js'
 import { BODY_RESERIALIZED_MESSAGE } from '../http/preparsed-body.js'
@@ -98,22 +98,27 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
   const limits = { timeoutMs: options.transform?.timeoutMs, maxOutputBytes: options.transform?.maxOutputBytes }
 
   async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Response> {
-    const refuse = (status: number, answer: string, logged: string, headers?: Record<string, string>): Response => {
+    const refuse = (status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): Response => {
       trace.error = logged
-      return jsonError(status, answer, headers)
+      return jsonError(status, code, answer, headers)
+    }
+    /** A problem of the host's setup: the sender gets `answer`, the host's log (`onError`) the advice. */
+    const misconfigured = (answer: string, advice: string, cause?: unknown): Response => {
+      options.onError?.(new HooklineError('CONFIGURATION_ERROR', `incoming hook ${trace.hook?.id ?? '(unknown)'}: ${advice}`, { cause }))
+      return refuse(500, 'CONFIGURATION_ERROR', answer, advice)
     }
 
     const token = tokenFromPath(new URL(request.url).pathname, prefix)
-    if (token === null) return refuse(404, 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
-    if (!isTokenShaped(token)) return refuse(404, 'unknown webhook', 'malformed token')
+    if (token === null) return refuse(404, 'NOT_FOUND', 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
+    if (!isTokenShaped(token)) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'malformed token')
     const hook = await deps.store.findIncomingHookByTokenHash(hashIncomingToken(token))
-    if (hook === null) return refuse(404, 'unknown webhook', 'unknown token')
+    if (hook === null) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'unknown token')
     trace.hook = hook
-    if (!hook.active) return refuse(404, 'unknown webhook', 'hook is inactive')
-    if (request.method !== 'POST') return refuse(405, 'method not allowed: send POST', `method ${request.method} not allowed`, { allow: 'POST' })
+    if (!hook.active) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'hook is inactive')
+    if (request.method !== 'POST') return refuse(405, 'METHOD_NOT_ALLOWED', 'method not allowed: send POST', `method ${request.method} not allowed`, { allow: 'POST' })
 
     if (hook.allowedIps.length > 0 && !cachedIpMatcher(hook.allowedIps).matches(sourceIp)) {
-      return refuse(403, 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
+      return refuse(403, 'FORBIDDEN', 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
     }
     const decision = deps.limiter.take(hook.id, hook.rateLimitPerMinute)
     // The IETF draft's RateLimit-Limit / -Remaining on every answer past this point (429s also
@@ -121,7 +126,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
     if (!decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
-      return refuse(429, 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
+      return refuse(429, 'RATE_LIMITED', 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
         'retry-after': String(seconds),
         'ratelimit-reset': String(seconds),
       })
@@ -132,33 +137,38 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     try {
       raw = await readBody(request, maxBytes)
     } catch (error) {
-      if (isHooklineError(error) && error.status === 413) return refuse(413, `payload exceeds ${maxBytes} bytes`, `payload exceeds ${maxBytes} bytes`)
-      if (isHooklineError(error) && typeof error.status === 'number') {
-        const text = error.message.replace(/^\[hookline\] /, '')
-        return refuse(error.status, text, text)
+      if (isHooklineError(error) && error.status === 413) return refuse(413, 'PAYLOAD_TOO_LARGE', `payload exceeds ${maxBytes} bytes`, `payload exceeds ${maxBytes} bytes`)
+      if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 500) {
+        // e.g. a body parser mounted before the bridge consumed the body: advice for the host only.
+        return misconfigured('this webhook cannot be received as mounted', describe(error), error)
       }
-      return refuse(400, 'could not read the request body', `could not read the body: ${describe(error)}`)
+      if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 400) {
+        const text = describe(error)
+        return refuse(error.status, error.code, text, text)
+      }
+      return refuse(400, 'VALIDATION_ERROR', 'could not read the request body', `could not read the body: ${describe(error)}`)
     }
     trace.raw = raw
 
     if (hook.verification !== null) {
       if (bodyReserialized) {
-        return refuse(500, 'this webhook cannot be verified as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
+        return misconfigured('this webhook cannot be received as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
       }
       // A verification secret no configured key decrypts: the request cannot be checked. Answered
       // like any failure on this side (the sender retries), the key id in the log, never a check
       // against ciphertext.
       const unreadable = unreadableSecret(hook, deps.encryptionKeyIds)
-      if (unreadable !== null) return refuse(500, 'this webhook cannot be verified right now', `signature not checked: ${unreadable.message.replace(/^\[hookline\] /, '')}`)
+      if (unreadable !== null) return misconfigured('this webhook cannot be verified right now', `signature not checked: ${describe(unreadable)}`, unreadable)
       const check = checkIncomingSignature(hook.verification, raw, request.headers, deps.clock.now())
-      if (!check.valid) return refuse(401, `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
+      if (!check.valid) return refuse(401, 'SIGNATURE_INVALID', `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
     }
 
     let parsed: ParsedBody
     try {
       parsed = parseBody(raw, request.headers.get('content-type'))
     } catch (error) {
-      return refuse(400, 'body is not valid JSON', `body is not valid JSON: ${describe(error)}`)
+      if (isHooklineError(error)) return refuse(error.status ?? 400, error.code, describe(error), describe(error))
+      return refuse(400, 'VALIDATION_ERROR', 'body is not valid JSON', `body is not valid JSON: ${describe(error)}`)
     }
 
     const deliveryKey = deliveryKeyOf(hook, request.headers)
@@ -167,7 +177,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     if (hook.dedupeWindowMs !== null && deliveryKey !== null) {
       const inFlightKey = `${hook.id}\u0000${deliveryKey}`
       if (deps.inFlight.has(inFlightKey)) {
-        return refuse(409, 'a request with this delivery id is being handled; retry later', 'concurrent duplicate of a delivery being handled', {
+        return refuse(409, 'CONFLICT', 'a request with this delivery id is being handled; retry later', 'concurrent duplicate of a delivery being handled', {
           'retry-after': '1',
         })
       }
@@ -201,8 +211,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
           if (error instanceof TemplateError) {
             const reason = error.message.replace(/^\[hookline\] /, '')
             // 503: the renderer is saturated, not the payload at fault; the sender retries.
-            if (error.status === 503) return refuse(503, 'busy: the payload could not be transformed now', reason, { 'retry-after': '5' })
-            return refuse(422, 'the payload could not be transformed', reason)
+            if (error.status === 503) return refuse(503, 'UNAVAILABLE', 'busy: the payload could not be transformed now', reason, { 'retry-after': '5' })
+            return refuse(422, 'TEMPLATE_ERROR', 'the payload could not be transformed', reason)
           }
           throw error
         }
@@ -210,8 +220,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
 
       const handler = deps.route(hook.route)
       if (handler === undefined) {
-        return refuse(
-          500,
+        return misconfigured(
           'no handler for this webhook',
           `no handler registered for route ${JSON.stringify(hook.route)}: call manager.onIncoming(${JSON.stringify(hook.route)}, handler)`,
         )
@@ -231,7 +240,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         })
       } catch (error) {
         const status = statusOf(error)
-        return refuse(status, status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
+        return refuse(status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
       }
       const response = toResponse(result)
       if (!response.ok) trace.error = `handler answered ${response.status}`
@@ -260,7 +269,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     } catch (error) {
       options.onError?.(error)
       trace.error = `internal error: ${describe(error)}`
-      response = jsonError(500, 'internal error')
+      response = jsonError(500, 'INTERNAL_ERROR', 'internal error')
     }
     if (trace.rateLimit !== undefined) response = withHeaders(response, trace.rateLimit)
     const logIt =
@@ -349,15 +358,36 @@ function parseBody(raw: Buffer, contentType: string | null): ParsedBody {
     }
   }
   if (type === 'application/x-www-form-urlencoded') {
-    const fields: Record<string, string | string[]> = {}
-    for (const [key, value] of new URLSearchParams(text)) {
-      const existing = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined
-      const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value]
-      Object.defineProperty(fields, key, { value: next, enumerable: true, writable: true, configurable: true })
-    }
+    const fields = parseForm(text)
     return { value: fields, json: JSON.stringify(fields) }
   }
   return { value: text, json: JSON.stringify(text) }
+}
+
+/** Most fields a form body may have, counting repeats (qs' `parameterLimit`); more → 413. */
+export const MAX_FORM_FIELDS = 1000
+
+/**
+ * A form body as an object of fields, in linear time: a repeated field becomes an array of its
+ * values in order. Keys are taken literally (`a[b]` is the key `a[b]`, no nesting), so there is no
+ * depth to bound; the field count is bounded by {@link MAX_FORM_FIELDS}.
+ * @throws HooklineError `PAYLOAD_TOO_LARGE` (413) beyond {@link MAX_FORM_FIELDS} fields
+ */
+function parseForm(text: string): Record<string, string | string[]> {
+  const grouped = new Map<string, string[]>()
+  let count = 0
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (++count > MAX_FORM_FIELDS) throw new HooklineError('PAYLOAD_TOO_LARGE', `form body has more than ${MAX_FORM_FIELDS} fields`, { status: 413 })
+    const values = grouped.get(key)
+    if (values === undefined) grouped.set(key, [value])
+    else values.push(value)
+  }
+  // defineProperty: `__proto__` is an ordinary own key here, never the object's prototype.
+  const fields: Record<string, string | string[]> = {}
+  for (const [key, values] of grouped) {
+    Object.defineProperty(fields, key, { value: values.length === 1 ? values[0]! : values, enumerable: true, writable: true, configurable: true })
+  }
+  return fields
 }
 
 /** The sender's delivery id: the hook's header, else its preset's, else a common one. */
@@ -378,8 +408,25 @@ function toResponse(result: unknown): Response {
   try {
     return Response.json(result)
   } catch {
-    return jsonError(500, 'handler returned a value that is not JSON')
+    return jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON')
   }
+}
+
+/** The `error.code` answered with a host handler's own status. */
+function codeForStatus(status: number): string {
+  const codes: Record<number, string> = {
+    400: 'BAD_REQUEST',
+    401: 'UNAUTHORIZED',
+    403: 'FORBIDDEN',
+    404: 'NOT_FOUND',
+    409: 'CONFLICT',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+    422: 'UNPROCESSABLE',
+    429: 'RATE_LIMITED',
+    503: 'UNAVAILABLE',
+  }
+  return codes[status] ?? (status < 500 ? 'HANDLER_ERROR' : 'INTERNAL_ERROR')
 }
 
 /** The status an error thrown by a host handler asks for: its own 4xx/5xx `status` / `statusCode`, else 500. */

@@ -2,6 +2,7 @@ import { ValidationError, type FieldIssue } from '../errors.js'
 import type { IncomingHook } from '../types.js'
 import { createId } from '../util/ids.js'
 import { parseInput } from '../validation/parse.js'
+import { assertStorableJson } from '../validation/text-checks.js'
 import {
   createIncomingHookSchema,
   updateIncomingHookSchema,
@@ -36,6 +37,7 @@ function assertTransform(transform: unknown, what: string): void {
  */
 export function buildIncomingHook(input: CreateIncomingHookInput, now: Date): IssuedHook {
   const v = parseInput(createIncomingHookSchema, input, 'incoming hook')
+  assertStorableJson('incoming hook', { transform: v.transform, metadata: v.metadata })
   assertTransform(v.transform ?? null, 'incoming hook')
   const token = generateIncomingToken()
   const hook: IncomingHook = {
@@ -65,6 +67,7 @@ export function buildIncomingHook(input: CreateIncomingHookInput, now: Date): Is
 /** Validates a partial update and applies it; the version goes up so cached templates are recompiled. */
 export function applyIncomingUpdate(hook: IncomingHook, input: UpdateIncomingHookInput, now: Date): IncomingHook {
   const v = parseInput(updateIncomingHookSchema, input, 'incoming hook update')
+  assertStorableJson('incoming hook update', { transform: v.transform, metadata: v.metadata })
   if (v.transform !== undefined) assertTransform(v.transform, 'incoming hook update')
   const next: IncomingHook = { ...hook, version: hook.version + 1, updatedAt: now }
   if (v.name !== undefined) next.name = v.name

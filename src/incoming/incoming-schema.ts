@@ -1,13 +1,14 @@
 import * as v from 'valibot'
 import { decodeStandardSecret } from '../signature/standard-webhooks.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
+import { noControlCharacters, proseText } from '../validation/text-checks.js'
 import { isIpRule } from './ip-allowlist.js'
 import { MAX_TEMPLATE_CHARS } from './sandbox-rules.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 const headerName = v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'), v.maxLength(200))
-const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE))
+const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE))
 const tolerance = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400))
 
 function isStandardSecret(value: string): boolean {
@@ -33,7 +34,7 @@ export const verificationSchema = v.variant('type', [
     secret,
     header: headerName,
     encoding: v.optional(v.picklist(['hex', 'base64'])),
-    prefix: v.optional(v.pipe(v.string(), v.maxLength(64))),
+    prefix: v.optional(v.pipe(v.string(), v.maxLength(64), noControlCharacters())),
   }),
 ])
 
@@ -46,11 +47,11 @@ export const transformSchema = v.nullable(
 )
 
 const hookFields = {
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200)),
-  description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200), noControlCharacters()),
+  description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000), proseText()))),
   active: v.optional(v.boolean()),
-  route: v.pipe(v.string(), v.trim(), v.minLength(1, 'must name a handler registered with onIncoming()'), v.maxLength(200)),
-  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200)))),
+  route: v.pipe(v.string(), v.trim(), v.minLength(1, 'must name a handler registered with onIncoming()'), v.maxLength(200), noControlCharacters()),
+  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), noControlCharacters()))),
   transform: v.optional(transformSchema),
   rateLimitPerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
   allowedIps: v.optional(

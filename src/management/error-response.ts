@@ -1,4 +1,5 @@
 import { isHooklineError, ValidationError, type FieldIssue } from '../errors.js'
+import { safeJson } from '../http/error-response.js'
 
 /** Error codes the management API answers with (`error.code`). */
 export type ManagementErrorCode =
@@ -14,10 +15,13 @@ export type ManagementErrorCode =
   | 'INTERNAL_ERROR'
   | (string & {})
 
-/** Body of every error answer. */
+/** Body of every error answer (the incoming handler and the bridges answer the same shape). */
 export interface ErrorBody {
   error: { code: ManagementErrorCode; message: string; fields?: FieldIssue[] }
 }
+
+/** What is answered when a body cannot be serialised (never expected; serialising never throws). */
+const UNSERIALISABLE = '{"error":{"code":"INTERNAL_ERROR","message":"the answer could not be serialised"}}'
 
 const JSON_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -27,7 +31,10 @@ const JSON_HEADERS = {
 
 /** A JSON answer with the API's standard headers. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
+  if (status === 204) return new Response(null, { status, headers: { ...JSON_HEADERS, ...headers } })
+  const text = safeJson(body, '')
+  if (text === '') return new Response(UNSERIALISABLE, { status: 500, headers: JSON_HEADERS })
+  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } })
 }
 
 /** An error answer `{ error: { code, message, fields? } }`. */
@@ -62,7 +69,13 @@ export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) =
     const status = error.status ?? 500
     if (status >= 500) {
       onUnexpected(error)
-      return errorResponse(status, error.code, 'internal error; see the server log')
+      // A 5xx speaks of the server: a client-side code (VALIDATION_ERROR…) never goes with it.
+      const code = SERVER_CODES.has(error.code) ? error.code : 'INTERNAL_ERROR'
+      return errorResponse(status, code, 'internal error; see the server log')
+    }
+    if (status < 400) {
+      onUnexpected(error)
+      return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
     }
     const fields = error instanceof ValidationError ? error.fields : (error as { fields?: FieldIssue[] }).fields
     return errorResponse(status, error.code, stripPrefix(error.message), { fields })
@@ -70,6 +83,9 @@ export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) =
   onUnexpected(error)
   return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
 }
+
+/** Codes that may go with a 5xx status. */
+const SERVER_CODES = new Set<string>(['STORE_ERROR', 'CONFIGURATION_ERROR', 'STOPPED', 'TEMPLATE_ERROR', 'INTERNAL_ERROR'])
 
 function stripPrefix(message: string): string {
   return message.replace(/^\[hookline\]\s*/, '')

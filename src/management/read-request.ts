@@ -2,10 +2,15 @@ import * as v from 'valibot'
 import { HooklineError, PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.js'
 import { readBody } from '../http/read-body.js'
 import { plainIssueMessage } from '../validation/parse.js'
+import { jsonTextDepth } from '../util/json-check.js'
+
+/** Deepest nesting of a JSON request body; deeper → 400 before it is parsed. */
+export const MAX_BODY_DEPTH = 64
 
 /**
  * Reads a JSON body under a byte limit. Returns `undefined` for an empty body.
- * Throws 413 (too large), 415 (a body that is not declared JSON) or 400 (malformed JSON).
+ * Throws 413 (too large), 415 (a body that is not declared JSON) or 400 (malformed JSON, or
+ * nested deeper than {@link MAX_BODY_DEPTH}).
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = request.headers.get('content-length')
@@ -20,6 +25,9 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (!isJson(contentType)) throw unsupportedMediaType(contentType)
   const text = new TextDecoder('utf-8', { fatal: false }).decode(body)
   if (text.trim() === '') return undefined
+  if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw new ValidationError('request body', [{ field: '', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }])
+  }
   try {
     return JSON.parse(text) as unknown
   } catch (error) {

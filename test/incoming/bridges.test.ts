@@ -92,7 +92,7 @@ describe('toNodeHandler() - any fetch handler on node:http / Express', () => {
       },
     })
     const res = await fetch(url, { method: 'POST', body: chunked, duplex: 'half' } as RequestInit)
-    expect([res.status, await res.json()]).toEqual([413, { error: 'payload exceeds 1000 bytes' }])
+    expect([res.status, await res.json()]).toEqual([413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'payload exceeds 1000 bytes' } }])
     // The connection is still usable afterwards.
     expect((await fetch(url, { method: 'POST', body: 'ok' })).status).toBe(201)
   })
@@ -111,21 +111,22 @@ describe('toNodeHandler() - any fetch handler on node:http / Express', () => {
       ),
     )
     const conflict = await fetch(url)
-    expect([conflict.status, await conflict.json()]).toEqual([409, { error: 'busy' }])
+    expect([conflict.status, await conflict.json()]).toEqual([409, { error: { code: 'CONFLICT', message: 'busy' } }])
     error = new Error('secret internals')
     const crash = await fetch(url)
-    expect([crash.status, await crash.json()]).toEqual([500, { error: 'internal server error' }])
+    expect([crash.status, await crash.json()]).toEqual([500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } }])
     expect(seen).toHaveLength(2)
   })
 
-  it('after express.json(): raw bytes from `verify` are used; without them, an error — or, opted in, the re-serialised body', async () => {
+  it('after express.json(): raw bytes from `verify` are used; without them the re-serialised body (default) — or, opted in, an error', async () => {
     const app = express()
+    const advice: unknown[] = []
     app.use('/kept', express.json({ verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }))
     app.use(['/lost', '/reserialized'], express.json())
     app.use('/raw', express.raw({ type: '*/*' }))
     app.post('/kept', toNodeHandler(echo))
-    app.post('/lost', toNodeHandler(echo))
-    app.post('/reserialized', toNodeHandler(echo, { parsedBody: 'reserialize' }))
+    app.post('/lost', toNodeHandler(echo, { parsedBody: 'error', onError: (e) => advice.push(e) }))
+    app.post('/reserialized', toNodeHandler(echo))
     app.post('/raw', toNodeHandler(echo))
     const url = await listen(http.createServer(app))
     const body = '{ "spaced" :  true }'
@@ -138,7 +139,10 @@ describe('toNodeHandler() - any fetch handler on node:http / Express', () => {
 
     const lost = await post('/lost')
     expect(lost.status).toBe(500)
-    expect(((await lost.json()) as { error: string }).error).toMatch(/already read by a body parser/)
+    // The mount advice is for the host (onError), never for the client.
+    expect(await lost.json()).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'internal error' } })
+    expect(String((advice[0] as Error).message)).toMatch(/already read by a body parser/)
+    expect((advice[0] as { code?: string }).code).toBe('CONFIGURATION_ERROR')
 
     const reserialized = (await (await post('/reserialized')).json()) as { body: string }
     expect(Buffer.from(reserialized.body, 'base64').toString()).toBe('{"spaced":true}')
@@ -166,7 +170,7 @@ describe('toNodeHandler() - any fetch handler on node:http / Express', () => {
   it('a text body kept as a string counts as raw only when its charset is UTF-8', async () => {
     const app = express()
     app.use(express.text({ type: '*/*' }))
-    app.post('/t', toNodeHandler(echo))
+    app.post('/t', toNodeHandler(echo, { parsedBody: 'error' }))
     const url = await listen(http.createServer(app))
     const utf8 = await fetch(`${url}/t`, { method: 'POST', body: 'héllo', headers: { 'content-type': 'text/plain; charset=utf-8' } })
     expect(Buffer.from(((await utf8.json()) as { body: string }).body, 'base64').toString()).toBe('héllo')

@@ -52,7 +52,7 @@ async function boot(start: Start, mount: MountOptions = {}, options: IncomingHan
   return { clock, manager, server, unknown, events, signed, post }
 }
 
-describe.each(frameworks)('incoming webhooks on a real %s server', (_name, start) => {
+describe.each(frameworks)('incoming webhooks on a real %s server', (name, start) => {
   it('routes a signed post and answers 401 / 403 / 404 / 413 / 429, logging each request', async () => {
     const t = await boot(start)
     const verified = await t.manager.createIncomingHook({
@@ -99,7 +99,7 @@ describe.each(frameworks)('incoming webhooks on a real %s server', (_name, start
     // 404: unknown token.
     const unknown = await t.post('/webhook/' + 'Z'.repeat(43), '{}')
     expect(unknown.status).toBe(404)
-    expect(await unknown.json()).toEqual({ error: 'unknown webhook' })
+    expect(await unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'unknown webhook' } })
 
     // 429 past the limit, with Retry-After.
     expect((await t.post(limited.path!, '{}')).status).toBe(200)
@@ -145,7 +145,7 @@ describe.each(frameworks)('incoming webhooks on a real %s server', (_name, start
     expect(t.events.map((e) => e.payload)).toEqual(['high'])
   })
 
-  it('a body parser that ran first: its kept raw bytes are used, otherwise a clear 500 says how to mount', async () => {
+  it('a body parser that ran first: its kept raw bytes are used; otherwise a hook that verifies answers 500 (advice in the log only), one that does not works', async () => {
     const kept = await boot(start, { parser: 'keeps-raw' })
     const hook = await kept.manager.createIncomingHook({ name: 'h', route: 'sales_agent', verification: { type: 'standard-webhooks', secret: SECRET } })
     const body = '{"lead_name":  "Ada"}'
@@ -157,11 +157,17 @@ describe.each(frameworks)('incoming webhooks on a real %s server', (_name, start
     const hook2 = await lost.manager.createIncomingHook({ name: 'h', route: 'sales_agent', verification: { type: 'standard-webhooks', secret: SECRET } })
     const res = await lost.post(hook2.path!, body, lost.signed('msg_lost', body))
     expect(res.status).toBe(500)
-    const message = ((await res.json()) as { error: string }).error
-    expect(message).toMatch(/already read by a body parser.*Mount the hookline handler before any body parser.*req\.rawBody = buf/)
+    // The sender learns nothing of the host's setup; the advice is in the host's log.
+    expect(await res.json()).toEqual({ error: { code: 'CONFIGURATION_ERROR', message: 'this webhook cannot be received as mounted' } })
     expect(lost.events).toHaveLength(0)
     const [log] = await lost.manager.listIncomingLogs(hook2.id)
-    expect(log).toMatchObject({ status: 500, error: expect.stringMatching(/already read by a body parser/) })
+    expect(log).toMatchObject({ status: 500, error: expect.stringMatching(/Mount the hookline handler before any body parser.*req\.rawBody = buf/) })
+    // This Hono parser keeps nothing to rebuild the body from; Express' and Koa's keep the parsed value.
+    if (name === 'Hono') return
+    const open = await lost.manager.createIncomingHook({ name: 'open', route: 'sales_agent' })
+    const accepted = await lost.post(open.path!, body, { 'content-type': 'application/json' })
+    expect(accepted.status).toBe(200)
+    expect(lost.events[0]?.body).toEqual({ lead_name: 'Ada' })
   })
 })
 

@@ -97,10 +97,10 @@ describe('incoming handler (Request → Response core)', () => {
     expect([accepted.status, accepted.headers.get('x-job'), await accepted.text()]).toEqual([202, '7', 'queued'])
     mode = 'status'
     const invalid = await t.post(hook.path!)
-    expect([invalid.status, await invalid.json()]).toEqual([422, { error: 'missing field "email"' }])
+    expect([invalid.status, await invalid.json()]).toEqual([422, { error: { code: 'UNPROCESSABLE', message: 'missing field "email"' } }])
     mode = 'throw'
     const failed = await t.post(hook.path!)
-    expect([failed.status, await failed.json()]).toEqual([500, { error: 'handler failed' }])
+    expect([failed.status, await failed.json()]).toEqual([500, { error: { code: 'INTERNAL_ERROR', message: 'handler failed' } }])
     const logs = await t.manager.listIncomingLogs(hook.id)
     expect(logs.map((l) => [l.status, l.error])).toEqual([
       [500, 'handler failed: database is down'],
@@ -129,7 +129,7 @@ describe('incoming handler (Request → Response core)', () => {
     expect((await t.post(hook.path!, '', {}, '127.0.0.1', 'GET')).status).toBe(405)
     await t.manager.updateIncomingHook(hook.id, { active: false })
     const inactive = await t.post(hook.path!)
-    expect([inactive.status, await inactive.json()]).toEqual([404, { error: 'unknown webhook' }])
+    expect([inactive.status, await inactive.json()]).toEqual([404, { error: { code: 'NOT_FOUND', message: 'unknown webhook' } }])
     expect((await t.manager.listIncomingLogs(hook.id, { limit: 2 })).map((l) => [l.status, l.error])).toEqual([
       [404, 'hook is inactive'],
       [405, 'method GET not allowed'],
@@ -144,7 +144,7 @@ describe('incoming handler (Request → Response core)', () => {
     expect((await t.post(std.path!, body, t.signed('m1', body))).status).toBe(200)
     const wrong = await t.post(std.path!, '{"a":2}', t.signed('m2', body))
     expect(wrong.status).toBe(401)
-    expect(await wrong.json()).toEqual({ error: expect.stringMatching(/^invalid signature \(mismatch\)/) })
+    expect(await wrong.json()).toEqual({ error: { code: 'SIGNATURE_INVALID', message: expect.stringMatching(/^invalid signature \(mismatch\)/) } })
     const stale = t.signed('m3', body)
     t.clock.t += 301_000
     expect((await t.post(std.path!, body, stale)).status).toBe(401)
@@ -177,7 +177,7 @@ describe('incoming handler (Request → Response core)', () => {
     expect((await direct.post(hook.path!, '{}', {}, '203.0.113.9')).status).toBe(200)
     expect((await direct.post(hook.path!, '{}', {}, '2001:db8::7')).status).toBe(200)
     const refused = await direct.post(hook.path!, '{}', { 'x-forwarded-for': '203.0.113.9' }, '198.51.100.1')
-    expect([refused.status, await refused.json()]).toEqual([403, { error: 'source address not allowed' }])
+    expect([refused.status, await refused.json()]).toEqual([403, { error: { code: 'FORBIDDEN', message: 'source address not allowed' } }])
     expect((await direct.manager.listIncomingLogs(hook.id))[0]).toMatchObject({
       status: 403,
       sourceIp: '198.51.100.1',
@@ -219,7 +219,7 @@ describe('incoming handler (Request → Response core)', () => {
     const hook = await t.manager.createIncomingHook({ name: 'h', route: 'r', maxBodyBytes: 1024 })
     expect((await t.post(hook.path!, JSON.stringify({ x: 'y'.repeat(900) }))).status).toBe(200)
     const big = await t.post(hook.path!, JSON.stringify({ x: 'y'.repeat(2000) }))
-    expect([big.status, await big.json()]).toEqual([413, { error: 'payload exceeds 1024 bytes' }])
+    expect([big.status, await big.json()]).toEqual([413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'payload exceeds 1024 bytes' } }])
     let pulls = 0
     const endless = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -248,7 +248,7 @@ describe('incoming handler (Request → Response core)', () => {
     })
     const hook = await t.manager.createIncomingHook({ name: 'h', route: 'r' })
     const bad = await t.post(hook.path!, '{"a":')
-    expect([bad.status, await bad.json()]).toEqual([400, { error: 'body is not valid JSON' }])
+    expect([bad.status, await bad.json()]).toEqual([400, { error: { code: 'VALIDATION_ERROR', message: 'body is not valid JSON' } }])
     await t.post(hook.path!, 'payload=%7B%22a%22%3A1%7D&tag=x&tag=y&__proto__=p', { 'content-type': 'application/x-www-form-urlencoded' })
     await t.post(hook.path!, 'plain words', { 'content-type': 'text/plain' })
     await t.post(hook.path!, '')
@@ -333,7 +333,7 @@ describe('incoming handler (Request → Response core)', () => {
     const hook = await t.manager.createIncomingHook({ name: 'h', route: 'r', transform: '{"text": "{{ text }}"}' })
     expect((await t.post(hook.path!, JSON.stringify({ text: 'plain' }))).status).toBe(200)
     const res = await t.post(hook.path!, JSON.stringify({ text: 'a "quoted" word' }))
-    expect([res.status, await res.json()]).toEqual([422, { error: 'the payload could not be transformed' }])
+    expect([res.status, await res.json()]).toEqual([422, { error: { code: 'TEMPLATE_ERROR', message: 'the payload could not be transformed' } }])
     expect((await t.manager.listIncomingLogs(hook.id))[0]?.error).toMatch(/transform failed: the output looks like JSON but is not valid JSON/)
     await t.manager.updateIncomingHook(hook.id, { transform: '{"text": {{ text | tojson }}}' })
     expect((await t.post(hook.path!, JSON.stringify({ text: 'a "quoted" word' }))).status).toBe(200)

@@ -51,6 +51,26 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.getEndpoint('ep_missing')).toBeNull()
       })
 
+      it('a lookup by an id or filter holding a NUL finds nothing (an id that cannot exist), never fails', async () => {
+        await seed({})
+        const nul = 'ep_\u0000x'
+        expect(await store.getEndpoint(nul)).toBeNull()
+        expect(await store.deleteEndpoint(nul)).toBe(false)
+        expect(await store.listEndpoints({ owner: '\u0000' })).toEqual([])
+        expect(await store.getMessage(nul)).toBeNull()
+        expect(await store.getDelivery(nul)).toBeNull()
+        expect(await store.listDeliveries({ endpointId: nul })).toEqual([])
+        expect(await store.listDeliveries({ messageId: nul, owner: '\u0000' })).toEqual([])
+        expect(await store.listAttempts(nul)).toEqual([])
+        expect(await store.requeueDelivery(nul, at(1), at(1))).toEqual({ status: 'missing' })
+        expect(await store.replayDeliveries({ endpointId: nul, at: at(1) })).toBe(0)
+        expect((await store.getStats(nul)).total).toBe(0)
+        expect(await store.getIncomingHook(nul)).toBeNull()
+        expect(await store.findIncomingHookByTokenHash(nul)).toBeNull()
+        expect(await store.listIncomingLogs(nul)).toEqual([])
+        expect(await store.deleteIncomingHook(nul)).toBe(false)
+      })
+
       it('.listEndpoints() filters by owner and status and paginates oldest first', async () => {
         const a = await seed({ owner: 'acme', createdAt: at(1) })
         const b = await seed({ owner: 'acme', status: 'paused', createdAt: at(2) })

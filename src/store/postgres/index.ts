@@ -21,7 +21,7 @@ import type { EnqueueItem, EnqueueResult, WebhookStore } from '../types.js'
 import { firstOccurrences } from '../first-occurrences.js'
 import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
 import { migrationLockKey, postgresMigrations } from './migrations.js'
-import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel } from './plans.js'
+import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel, withoutNulParams } from './plans.js'
 import { WriteBatcher } from '../../util/write-batcher.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
@@ -171,7 +171,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let closed = false
   const prepare = options.preparedStatements !== false ? preparedName : (plan: PgQueryConfig): PgQueryConfig => plan
   /** Runs `plan` on the store's pool (prepared, unless turned off). */
-  const onPool = (plan: PgQueryConfig): Promise<PgQueryResult> => pool.query(prepare(plan))
+  const onPool = (plan: PgQueryConfig): Promise<PgQueryResult> => pool.query(prepare(withoutNulParams(plan)))
   // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
   const notifier = createWakeNotifier({ send: () => onPool(plans.notify(channel)) })
 

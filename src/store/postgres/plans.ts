@@ -95,23 +95,45 @@ function pgType(codec: { table: string }, column: string, kind: ColumnKind): str
 const NUL = '\u0000'
 const REPLACEMENT = '\uFFFD'
 
+/** A UTF-16 surrogate without its partner: `jsonb` refuses its `\ud800` escape (22P02). */
+const LONE_SURROGATE = /\p{Cs}/gu
+
 /** `value` with every NUL replaced by U+FFFD. */
 export function pgText<T extends string | null>(value: T): T {
   return (value !== null && value.includes(NUL) ? value.replaceAll(NUL, REPLACEMENT) : value) as T
 }
 
+/**
+ * `plan` with every NUL in its string parameters (and string arrays) replaced by U+FFFD, as every
+ * write already does: a lookup of an id holding a NUL (`GET /webhooks/%00`) then finds nothing,
+ * as in the other stores, instead of failing with 22021. Ids hookline creates never hold either.
+ */
+export function withoutNulParams<P extends { values?: unknown[] }>(plan: P): P {
+  const values = plan.values
+  if (values === undefined || !values.some(holdsNul)) return plan
+  return { ...plan, values: values.map((value) => (typeof value === 'string' ? pgText(value) : Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? pgText(v) : v)) : value)) }
+}
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL)
+  return Array.isArray(value) && value.some((v) => typeof v === 'string' && v.includes(NUL))
+}
+
 function withoutNul(value: unknown): unknown {
-  if (typeof value === 'string') return pgText(value)
+  if (typeof value === 'string') return pgText(value).replace(LONE_SURROGATE, REPLACEMENT)
   if (Array.isArray(value)) return value.map(withoutNul)
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [pgText(k), withoutNul(v)]))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k) as string, withoutNul(v)]))
   }
   return value
 }
 
-/** JSON text for a `jsonb` column: unchanged unless it may hold an escaped NUL. */
+/**
+ * JSON text for a `jsonb` column: unchanged unless it may hold an escaped NUL or lone surrogate
+ * (inputs refuse both; this keeps a write from failing should one get through).
+ */
 function pgJsonb(text: string): string {
-  return text.includes('\\u0000') ? JSON.stringify(withoutNul(JSON.parse(text))) : text
+  return text.includes('\\u0000') || /\\ud[89a-f]/i.test(text) ? JSON.stringify(withoutNul(JSON.parse(text))) : text
 }
 
 /**
