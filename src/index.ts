@@ -20,6 +20,7 @@ export type { RetentionOptions, WebhookManagerOptions } from './manager/options.
 export type { EncryptionKeyInput } from './crypto/secret-codec.js'
 export type { ReencryptCounts, ReencryptOptions, ReencryptProgress, ReencryptResult } from './store/encrypted-store.js'
 export type { DeliveryEvent, WebhookManagerEventName, WebhookManagerEvents } from './manager/manager-events.js'
+export type { WorkerHeartbeatOptions, WorkerInfo } from './manager/worker-registry.js'
 
 export type { CreateEndpointInput, UpdateEndpointInput } from './endpoints/endpoint-schema.js'
 export type { EndpointView } from './endpoints/endpoint-view.js'
@@ -103,6 +104,8 @@ export type {
   ReplayRequest,
   RequeueResult,
   WebhookStore,
+  WorkerHeartbeat,
+  WorkerRecord,
 } from './store/types.js'
 
 export {

@@ -166,6 +166,11 @@ export class Dispatcher {
     this.#refillChunk = Math.max(1, Math.min(options.batchSize, Math.floor(this.#maxHeld / 4)))
   }
 
+  /** Deliveries this worker holds now: claimed or handed off, queued, being sent or being recorded. */
+  get inFlight(): number {
+    return this.#holding.size
+  }
+
   /** True between `start()` and `stop()`. */
   get running(): boolean {
     return this.#running

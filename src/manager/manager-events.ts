@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { DeliveryStatus } from '../types.js'
+import type { WorkerInfo } from './worker-registry.js'
 
 /** Payload of the `delivery.*` lifecycle events. */
 export interface DeliveryEvent {
@@ -41,6 +42,12 @@ export interface WebhookManagerEvents {
   'breaker.halfOpen': { endpointId: string }
   /** An endpoint's circuit breaker closed again after a successful probe. */
   'breaker.closed': { endpointId: string }
+  /**
+   * A worker sharing the store stopped heartbeating (crashed, killed, cut off) and was reported
+   * lost, with the deliveries still leased to it; another worker takes those over when their
+   * lease runs out. Reported once, by one of the running workers.
+   */
+  'worker.lost': WorkerInfo
   /** The worker hit an unexpected error (e.g. the database was unreachable); it keeps running. */
   'worker.error': { error: unknown }
 }

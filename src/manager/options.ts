@@ -3,6 +3,7 @@ import type { BreakerOptions } from '../dispatch/endpoint-breakers.js'
 import type { EnvelopeNames, HeaderNames } from '../dispatch/build-request.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { WebhookStore } from '../store/types.js'
+import type { WorkerHeartbeatOptions } from './worker-registry.js'
 import type { Clock, RetryPolicy } from '../types.js'
 
 /** Periodic retention cleanup. */
@@ -111,4 +112,12 @@ export interface WebhookManagerOptions {
    * @example [{ id: 'k2', key: process.env.HOOKLINE_KEY_K2! }, { id: 'k1', key: process.env.HOOKLINE_KEY_K1! }] // base64 of 32 random bytes each
    */
   encryptionKeys?: EncryptionKeyInput[]
+  /**
+   * The worker registry: while it runs, the manager writes a heartbeat (id, host, pid, deliveries
+   * in flight) to the store, lists its peers with `listWorkers()` and reports a peer that stopped
+   * heartbeating with a `worker.lost` event. `false` turns it off. Stores without the registry
+   * methods ignore it.
+   * @default { intervalMs: 10_000, lostAfterMs: 30_000, keepStoppedMs: 86_400_000 }
+   */
+  workerHeartbeat?: WorkerHeartbeatOptions | false
 }

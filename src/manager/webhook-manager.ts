@@ -43,6 +43,7 @@ import { verifyPortalToken, type PortalGrant } from '../portal/portal-token.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
 import type { WebhookManagerOptions } from './options.js'
 import { validateManagerOptions } from './options-schema.js'
+import { WorkerRegistry, type WorkerInfo } from './worker-registry.js'
 
 /** Map of event names to their payload types, for a type-checked `emit`. */
 export type EventMap = Record<string, unknown>
@@ -205,6 +206,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #directory: EndpointDirectory
   readonly #breakers: EndpointBreakers
   readonly #dispatcher: Dispatcher
+  readonly #workers: WorkerRegistry
   /** Header names hookline sets on every request (lower-cased): custom endpoint headers may not use them. */
   readonly #ownHeaders: Set<string>
   readonly #headerNames: HeaderNames
@@ -216,6 +218,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #stopping: Promise<void> | null = null
   /** Set by the first `close()`: the manager is closed from then on. */
   #closing: Promise<void> | null = null
+  readonly #heartbeats: boolean
   #retentionTimer: NodeJS.Timeout | null = null
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
   readonly #transport: UndiciFetch | null
@@ -249,6 +252,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     }
     this.#headerNames = settings.headers
     this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])
+    const workerId = options.workerId ?? createId('wrk')
     this.#dispatcher = new Dispatcher(
       {
         store: this.store,
@@ -258,7 +262,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         writer: new OutcomeWriter(this.store),
         send: options.fetch ? createSender(options.fetch) : createSender(this.#transport!.fetch, this.#transport!.Headers, this.#transport!.createAbortable),
         settings,
-        workerId: options.workerId ?? createId('wrk'),
+        workerId,
         onOutcome: (report) => this.#onOutcome(report),
         onError: (error) => this.#events.emit('worker.error', { error }),
         encryptionKeyIds: this.#keyIds,
@@ -275,6 +279,18 @@ export class WebhookManager<E extends EventMap = EventMap> {
         inactiveRecheckMs: 60_000,
       },
     )
+    this.#workers = new WorkerRegistry(
+      {
+        store: this.store,
+        clock: this.#clock,
+        workerId,
+        inFlight: () => this.#dispatcher.inFlight,
+        onLost: (worker) => this.#events.emit('worker.lost', worker),
+        onError: (error) => this.#events.emit('worker.error', { error }),
+      },
+      options.workerHeartbeat || {},
+    )
+    this.#heartbeats = options.workerHeartbeat !== false
   }
 
   // ── lifecycle events ─────────────────────────────────────────────────────
@@ -320,6 +336,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     // close() may have begun meanwhile.
     this.#assertOpen('start')
     this.#dispatcher.start()
+    if (this.#heartbeats) await this.#workers.start()
     const retention = this.#options.retention
     if (retention && !this.#retentionTimer) {
       this.#retentionTimer = setInterval(() => {
@@ -338,7 +355,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     if (this.#retentionTimer) clearInterval(this.#retentionTimer)
     this.#retentionTimer = null
-    const stopping = this.#dispatcher.stop(options)
+    const stopping = this.#dispatcher.stop(options).then(() => this.#workers.stop())
     const tracked: Promise<void> = Promise.allSettled([this.#stopping, stopping]).then(() => {
       if (this.#stopping === tracked) this.#stopping = null
     })
@@ -376,6 +393,15 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** True while the delivery worker runs. */
   get running(): boolean {
     return this.#dispatcher.running
+  }
+
+  /**
+   * The worker processes sharing this manager's store (the worker registry), most recently seen
+   * first: each running manager writes a heartbeat (see the `workerHeartbeat` option). Empty on a
+   * store without a registry.
+   */
+  listWorkers(): Promise<WorkerInfo[]> {
+    return this.#workers.list()
   }
 
   // ── event types ──────────────────────────────────────────────────────────

@@ -194,6 +194,32 @@ export interface PageQuery {
   offset?: number
 }
 
+/** One worker process's heartbeat, as it writes it (see `WebhookStore.recordWorker`). */
+export interface WorkerHeartbeat {
+  /** Worker id (the manager's `workerId`; the `locked_by` of its leases). */
+  id: string
+  /** Host name of the machine it runs on. */
+  host: string
+  /** Its process id. */
+  pid: number
+  /** When it started. */
+  startedAt: Date
+  /** Time of this heartbeat. */
+  lastSeenAt: Date
+  /** Deliveries it held (claimed, queued or sending) at this heartbeat. */
+  inFlight: number
+  /** Set when it stopped cleanly; `null` while it runs. */
+  stoppedAt: Date | null
+}
+
+/** A stored worker record, with what the store knows beyond the heartbeat. */
+export interface WorkerRecord extends WorkerHeartbeat {
+  /** When another worker reported it lost (no heartbeat in time), or `null`. */
+  lostAt: Date | null
+  /** Deliveries still leased to it (`delivering`, `locked_by` = its id). Counted for lost workers only; `null` otherwise. */
+  leases: number | null
+}
+
 /**
  * The one persistence interface of hookline. `memoryStore()`, `sqliteStore()` and `postgresStore()`
  * implement it and pass one conformance suite. Stores keep every record; the manager applies policy.
@@ -292,4 +318,20 @@ export interface WebhookStore {
    * expired), false when it was seen within its window.
    */
   rememberIncomingKey(hookId: string, key: string, now: Date, expiresAt: Date): Promise<boolean>
+
+  /**
+   * Optional (worker registry): inserts or replaces the worker's record. A heartbeat of a worker
+   * that was reported lost clears `lostAt` (it came back).
+   */
+  recordWorker?(heartbeat: WorkerHeartbeat): Promise<void>
+  /** Optional (worker registry): every known worker, most recently seen first. */
+  listWorkers?(): Promise<WorkerRecord[]>
+  /**
+   * Optional (worker registry): marks running workers last seen before `staleBefore` as lost at
+   * `now` and returns them, each with the deliveries still leased to it. A worker is returned by
+   * one call only, so among many workers exactly one reports each loss.
+   */
+  reportLostWorkers?(staleBefore: Date, now: Date): Promise<WorkerRecord[]>
+  /** Optional (worker registry): deletes records of workers stopped or lost before `before`. Returns how many. */
+  pruneWorkers?(before: Date): Promise<number>
 }

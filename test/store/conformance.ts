@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { WebhookStore } from '../../src/store/types.js'
+import type { WebhookStore, WorkerHeartbeat } from '../../src/store/types.js'
 import {
   at,
   attemptFixture,
@@ -780,6 +780,60 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect(await store.rememberIncomingKey(h.id, 'evt_1', at(500), at(1500))).toBe(false)
         expect(await store.rememberIncomingKey(h.id, 'evt_2', at(500), at(1500))).toBe(true)
         expect(await store.rememberIncomingKey(h.id, 'evt_1', at(1001), at(2001))).toBe(true)
+      })
+    })
+
+    describe('worker registry', () => {
+      const beat = (id: string, lastSeen: number, over: Partial<WorkerHeartbeat> = {}): WorkerHeartbeat => ({
+        id,
+        host: 'host-a',
+        pid: 4242,
+        startedAt: at(0),
+        lastSeenAt: at(lastSeen),
+        inFlight: 3,
+        stoppedAt: null,
+        ...over,
+      })
+
+      it('.recordWorker() upserts; .listWorkers() returns every worker, most recently seen first', async () => {
+        await store.recordWorker!(beat('w1', 1000))
+        await store.recordWorker!(beat('w2', 2000, { host: 'host-b', pid: 7 }))
+        await store.recordWorker!(beat('w1', 3000, { inFlight: 9 }))
+        const workers = await store.listWorkers!()
+        expect(workers.map((w) => w.id)).toEqual(['w1', 'w2'])
+        expect(workers[0]).toEqual({ ...beat('w1', 3000, { inFlight: 9 }), lostAt: null, leases: null })
+        expect(workers[1]).toMatchObject({ host: 'host-b', pid: 7, lastSeenAt: at(2000) })
+      })
+
+      it('.reportLostWorkers() marks stale running workers once, with the deliveries still leased to them', async () => {
+        const ep = await seed()
+        for (let i = 0; i < 3; i++) {
+          const m = messageFixture()
+          await store.enqueue(m, [deliveryFixture(m, ep)])
+        }
+        await store.claim({ now: at(0), limit: 2, leaseMs: 60_000, workerId: 'gone' })
+        await store.recordWorker!(beat('gone', 1000))
+        await store.recordWorker!(beat('stopped', 1000, { stoppedAt: at(1000) }))
+        await store.recordWorker!(beat('alive', 9000))
+
+        const lost = await store.reportLostWorkers!(at(5000), at(10_000))
+        expect(lost).toEqual([{ ...beat('gone', 1000), lostAt: at(10_000), leases: 2 }])
+        expect(await store.reportLostWorkers!(at(5000), at(11_000))).toEqual([])
+        expect((await store.listWorkers!()).find((w) => w.id === 'gone')).toMatchObject({ lostAt: at(10_000), leases: 2 })
+
+        // It came back: its next heartbeat clears the loss.
+        await store.recordWorker!(beat('gone', 12_000))
+        expect((await store.listWorkers!()).find((w) => w.id === 'gone')).toMatchObject({ lostAt: null, leases: null })
+      })
+
+      it('.pruneWorkers() deletes workers stopped or lost before the cutoff, never running ones', async () => {
+        await store.recordWorker!(beat('stopped-early', 1000, { stoppedAt: at(1000) }))
+        await store.recordWorker!(beat('stopped-late', 5000, { stoppedAt: at(5000) }))
+        await store.recordWorker!(beat('lost', 100))
+        await store.recordWorker!(beat('running', 300))
+        expect((await store.reportLostWorkers!(at(200), at(2000))).map((w) => w.id)).toEqual(['lost'])
+        expect(await store.pruneWorkers!(at(3000))).toBe(2)
+        expect((await store.listWorkers!()).map((w) => w.id).sort()).toEqual(['running', 'stopped-late'])
       })
     })
 

@@ -21,6 +21,7 @@ import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { firstOccurrences } from '../first-occurrences.js'
 import { DueHeap } from './due-heap.js'
 import { AttemptRecord, DeliveryRecord, MessageRecord, Times } from './records.js'
+import { inMemoryWorkerRegistry } from '../worker-records.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -430,6 +431,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       seenKeys.set(k, expiresAt.getTime())
       return true
     },
+    ...inMemoryWorkerRegistry((workerId) => {
+      let count = 0
+      for (const d of deliveries.values()) if (d.status === 'delivering' && d.lockedBy === workerId) count++
+      return count
+    }),
   }
   return store
 }

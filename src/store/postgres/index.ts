@@ -23,6 +23,8 @@ import type { PgPool, PgQueryable, PgQueryConfig, PgQueryResult } from './driver
 import { migrationLockKey, postgresMigrations } from './migrations.js'
 import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel, withoutNulParams } from './plans.js'
 import { WriteBatcher } from '../../util/write-batcher.js'
+import { decodeWorker } from '../sql/worker-codec.js'
+import { createWorkerPlans } from './worker-plans.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
@@ -160,6 +162,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   validateOptions(options)
   const schema = options.schema ?? 'hookline'
   const plans = createPlans(schema)
+  const workerPlans = createWorkerPlans(schema)
   const channel = wakeChannel(schema)
   const connectionString = options.connectionString
   const ownsPool = options.pool === undefined
@@ -556,6 +559,18 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
     async rememberIncomingKey(hookId, key, now, expiresAt) {
       return ((await run('rememberIncomingKey', plans.rememberIncomingKey(hookId, key, now, expiresAt))).rowCount ?? 0) > 0
+    },
+    async recordWorker(heartbeat) {
+      await run('recordWorker', workerPlans.record(heartbeat))
+    },
+    async listWorkers() {
+      return (await rows('listWorkers', workerPlans.list())).map(decodeWorker)
+    },
+    async reportLostWorkers(staleBefore, now) {
+      return (await rows('reportLostWorkers', workerPlans.reportLost(staleBefore, now))).map(decodeWorker)
+    },
+    async pruneWorkers(before) {
+      return (await run('pruneWorkers', workerPlans.prune(before))).rowCount ?? 0
     },
   }
   return store

@@ -181,6 +181,23 @@ export function postgresMigrations(schema: string): Migration[] {
         `DROP INDEX IF EXISTS ${s}.deliveries_due_idx`,
       ],
     },
+    {
+      // Worker registry: one row per worker process, written by its heartbeat.
+      version: 3,
+      up: [
+        `CREATE TABLE IF NOT EXISTS ${s}.workers (
+          id text PRIMARY KEY,
+          host text NOT NULL,
+          pid integer NOT NULL,
+          started_at timestamptz NOT NULL,
+          last_seen_at timestamptz NOT NULL,
+          in_flight integer NOT NULL,
+          stopped_at timestamptz,
+          lost_at timestamptz,
+          leases integer
+        )`,
+      ],
+    },
   ]
 }
 

@@ -18,6 +18,8 @@ import { emptyCounts } from '../stats.js'
 import type { ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
 import { WriteBatcher } from '../../util/write-batcher.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
+import { sqliteWorkerStatements as WORKERS, workerParams } from './worker-statements.js'
+import { decodeWorker } from '../sql/worker-codec.js'
 import {
   bindable,
   listDeliveriesSql,
@@ -639,6 +641,11 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       op('listIncomingLogs', (d) => all(d, SQL.listIncomingLogs, { hook: hookId, ...page(query) }).map(incomingLogCodec.decode)),
     rememberIncomingKey: (hookId, key, now, expiresAt) =>
       write('rememberIncomingKey', (d) => changes(d, SQL.rememberIncomingKey, { hook: hookId, key, now: now.getTime(), expires: expiresAt.getTime() }) > 0),
+    recordWorker: (heartbeat) => write('recordWorker', (d) => void changes(d, WORKERS.record, workerParams(heartbeat))),
+    listWorkers: () => op('listWorkers', (d) => all(d, WORKERS.list, {}).map(decodeWorker)),
+    reportLostWorkers: (staleBefore, now) =>
+      write('reportLostWorkers', (d) => all(d, WORKERS.reportLost, { stale_before: staleBefore.getTime(), now: now.getTime() }).map(decodeWorker)),
+    pruneWorkers: (before) => write('pruneWorkers', (d) => changes(d, WORKERS.prune, { before: before.getTime() })),
   }
   return store
 }

@@ -150,6 +150,23 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       `CREATE INDEX incoming_keys_expires_idx ON incoming_keys (expires_at)`,
     ],
   },
+  {
+    // Worker registry: one row per worker process, written by its heartbeat.
+    version: 2,
+    up: [
+      `CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        in_flight INTEGER NOT NULL,
+        stopped_at INTEGER,
+        lost_at INTEGER,
+        leases INTEGER
+      )`,
+    ],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */
