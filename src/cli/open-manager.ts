@@ -106,7 +106,8 @@ export async function openManager(globals: GlobalOptions): Promise<{ manager: We
   const config = await loadConfig(globals.config)
   const store = await openStore(target)
   const options = typeof config === 'object' && config !== null ? (config.manager ?? {}) : {}
-  const manager = createWebhookManager({ pollIntervalMs: 200, ...options, store })
+  // A CLI run is a short-lived worker at most: it writes no heartbeat to the worker registry.
+  const manager = createWebhookManager({ pollIntervalMs: 200, workerHeartbeat: false, ...options, store })
   try {
     if (typeof config === 'function') await config(manager)
     else if (config) {

@@ -7,6 +7,7 @@ import { registerIncomingCommands } from './commands/incoming.js'
 import { registerMaintenanceCommands } from './commands/maintenance.js'
 import { registerStatsCommand } from './commands/stats.js'
 import { registerTriggerCommand } from './commands/trigger.js'
+import { registerWorkersCommand } from './commands/workers.js'
 
 const FOOTER = `
 Database:
@@ -47,5 +48,6 @@ export function createProgram(): Command {
   registerEventTypesCommand(program)
   registerIncomingCommands(program)
   registerMaintenanceCommands(program)
+  registerWorkersCommand(program)
   return program
 }

@@ -37,6 +37,7 @@ const TAG_DESCRIPTIONS: Record<RouteTag, string> = {
   Events: 'The event catalog and the manual trigger.',
   'Incoming hooks': 'Token URLs that accept webhooks from other systems, and their request logs.',
   Observability: 'Circuit breaker state, delivery timelines and Prometheus metrics.',
+  Workers: 'The worker processes sharing the store (heartbeats, in-flight deliveries, lost workers).',
   Meta: 'This document.',
 }
 

@@ -5,7 +5,7 @@ import type { WebhookManager } from '../manager/webhook-manager.js'
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** Group a route is listed under in the OpenAPI document. */
-export type RouteTag = 'Webhooks' | 'Deliveries' | 'Events' | 'Incoming hooks' | 'Observability' | 'Meta'
+export type RouteTag = 'Webhooks' | 'Deliveries' | 'Events' | 'Incoming hooks' | 'Observability' | 'Workers' | 'Meta'
 
 /** Path parameters named in a route path: `'/webhooks/:id'` → `{ id: string }`. */
 export type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`

@@ -13,6 +13,7 @@ const manager = createWebhookManager({
   endpointConcurrency: 10,
   workerId: process.env.WORKER_ID,
   breaker: { enabled: false },
+  ...(process.env.HEARTBEAT_MS ? { workerHeartbeat: { intervalMs: Number(process.env.HEARTBEAT_MS) } } : {}),
 })
 manager.on('worker.error', ({ error }) => console.error('[worker]', error))
 await manager.start()

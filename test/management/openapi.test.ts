@@ -28,7 +28,7 @@ describe('OpenAPI document', () => {
       'POST /webhooks/{id}/test', 'POST /webhooks/{id}/pause', 'POST /webhooks/{id}/resume', 'GET /webhooks/{id}/deliveries',
       'GET /webhooks/{id}/stats', 'POST /webhooks/{id}/rotate-secret', 'GET /deliveries/{id}', 'POST /deliveries/{id}/retry',
       'POST /webhooks/{id}/replay', 'GET /event-types', 'POST /events', 'GET /incoming', 'POST /incoming', 'GET /incoming/{id}',
-      'PATCH /incoming/{id}', 'DELETE /incoming/{id}', 'GET /incoming/{id}/logs', 'GET /openapi.json',
+      'PATCH /incoming/{id}', 'DELETE /incoming/{id}', 'GET /incoming/{id}/logs', 'GET /workers', 'GET /openapi.json',
     ]
     for (const entry of required) {
       const [method, path] = entry.split(' ') as [string, string]

@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createManagementHandler, createWebhookManager, memoryStore, type WebhookManager, type WorkerInfo } from '../../src/index.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+
+let receiver: Receiver
+const managers: WebhookManager[] = []
+const children: ChildProcess[] = []
+const pgCtx = createPgTestContext()
+
+beforeEach(async () => {
+  receiver = await startReceiver()
+})
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
+  await receiver.close()
+})
+afterAll(() => pgCtx.dispose())
+
+const startWorker = (schema: string, id: string, env: Record<string, string>) =>
+  new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
+      env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.push(child)
+    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start`)), 20_000)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    })
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${id}] ${chunk}`))
+  })
+
+describe('worker registry', () => {
+  it('a running manager lists itself as active with its host and pid, and as stopped after stop()', async () => {
+    const store = memoryStore()
+    const manager = createWebhookManager({ store, workerId: 'solo', workerHeartbeat: { intervalMs: 50 } })
+    managers.push(manager)
+    await manager.start()
+    const [me] = await manager.listWorkers()
+    expect(me).toMatchObject({ id: 'solo', host: hostname(), pid: process.pid, state: 'active', inFlight: 0, leases: null })
+    await manager.stop()
+    expect((await manager.listWorkers())[0]).toMatchObject({ id: 'solo', state: 'stopped' })
+    expect((await manager.listWorkers())[0]!.stoppedAt).toBeInstanceOf(Date)
+  })
+
+  it('workerHeartbeat: false records nothing', async () => {
+    const manager = createWebhookManager({ workerHeartbeat: false })
+    managers.push(manager)
+    await manager.start()
+    expect(await manager.listWorkers()).toEqual([])
+  })
+
+  it('GET /workers lists workers for operators and refuses tenant-scoped callers (403)', async () => {
+    const manager = createWebhookManager({ workerId: 'api-worker', workerHeartbeat: { intervalMs: 1000 } })
+    managers.push(manager)
+    await manager.start()
+    const handler = createManagementHandler(manager, {
+      authorize: (req) => (req.headers.get('authorization') === 'Bearer tenant' ? { owner: 'acme' } : true),
+    })
+    const res = await handler(new Request('http://h/api/v1/workers'))
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { workers: Record<string, unknown>[] }
+    expect(body.workers).toEqual([
+      expect.objectContaining({ id: 'api-worker', state: 'active', pid: process.pid, in_flight: 0, leases: null, lost_at: null, stopped_at: null }),
+    ])
+    const scoped = await handler(new Request('http://h/api/v1/workers', { headers: { authorization: 'Bearer tenant' } }))
+    expect(scoped.status).toBe(403)
+    expect(((await scoped.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN')
+  })
+
+  it.skipIf(!pgAvailable)('postgres: a worker killed with SIGKILL is reported lost once, with the deliveries still leased to it', async () => {
+    const schema = pgCtx.schema()
+    const slowMs = 8000
+    receiver.respond(() => ({ delayMs: slowMs }))
+    const setup = createWebhookManager({ store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
+    managers.push(setup)
+    await setup.migrate()
+    await setup.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 5 })
+    for (let i = 0; i < 5; i++) await setup.emit('job.done', { i })
+
+    const victim = await startWorker(schema, 'victim', { HEARTBEAT_MS: '200', LEASE_MS: '60000' })
+    await receiver.waitFor(5, 20_000)
+    victim.kill('SIGKILL')
+    await new Promise<void>((resolve) => (victim.signalCode !== null ? resolve() : victim.once('exit', () => resolve())))
+
+    // Two observers: the loss is reported by exactly one of them.
+    const lost: WorkerInfo[] = []
+    const observers = ['observer-1', 'observer-2'].map((workerId) => {
+      const m = createWebhookManager({
+        store: postgresStore({ connectionString: PG_URL, schema }),
+        workerId,
+        workerHeartbeat: { intervalMs: 100, lostAfterMs: 1000 },
+        leaseMs: 60_000,
+      })
+      m.on('worker.lost', (w) => lost.push(w))
+      managers.push(m)
+      return m
+    })
+    await Promise.all(observers.map((m) => m.start()))
+    await eventually(() => lost.length > 0, 15_000, 50)
+    await new Promise((r) => setTimeout(r, 400)) // a few more heartbeats of both observers
+    expect(lost).toHaveLength(1)
+    expect(lost[0]).toMatchObject({ id: 'victim', state: 'lost', host: hostname(), pid: victim.pid, leases: 5 })
+    expect(lost[0]!.lostAt).toBeInstanceOf(Date)
+
+    const listed = await observers[0]!.listWorkers()
+    expect(listed.map((w) => [w.id, w.state]).sort()).toEqual([['observer-1', 'active'], ['observer-2', 'active'], ['victim', 'lost']])
+    expect(listed.find((w) => w.id === 'victim')).toMatchObject({ leases: 5 })
+  }, 60_000)
+})
