@@ -92,6 +92,13 @@ export const managerOptionsSchema = v.strictObject({
   incomingPath: v.optional(v.pipe(v.string(), v.maxLength(1000), v.regex(/^[^\s\u0000-\u001f\u007f?#]*$/, 'must be a URL path without spaces, control characters, `?` or `#`'))),
   leaseOnEmit: v.optional(v.boolean()),
   workerId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.regex(NO_CONTROL, 'must not contain control characters'))),
+  workerHeartbeat: v.optional(
+    v.lazy((input) =>
+      input === false
+        ? v.literal(false)
+        : v.strictObject({ intervalMs: v.optional(timerMs), lostAfterMs: v.optional(timerMs), keepStoppedMs: v.optional(durationMs) }),
+    ),
+  ),
   // Options that engineers are adding in parallel: accepted (typed, extra fields tolerated) so that
   // their work is not refused before it lands; tightened once the interface carries them.
   egress: v.optional(
