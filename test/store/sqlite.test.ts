@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { WebhookStore } from '../../src/store/types.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
+import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js'
 import type { Endpoint } from '../../src/types.js'
 import { testStore } from './conformance.js'
 import { testSecretsAtRest } from './secrets-at-rest.js'
@@ -73,7 +74,7 @@ testStore({
         expect(await b.getEndpoint(ep.id)).toEqual(ep)
         const db = new Database(filename, { readonly: true })
         try {
-          expect(db.pragma('user_version', { simple: true })).toBe(1)
+          expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION)
           expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
         } finally {
           db.close()
