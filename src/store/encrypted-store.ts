@@ -57,6 +57,9 @@ export interface EncryptedStore extends WebhookStore {
 /** Full passes at most: a pass that changed records is followed by one that checks nothing was skipped. */
 const MAX_PASSES = 3
 
+/** Optional store methods the wrapper passes through unchanged. */
+const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'pruneWorkers'] as const satisfies readonly (keyof WebhookStore)[]
+
 /**
  * Wraps `inner` so that every secret value (see `src/crypto/secret-fields.ts`) is sealed by `codec`
  * before it is stored and opened when it is read. Works over any store (memory, SQLite, Postgres,
@@ -126,6 +129,11 @@ export function encryptedStore(inner: WebhookStore, codec: SecretCodec): Encrypt
     reencryptSecrets: (options = {}) => reencrypt(inner, codec, options),
   }
   if (inner.onWake) store.onWake = (listener) => inner.onWake!(listener)
+  // Optional capabilities hold no secrets: passed through when the inner store has them.
+  for (const name of PASS_THROUGH) {
+    const method = inner[name]
+    if (typeof method === 'function') (store as unknown as Record<string, unknown>)[name] = method.bind(inner)
+  }
   return store
 }
 

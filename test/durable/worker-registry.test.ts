@@ -52,6 +52,17 @@ describe('worker registry', () => {
     expect((await manager.listWorkers())[0]!.stoppedAt).toBeInstanceOf(Date)
   })
 
+  it('works through encryption at rest (the encrypting wrapper passes the registry through)', async () => {
+    const manager = createWebhookManager({
+      workerId: 'sealed',
+      encryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 3).toString('base64') }],
+      workerHeartbeat: { intervalMs: 1000 },
+    })
+    managers.push(manager)
+    await manager.start()
+    expect((await manager.listWorkers()).map((w) => [w.id, w.state])).toEqual([['sealed', 'active']])
+  })
+
   it('workerHeartbeat: false records nothing', async () => {
     const manager = createWebhookManager({ workerHeartbeat: false })
     managers.push(manager)
