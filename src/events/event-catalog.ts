@@ -23,6 +23,8 @@ export interface EventType {
   hasSchema: boolean
   /** Example payload. */
   example: unknown
+  /** The valibot schema of its data, when it has one (the management API lists it as JSON Schema). */
+  schema?: v.GenericSchema
 }
 
 interface Entry extends EventType {
@@ -78,5 +80,7 @@ export class EventCatalog {
 }
 
 function toPublic(e: Entry): EventType {
-  return { name: e.name, description: e.description, hasSchema: e.hasSchema, example: e.example }
+  const out: EventType = { name: e.name, description: e.description, hasSchema: e.hasSchema, example: e.example }
+  if (e.schema !== undefined) out.schema = e.schema
+  return out
 }

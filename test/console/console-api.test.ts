@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import * as v from 'valibot'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsoleHandler, createWebhookManager, memoryStore, type WebhookManager, type WebhookStore } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
@@ -47,6 +48,7 @@ describe.each(stores)('console handler (%s store)', (_name, available, makeStore
     receiver = await startReceiver()
     receiver.respond((req) => (req.url.includes('globex') ? { status: 500, body: 'down' } : { status: 200 }))
     manager = createWebhookManager({ store: makeStore(), pollIntervalMs: 50, retryPolicy: { maxAttempts: 1 } })
+    manager.registerEventType('order.paid', { description: 'Paid.', schema: v.object({ n: v.number() }) })
     await manager.start()
     server = await serve(createConsoleHandler(manager, { authorize: (req) => req.headers.get('x-operator') === 'yes', assetsDir: assets.dir }))
     call = apiClient(`${server.url}/console`)
@@ -132,6 +134,13 @@ describe.each(stores)('console handler (%s store)', (_name, available, makeStore
     // Operator-only operations are refused in the portal.
     expect((await call('POST', '/api/events', { event: 'order.paid', data: {} }, auth)).status).toBe(403)
     expect((await call('GET', '/api/metrics', undefined, auth)).status).toBe(403)
+  })
+
+  it.skipIf(!available)('lists the event catalog with each type’s JSON schema', async () => {
+    const types = await call('GET', '/api/event-types', undefined, { 'x-operator': 'yes' })
+    expect(types.body.event_types).toEqual([
+      { name: 'order.paid', description: 'Paid.', has_schema: true, schema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] } },
+    ])
   })
 
   it.skipIf(!available)('refuses tampered, foreign and expired portal tokens with 401', async () => {

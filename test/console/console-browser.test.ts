@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import * as v from 'valibot'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsoleHandler, createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
@@ -28,7 +29,7 @@ describe.skipIf(!browserAvailable)('console in Chromium (SQLite store)', { timeo
       pollIntervalMs: 50,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 60_000, jitter: 0 },
     })
-    manager.registerEventType('order.paid', { description: 'An order was paid.' })
+    manager.registerEventType('order.paid', { description: 'An order was paid.', schema: v.object({ orderId: v.string() }) })
     await manager.start()
     server = await serve(createConsoleHandler(manager, { authorize: () => true, assetsDir: assets.dir }))
     page = await browser.newPage()
@@ -101,6 +102,39 @@ describe.skipIf(!browserAvailable)('console in Chromium (SQLite store)', { timeo
     const [endpoint] = await manager.listEndpoints()
     expect(endpoint!.previousSecretExpiresAt).not.toBeNull()
     expect((await page.getByTestId('rotated-secret').textContent())!.length).toBeGreaterThanOrEqual(32)
+  })
+
+  it('sends a test event with a chosen payload and shows the answer', async () => {
+    receiver.respond(() => ({ status: 202, body: 'test ok' }))
+    await page.getByLabel('Payload (JSON)').fill('{"orderId": "o_test"}')
+    await page.getByRole('button', { name: 'Send test' }).click()
+    await page.getByTestId('test-result').waitFor()
+    expect(await page.getByTestId('test-result').textContent()).toContain('test ok')
+    const last = receiver.requests.at(-1)!
+    expect((last.body as { data: unknown }).data).toEqual({ orderId: 'o_test' })
+  })
+
+  it('shows the event catalog with descriptions and JSON schemas', async () => {
+    await page.getByRole('link', { name: 'Event catalog' }).click()
+    await page.getByText('An order was paid.').waitFor()
+    await page.getByText('JSON schema').click()
+    expect(await page.getByLabel('Schema of order.paid').textContent()).toContain('"orderId"')
+  })
+
+  it('deletes an endpoint after a confirmation, and keeps it when cancelled', async () => {
+    const doomed = await manager.createEndpoint({ url: `${receiver.url}/doomed`, events: ['order.paid'], name: 'Doomed' })
+    await page.goto(`${server.url}/console/#/endpoints/${doomed.id}`)
+    page.once('dialog', (d) => void d.dismiss())
+    await page.getByRole('button', { name: 'Delete' }).click()
+    await page.getByRole('heading', { name: 'Doomed' }).waitFor()
+    expect((await manager.getEndpoint(doomed.id)).name).toBe('Doomed')
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain('Doomed')
+      void d.accept()
+    })
+    await page.getByRole('button', { name: 'Delete' }).click()
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor()
+    await expect(manager.getEndpoint(doomed.id)).rejects.toThrow(/not found/)
   })
 
   it('ran without CSP violations, console errors or page errors', () => {

@@ -33,9 +33,9 @@ export function TimelineChart({ buckets }: { buckets: TimelineBucket[] }) {
       scales: { x: { time: true }, rate: { range: [0, 100] }, ms: { range: (_u, _min, max) => [0, Math.max(10, (max ?? 0) * 1.1)] } },
       series: [
         {},
-        { label: 'Success %', scale: 'rate', stroke: cssVar('--ok'), width: 2, spanGaps: false, points: { show: true } },
-        { label: 'Avg ms', scale: 'ms', stroke: cssVar('--accent'), width: 2, points: { show: true } },
-        { label: 'p95 ms', scale: 'ms', stroke: cssVar('--warn'), width: 1, dash: [4, 4], points: { show: true } },
+        { label: 'Success %', scale: 'rate', stroke: cssVar('--ok'), width: 2, spanGaps: true, points: { show: true } },
+        { label: 'Avg ms', scale: 'ms', stroke: cssVar('--accent'), width: 2, spanGaps: true, points: { show: true } },
+        { label: 'p95 ms', scale: 'ms', stroke: cssVar('--warn'), width: 1, dash: [4, 4], spanGaps: true, points: { show: true } },
       ],
       axes: [
         { ...axis },

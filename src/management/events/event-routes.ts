@@ -1,3 +1,4 @@
+import { toJsonSchema } from '@valibot/to-json-schema'
 import { defineRoute, type Route } from '../route.js'
 import { ownerForWrite } from '../scope.js'
 import type * as v from 'valibot'
@@ -15,6 +16,22 @@ function renameFields(error: unknown, index: string | null): unknown {
   return new ValidationError('request body', error.fields.map((f) => ({ ...f, field: rename(f.field) })), { cause: error })
 }
 
+const jsonSchemas = new WeakMap<v.GenericSchema, Record<string, unknown>>()
+
+/**
+ * The JSON Schema of an event type's valibot schema (converted once). Checks without a JSON Schema
+ * form (custom checks, transforms) are left out: the schema documents, `emit` enforces.
+ */
+function jsonSchemaOf(schema: v.GenericSchema): Record<string, unknown> {
+  let json = jsonSchemas.get(schema)
+  if (json === undefined) {
+    const { $schema: _, ...rest } = toJsonSchema(schema, { errorMode: 'ignore', target: 'draft-2020-12' }) as Record<string, unknown>
+    json = rest
+    jsonSchemas.set(schema, json)
+  }
+  return json
+}
+
 /** Routes of the event catalog and the manual trigger. */
 export const eventRoutes: Route[] = [
   defineRoute({
@@ -30,6 +47,7 @@ export const eventRoutes: Route[] = [
         name: t.name,
         description: t.description,
         has_schema: t.hasSchema,
+        ...(t.schema === undefined ? {} : { schema: jsonSchemaOf(t.schema) }),
         ...(t.example === undefined ? {} : { example: t.example }),
       }))
       return { status: 200, body: { event_types: types } }

@@ -74,6 +74,7 @@ export const eventTypeOutput = v.object({
   name: v.string(),
   description: v.nullable(v.string()),
   has_schema: v.pipe(v.boolean(), v.description('True when the data of this event is validated against a schema.')),
+  schema: v.optional(v.pipe(v.record(v.string(), v.unknown()), v.description('JSON Schema (draft 2020-12) of the data, when the event type has a schema.'))),
   example: v.optional(v.pipe(v.unknown(), v.description('Example payload.'))),
 })
 

@@ -83,7 +83,7 @@ function Health({ path }: { path: string }) {
   const b = breaker.data
   return html`<${Section} title="Statistics" actions=${html`<label for="timeline-range" class="small">Range</label>
       <select id="timeline-range" value=${String(hours)} onChange=${(e: any) => setHours(Number(e.currentTarget.value))}>
-        <option value="1">1 hour</option><option value="24">24 hours</option><option value="168">7 days</option>
+        <option value="1">1 hour</option><option value="6">6 hours</option><option value="24">24 hours</option><option value="168">7 days</option>
       </select>`}>
     <${ErrorBox} error=${stats.error ?? breaker.error} />
     ${s && html`<dl class="tiles">
@@ -114,15 +114,15 @@ function Deliveries({ id, path }: { id: string; path: string }) {
       <button type="button" onClick=${list.reload}>Refresh</button>`}>
     <${ErrorBox} error=${list.error} />
     ${list.data === undefined && !list.error ? html`<${Loading} />` : rows.length === 0 ? html`<p class="muted">No deliveries${status ? ` in state ${status}` : ' yet'}.</p>` : html`
-    <div class="table-wrap"><table data-testid="deliveries">
+    <div class="table-wrap"><table class="responsive" data-testid="deliveries">
       <thead><tr><th scope="col">Created</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last answer</th><th scope="col">Next attempt</th></tr></thead>
       <tbody>${rows.map((d) => html`<tr>
-        <td><a href=${`#/endpoints/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(d.id)}`}>${dateTime(d.created_at)}</a></td>
-        <td><code>${d.event}</code></td>
-        <td><${Badge} value=${d.status} /></td>
-        <td>${d.attempts}</td>
-        <td>${d.last_status_code ?? ''} ${d.last_error && html`<span class="muted small">${d.last_error}</span>`}</td>
-        <td>${d.next_attempt_at && d.status !== 'succeeded' && d.status !== 'dead' ? relative(d.next_attempt_at) : '—'}</td>
+        <td data-label="Created"><a href=${`#/endpoints/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(d.id)}`}>${dateTime(d.created_at)}</a></td>
+        <td data-label="Event"><code>${d.event}</code></td>
+        <td data-label="State"><${Badge} value=${d.status} /></td>
+        <td data-label="Attempts">${d.attempts}</td>
+        <td data-label="Last answer">${d.last_status_code ?? ''} ${d.last_error && html`<span class="muted small">${d.last_error}</span>`}</td>
+        <td data-label="Next attempt">${d.next_attempt_at && d.status !== 'succeeded' && d.status !== 'dead' ? relative(d.next_attempt_at) : '—'}</td>
       </tr>`)}</tbody>
     </table></div>`}
   <//>`

@@ -36,15 +36,15 @@ export function EndpointList() {
     </form>
     <${ErrorBox} error=${list.error} />
     ${list.data === undefined && !list.error ? html`<${Loading} />` : webhooks.length === 0 ? html`<p class="muted">No endpoints${applied.status || applied.event ? ' match the filter' : ' yet'}.</p>` : html`
-      <div class="table-wrap"><table>
+      <div class="table-wrap"><table class="responsive">
         <thead><tr><th scope="col">Name</th><th scope="col">URL</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Breaker</th><th scope="col">Failing since</th></tr></thead>
         <tbody>${webhooks.map((w) => html`<tr>
-          <td><a href=${`#/endpoints/${encodeURIComponent(w.id)}`}>${w.name}</a>${w.owner && html`<div class="muted small">${w.owner}</div>`}</td>
-          <td class="mono wrap">${w.url}</td>
-          <td>${w.events.map((e: string) => html`<code class="tag">${e}</code> `)}</td>
-          <td><${Badge} value=${w.status} /></td>
-          <td>${breakers.data?.[w.id] ? html`<${Badge} value=${breakers.data[w.id]} />` : '—'}</td>
-          <td>${w.failing_since ? relative(w.failing_since) : '—'}</td>
+          <td data-label="Name"><a href=${`#/endpoints/${encodeURIComponent(w.id)}`}>${w.name}</a>${w.owner && html`<div class="muted small">${w.owner}</div>`}</td>
+          <td data-label="URL" class="mono wrap">${w.url}</td>
+          <td data-label="Events">${w.events.map((e: string) => html`<code class="tag">${e}</code> `)}</td>
+          <td data-label="State"><${Badge} value=${w.status} /></td>
+          <td data-label="Breaker">${breakers.data?.[w.id] ? html`<${Badge} value=${breakers.data[w.id]} />` : '—'}</td>
+          <td data-label="Failing since">${w.failing_since ? relative(w.failing_since) : '—'}</td>
         </tr>`)}</tbody>
       </table></div>`}
   <//>`
