@@ -400,7 +400,8 @@ export function createPlans(schema: string) {
     /**
      * Records a batch of outcomes in one statement: the state is written only where the outcome's
      * worker still holds the lease; every attempt is inserted (idempotently, so a retried batch
-     * cannot duplicate them) as long as its delivery still exists. Both look deliveries up by
+     * cannot duplicate them) as long as its delivery still exists (see `live`: one endpoint's
+     * deletion never fails another endpoint's outcome). Both look deliveries up by
      * `id = ANY(ARRAY(SELECT unnest(…)))`: an array the planner cannot see into, so it plans a
      * lookup of a few ids and takes the primary key. As a join, or with the array itself, the
      * planner (at the default `random_page_cost`) chose a seq scan of a table of a few thousand
@@ -420,17 +421,23 @@ export function createPlans(schema: string) {
         p.add(outcomes.map((x) => ms(x.updatedAt)), 'timestamptz[]'),
       ]
       const attempts = outcomes.map((x) => x.attempt).filter((a): a is Attempt => a !== null)
-      const attemptDeliveries = p.add(attempts.map((a) => a.deliveryId), 'text[]')
       const rows = unnestRows(attemptCodec, attempts, p, 'a')
       return {
         text:
           `WITH o AS (SELECT * FROM unnest(${o.join(', ')}) AS o(delivery_id, worker_id, status, attempts, next_attempt_at, last_status_code, last_error, completed_at, updated_at)), ` +
+          // The batch's deliveries, locked first (in id order) and held until this commits. A
+          // delete committed while this statement runs (deleteEndpoint, cleanup) is waited for and
+          // its rows are skipped here, so the attempts below are inserted only for deliveries that
+          // still exist: such a delete never fails an attempt's foreign key check, and with it the
+          // whole batch (other endpoints' outcomes included). Locked before the update, not by
+          // the insert: a row this statement has updated can no longer be locked by it.
+          `live AS (SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT unnest(${o[0]}))) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
           `upd AS (UPDATE ${t.deliveries} d SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, ` +
           `last_status_code = o.last_status_code, last_error = o.last_error, completed_at = o.completed_at, updated_at = o.updated_at, ` +
           `locked_by = NULL, locked_until = NULL ` +
-          `FROM o WHERE d.id = ANY(ARRAY(SELECT unnest(${o[0]}))) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
+          `FROM o WHERE d.id = ANY(ARRAY(SELECT id FROM live)) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
           `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) SELECT a.* FROM ${rows} ` +
-          `WHERE a.delivery_id = ANY(ARRAY(SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT unnest(${attemptDeliveries}))))) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+          `WHERE a.delivery_id = ANY(ARRAY(SELECT id FROM live)) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
           `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
         values: p.values,
         replan: true,
