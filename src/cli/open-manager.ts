@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { parseEncryptionKeyList, type EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { EventTypeOptions } from '../events/event-catalog.js'
 import type { WebhookManagerOptions } from '../manager/options.js'
 import { createWebhookManager, type WebhookManager } from '../manager/webhook-manager.js'
@@ -100,14 +101,37 @@ export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEn
   return config as CliConfig
 }
 
+/** Name of the environment variable that holds the CLI's encryption keys. */
+export const ENCRYPTION_KEYS_ENV = 'HOOKLINE_ENCRYPTION_KEYS'
+
+/**
+ * The encryption keys of a CLI run, from HOOKLINE_ENCRYPTION_KEYS (`id:base64[,id2:base64…]`, the
+ * first key encrypting), or `undefined` when it is unset or empty. Keys are never taken from a flag:
+ * command lines are visible to every user of the machine (`ps`).
+ * @throws ValidationError naming `HOOKLINE_ENCRYPTION_KEYS.<n>` for a malformed entry
+ */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): EncryptionKeyInput[] | undefined {
+  const raw = env[ENCRYPTION_KEYS_ENV]
+  if (raw === undefined || raw.trim() === '') return undefined
+  return parseEncryptionKeyList(raw, ENCRYPTION_KEYS_ENV)
+}
+
 /** The manager of a CLI run: the store of `--db`, configured by `--config`, migrated. */
 export async function openManager(globals: GlobalOptions): Promise<{ manager: WebhookManager; target: DatabaseTarget }> {
   const target = resolveDatabase(globals.db)
   const config = await loadConfig(globals.config)
+  const encryptionKeys = encryptionKeysFromEnv()
   const store = await openStore(target)
   const options = typeof config === 'object' && config !== null ? (config.manager ?? {}) : {}
   // A CLI run is a short-lived worker at most: it writes no heartbeat to the worker registry.
-  const manager = createWebhookManager({ pollIntervalMs: 200, workerHeartbeat: false, ...options, store })
+  // HOOKLINE_ENCRYPTION_KEYS, when set, wins over a --config module's `manager.encryptionKeys`.
+  let manager: WebhookManager
+  try {
+    manager = createWebhookManager({ pollIntervalMs: 200, workerHeartbeat: false, ...options, ...(encryptionKeys === undefined ? {} : { encryptionKeys }), store })
+  } catch (error) {
+    await store.close().catch(() => {})
+    throw error
+  }
   try {
     if (typeof config === 'function') await config(manager)
     else if (config) {

@@ -5,6 +5,7 @@ import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerEventTypesCommand } from './commands/event-types.js'
 import { registerIncomingCommands } from './commands/incoming.js'
 import { registerMaintenanceCommands } from './commands/maintenance.js'
+import { registerSecretsCommands } from './commands/secrets.js'
 import { registerStatsCommand } from './commands/stats.js'
 import { registerTriggerCommand } from './commands/trigger.js'
 import { registerWorkersCommand } from './commands/workers.js'
@@ -17,6 +18,7 @@ Database:
 
 Environment:
   HOOKLINE_DB, HOOKLINE_CONFIG     defaults of --db and --config
+  HOOKLINE_ENCRYPTION_KEYS         id:base64[,id2:base64…] — keys that encrypt secrets at rest (first encrypts)
   NO_COLOR / FORCE_COLOR           turn colour off / on (default: on for terminals)
 
 Exit codes:
@@ -49,5 +51,6 @@ export function createProgram(): Command {
   registerIncomingCommands(program)
   registerMaintenanceCommands(program)
   registerWorkersCommand(program)
+  registerSecretsCommands(program)
   return program
 }
