@@ -15,8 +15,8 @@ export type SecretMapper = (value: string) => string
 /**
  * `endpoint` with `fn` applied to every secret value: the signing secrets (the rotated-out ones
  * too), the auth credential (basic password, bearer token, api key, hmac secret) and the values
- * of sensitive custom headers (see `isSensitiveHeader`). Returns the same object when nothing
- * changed.
+ * of sensitive custom headers (see `isSensitiveHeader`; any header value that is sealed too).
+ * Returns the same object when nothing changed.
  */
 export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoint {
   let changed = false
@@ -32,7 +32,9 @@ export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoi
   const auth = endpoint.auth === null ? null : mapAuth(endpoint.auth, map)
   let headers = endpoint.headers
   for (const name in endpoint.headers) {
-    if (!isSensitiveHeader(name)) continue
+    // A sealed value is visited whatever its name: it stays readable should the list of sensitive
+    // names ever change.
+    if (!isSensitiveHeader(name) && !isSealed(endpoint.headers[name]!)) continue
     const value = map(endpoint.headers[name]!)
     if (value !== endpoint.headers[name]) {
       if (headers === endpoint.headers) headers = { ...endpoint.headers }
