@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { readHeader } from '../signature/headers.js'
 import { checkHmacSha256 } from '../signature/hmac-sha256.js'
 import { VALID, fail } from '../signature/shared.js'
-import { DEFAULT_TOLERANCE_SECONDS, STANDARD_HEADERS, checkStandardWebhook } from '../signature/standard-webhooks.js'
+import { DEFAULT_TOLERANCE_SECONDS, STANDARD_HEADERS, SVIX_HEADERS, checkStandardWebhook } from '../signature/standard-webhooks.js'
 import type { SignatureCheck, SignatureHeaders } from '../signature/types.js'
 import type { IncomingVerification } from '../types.js'
 
@@ -20,7 +20,8 @@ const BASE64_32_BYTES = /^[A-Za-z0-9+/_-]{43}=?$/
  * constant time. Never throws because of the request: a missing, malformed, stale or wrong
  * signature gives `{ valid: false, reason, message }`.
  *
- * - `standard-webhooks`: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`.
+ * - `standard-webhooks`: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` (or the
+ *   `svix-id`, `svix-timestamp`, `svix-signature` aliases).
  * - `github`: `X-Hub-Signature-256: sha256=<hex of HMAC-SHA256(secret, body)>`.
  * - `stripe`: `Stripe-Signature: t=<ts>,v1=<hex of HMAC-SHA256(secret, "<ts>.<body>")>`, with a
  *   timestamp tolerance (both directions).
@@ -39,9 +40,9 @@ export function checkIncomingSignature(
       return checkStandardWebhook(
         verification.secret,
         body,
-        readHeader(headers, STANDARD_HEADERS.id),
-        readHeader(headers, STANDARD_HEADERS.timestamp),
-        readHeader(headers, STANDARD_HEADERS.signature),
+        readHeader(headers, STANDARD_HEADERS.id) ?? readHeader(headers, SVIX_HEADERS.id),
+        readHeader(headers, STANDARD_HEADERS.timestamp) ?? readHeader(headers, SVIX_HEADERS.timestamp),
+        readHeader(headers, STANDARD_HEADERS.signature) ?? readHeader(headers, SVIX_HEADERS.signature),
         verification.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
         nowMs,
       )

@@ -6,6 +6,7 @@ import { assertBody } from './shared.js'
 import {
   DEFAULT_TOLERANCE_SECONDS,
   STANDARD_HEADERS,
+  SVIX_HEADERS,
   checkStandardWebhook,
   generateStandardSecret,
   signStandardWebhook,
@@ -102,13 +103,13 @@ export function sign(options: SignOptions): string {
 export function checkSignature(options: VerifyOptions): SignatureCheck {
   const body = options.body
   assertBody(body)
-  const scheme: SignatureScheme = options.scheme ?? 'hmac-sha256'
+  const scheme: SignatureScheme = options.scheme ?? detectScheme(options)
   const headers = options.headers
 
   if (scheme === 'standard-webhooks') {
-    const signature = options.signature ?? readHeader(headers, STANDARD_HEADERS.signature)
-    const id = options.id ?? readHeader(headers, STANDARD_HEADERS.id)
-    const timestamp = options.timestamp ?? readHeader(headers, STANDARD_HEADERS.timestamp)
+    const signature = options.signature ?? standardHeader(headers, 'signature')
+    const id = options.id ?? standardHeader(headers, 'id')
+    const timestamp = options.timestamp ?? standardHeader(headers, 'timestamp')
     const now = options.now
     return checkStandardWebhook(
       options.secret,
@@ -126,6 +127,31 @@ export function checkSignature(options: VerifyOptions): SignatureCheck {
     return checkHmacSha256(options.secret, body, signature, headerName)
   }
   return unknownScheme(scheme)
+}
+
+/** A Standard Webhooks header, under its own name or Svix's alias (`svix-id` …). */
+function standardHeader(headers: VerifyOptions['headers'], which: keyof typeof STANDARD_HEADERS): string | undefined {
+  return readHeader(headers, STANDARD_HEADERS[which]) ?? readHeader(headers, SVIX_HEADERS[which])
+}
+
+/**
+ * The scheme of a request when the caller named none: Standard Webhooks when its signature header
+ * (or Svix's) is there or an explicit signature is `v1,…`; hmac-sha256 when its header is there or
+ * an explicit signature is `sha256=…`; else Standard Webhooks for a `whsec_` secret, hmac-sha256
+ * otherwise.
+ */
+function detectScheme(options: VerifyOptions): SignatureScheme {
+  const explicit = typeof options.signature === 'string' ? options.signature.trim() : undefined
+  if (explicit !== undefined) {
+    if (explicit.startsWith('v1,') || explicit.startsWith('v1a,')) return 'standard-webhooks'
+    if (explicit.startsWith('sha256=')) return 'hmac-sha256'
+  } else {
+    if (standardHeader(options.headers, 'signature') !== undefined) return 'standard-webhooks'
+    const hmacHeader = options.header === undefined ? HMAC_SHA256_HEADER : options.header.toLowerCase()
+    if (readHeader(options.headers, hmacHeader) !== undefined) return 'hmac-sha256'
+  }
+  const secrets = typeof options.secret === 'string' ? [options.secret] : Array.isArray(options.secret) ? options.secret : []
+  return secrets.some((s) => typeof s === 'string' && s.startsWith('whsec_')) ? 'standard-webhooks' : 'hmac-sha256'
 }
 
 /**

@@ -15,6 +15,13 @@ export const STANDARD_HEADERS = Object.freeze({
   signature: 'webhook-signature',
 } as const)
 
+/** The same headers under Svix's names, which the Standard Webhooks specification allows too. */
+export const SVIX_HEADERS = Object.freeze({
+  id: 'svix-id',
+  timestamp: 'svix-timestamp',
+  signature: 'svix-signature',
+} as const)
+
 /**
  * Default largest distance between a message timestamp and now, in seconds, in either direction.
  * @default 300

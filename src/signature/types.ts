@@ -66,8 +66,11 @@ export type SignatureCheck =
 /** Options of {@link checkSignature}, {@link verifySignature} and {@link assertSignature}. */
 export interface VerifyOptions {
   /**
-   * Signing scheme the sender used.
-   * @default 'hmac-sha256'
+   * Signing scheme the sender used. When not given it is detected: Standard Webhooks when a
+   * `webhook-signature` / `svix-signature` header is present, an explicit `signature` starts
+   * with `v1,`, or (with no hmac header either) a secret starts with `whsec_`; otherwise
+   * `'hmac-sha256'` (a `sha256=` header).
+   * @default detected, else 'hmac-sha256'
    */
   scheme?: SignatureScheme
   /**
@@ -82,7 +85,7 @@ export interface VerifyOptions {
   body: string | Uint8Array
   /**
    * Request headers to read the signature (and, for `'standard-webhooks'`, `webhook-id` and
-   * `webhook-timestamp`) from. Case-insensitive; a Fetch `Headers` object or a plain record
+   * `webhook-timestamp`, or their `svix-id` / `svix-timestamp` / `svix-signature` aliases) from. Case-insensitive; a Fetch `Headers` object or a plain record
    * such as Node's `req.headers` both work. Explicit `signature` / `id` / `timestamp` options
    * take precedence over headers.
    */
@@ -101,7 +104,7 @@ export interface VerifyOptions {
   timestamp?: number | string
   /**
    * Header carrying the signature for `'hmac-sha256'` (case-insensitive).
-   * `'standard-webhooks'` always reads `webhook-signature`.
+   * `'standard-webhooks'` always reads `webhook-signature` (or `svix-signature`).
    * @default 'x-webhook-signature'
    */
   header?: string
