@@ -15,7 +15,6 @@ const RESERVED_HEADERS = new Set([
   'host',
   'transfer-encoding',
   'connection',
-  'content-type',
   'expect',
   'upgrade',
   'keep-alive',
@@ -82,7 +81,25 @@ export const headersSchema = v.pipe(
       v.maxLength(8192),
     ),
   ),
+  // Seed 002's Slack and Discord examples set `Content-Type: application/json` themselves: a value
+  // equal to what hookline sends is accepted (and changes nothing); any other is refused.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    for (const [name, value] of Object.entries(dataset.value)) {
+      if (name.toLowerCase() === 'content-type' && !isJsonContentType(value)) {
+        addIssue({
+          message: `is set by hookline to application/json and cannot be overridden (got ${JSON.stringify(value)})`,
+          path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }],
+        })
+      }
+    }
+  }),
 )
+
+/** `application/json`, optionally with `charset=utf-8` — what hookline sends, in any letter case. */
+function isJsonContentType(value: string): boolean {
+  return /^\s*application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(value)
+}
 
 /** Schema of endpoint credentials. */
 export const authSchema = v.variant('type', [

@@ -70,15 +70,28 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
     info: {
       title: options.title ?? 'hookline management API',
       version: options.version ?? VERSION,
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         options.description ??
         'Manage outgoing webhooks, their deliveries and incoming hooks. JSON bodies use snake_case names. ' +
           'Errors are `{ "error": { "code", "message", "fields"? } }`.',
     },
     servers: [{ url: options.prefix === '' ? '/' : options.prefix }],
+    // What `authorize` reads is the host's choice; a bearer token is what seeds 001–004 send.
+    security: [{ bearerAuth: [] }],
     tags,
     paths,
-    components: { schemas: clean(toJsonSchemaDefs(COMPONENTS, { ...config, typeMode: 'output' })), responses },
+    components: {
+      schemas: clean(toJsonSchemaDefs(COMPONENTS, { ...config, typeMode: 'output' })),
+      responses,
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: '`Authorization: Bearer <token>`, checked by the host’s `authorize` function (which may read other credentials instead).',
+        },
+      },
+    },
   }
 }
 
@@ -107,7 +120,10 @@ function operation(route: Route, config: ConversionConfig): Record<string, unkno
     },
   }
   const statuses = new Set([400, 401, 403, ...(route.errors ?? []), ...(route.body ? [413, 415] : [])])
-  if (route.tag === 'Meta') statuses.clear()
+  if (route.tag === 'Meta') {
+    statuses.clear()
+    op.security = []
+  }
   for (const status of [...statuses].sort()) responses[String(status)] = { $ref: `#/components/responses/Error${status}` }
   op.responses = responses
   return op

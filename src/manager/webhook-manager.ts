@@ -900,6 +900,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const authName = auth === null ? null : authHeader(auth, this.#headerNames).toLowerCase()
     const issues = Object.keys(endpoint.headers).flatMap((name) => {
       const lower = name.toLowerCase()
+      if (lower === 'user-agent') return [{ field: `headers.${name}`, message: 'is set by hookline; choose it for every endpoint with the manager option `userAgent`' }]
       if (this.#ownHeaders.has(lower)) return [{ field: `headers.${name}`, message: 'is set by hookline and cannot be overridden' }]
       if (lower === authName) return [{ field: `headers.${name}`, message: `is set by the endpoint's ${auth!.type} auth` }]
       return []

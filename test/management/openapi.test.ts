@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -21,6 +22,30 @@ describe('OpenAPI document', () => {
     expect(listed.sort()).toEqual(routes.sort())
     expect(new Set(handler.routes.map((r) => r.operationId)).size).toBe(handler.routes.length)
   })
+
+  it('docs/api.md lists every route in its route table', () => {
+    const api = readFileSync(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8')
+    const table = new Set([...api.matchAll(/^\| `([A-Z]+)` \| `([^`]+)` \|/gm)].map((m) => `${m[1]} ${m[2]}`))
+    const missing = handler.routes.map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`).filter((r) => !table.has(r))
+    expect(missing).toEqual([])
+  })
+
+  it('declares the bearer security scheme and passes `redocly lint` (recommended rules) without errors', () => {
+    const full = handler.openapi as { security: unknown; components: { securitySchemes: Record<string, unknown> } }
+    expect(full.security).toEqual([{ bearerAuth: [] }])
+    expect(full.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect((doc.paths['/openapi.json']!.get as { security?: unknown }).security).toEqual([])
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    // Exits non-zero on any error; warnings (seed 002's `/{id}/logs` beside `/webhooks/{id}`) are allowed.
+    const out = execFileSync(process.execPath, [`${root}node_modules/@redocly/cli/bin/cli.js`, 'lint', 'docs/openapi.json', '--format', 'json'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    })
+    const report = JSON.parse(out) as { totals: { errors: number } }
+    expect(report.totals.errors).toBe(0)
+  }, 90_000)
 
   it('covers the routes the issue asks for', () => {
     const required = [

@@ -106,14 +106,14 @@ describe('management API — webhooks (seed 000 / 004 requests)', () => {
     expect((await manager.getEndpoint(created.id)).retryPolicy).toEqual({ maxAttempts: 5, initialDelayMs: 1000 })
   })
 
-  it('PUT replaces the configuration: left-out fields reset, url/events/secret kept (seed 004 update)', async () => {
+  it('PUT with url and events replaces the configuration: left-out fields reset, secret kept', async () => {
     const { body: created } = await api('POST', '/webhooks', {
       ...seedCreate(receiver.url),
       description: 'Production webhook',
       headers: { 'X-Custom-Header': 'v' },
       auth: { type: 'bearer', token: 'secret123' },
     })
-    const put = await api('PUT', `/webhooks/${created.id}`, { events: ['workflow.completed', 'workflow.failed'], active: true })
+    const put = await api('PUT', `/webhooks/${created.id}`, { url: receiver.url, events: ['workflow.completed', 'workflow.failed'], active: true })
     expect(put.status).toBe(200)
     expect(put.body).toMatchObject({
       url: receiver.url,
@@ -126,6 +126,30 @@ describe('management API — webhooks (seed 000 / 004 requests)', () => {
     })
     const secret = await api('GET', `/webhooks/${created.id}?include_secret=true`)
     expect(secret.body.secret).toBe('your_webhook_secret')
+  })
+
+  it('PUT without url or events merges, like PATCH (seed 004 and seed 002 updates keep headers, auth, description, retry policy)', async () => {
+    const { body: created } = await api('POST', '/webhooks', {
+      ...seedCreate(receiver.url),
+      description: 'Production webhook',
+      headers: { 'X-Custom-Header': 'v' },
+      auth: { type: 'bearer', token: 'secret123' },
+      retry_policy: { max_attempts: 4 },
+      metadata: { team: 'a' },
+    })
+    const put = await api('PUT', `/webhooks/${created.id}`, { events: ['workflow.completed', 'workflow.failed'], active: true })
+    expect(put.status).toBe(200)
+    expect(put.body).toMatchObject({
+      events: ['workflow.completed', 'workflow.failed'],
+      description: 'Production webhook',
+      headers: { 'X-Custom-Header': 'v' },
+      auth: { type: 'bearer', token: '[redacted]' },
+      retry_policy: { max_attempts: 4 },
+      metadata: { team: 'a' },
+      active: true,
+    })
+    const agixt = await api('PUT', `/webhooks/${created.id}`, { event_types: ['agent.created', 'agent.deleted'], is_active: false })
+    expect(agixt.body).toMatchObject({ events: ['agent.created', 'agent.deleted'], active: false, headers: { 'X-Custom-Header': 'v' }, description: 'Production webhook' })
   })
 
   it('DELETE answers { id, deleted: true } and the webhook is gone', async () => {
@@ -293,9 +317,21 @@ describe('management API — deliveries, stats, events', () => {
     expect(res.status).toBe(200)
     expect(() => v.parse(eventTypeListOutput, res.body)).not.toThrow()
     expect(res.body.event_types).toEqual([
-      { name: 'agent.created', description: 'Triggered when agent is created', has_schema: false, example: { agent_id: 'agent_123' } },
-      { name: 'conversation.message', description: 'Triggered when message is received', has_schema: false },
+      { name: 'agent.created', type: 'agent.created', description: 'Triggered when agent is created', has_schema: false, example: { agent_id: 'agent_123' } },
+      { name: 'conversation.message', type: 'conversation.message', description: 'Triggered when message is received', has_schema: false },
     ])
+  })
+
+  it('GET /event-types gives a typed event its JSON schema', async () => {
+    manager.registerEventType('usage.threshold', { description: 'Usage crossed a threshold', schema: v.object({ percentage: v.number(), plan: v.optional(v.string()) }) })
+    const res = await api('GET', '/event-types')
+    expect(() => v.parse(eventTypeListOutput, res.body)).not.toThrow()
+    const typed = res.body.event_types.find((t: { name: string }) => t.name === 'usage.threshold')
+    expect(typed).toMatchObject({
+      type: 'usage.threshold',
+      has_schema: true,
+      schema: { type: 'object', properties: { percentage: { type: 'number' }, plan: { type: 'string' } }, required: ['percentage'] },
+    })
   })
 
   it('POST /events validates data against the event type schema and reports the field', async () => {

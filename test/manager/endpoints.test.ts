@@ -54,7 +54,7 @@ describe('endpoints', () => {
     const own = await catchError(manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { 'x-webhook-signature': 'sha256=fake', 'USER-AGENT': 'mine', 'X-Team': 'a' } }))
     expect((own as ValidationError).fields).toEqual([
       { field: 'headers.x-webhook-signature', message: 'is set by hookline and cannot be overridden' },
-      { field: 'headers.USER-AGENT', message: 'is set by hookline and cannot be overridden' },
+      { field: 'headers.USER-AGENT', message: 'is set by hookline; choose it for every endpoint with the manager option `userAgent`' },
     ])
     const authClash = await catchError(manager.createEndpoint({ url: receiver.url, events: ['*'], headers: { authorization: 'Custom abc' }, auth: { type: 'bearer', token: 'TOK' } }))
     expect((authClash as ValidationError).fields.map((f) => f.field)).toEqual(['headers.authorization'])

@@ -40,11 +40,14 @@ export const eventRoutes: Route[] = [
     path: '/event-types',
     tag: 'Events',
     summary: 'List the event types',
-    description: 'The event types registered with `manager.registerEventType()`, in name order.',
+    description:
+      'The event types registered with `manager.registerEventType()`, in name order. Each is named twice, `name` and seed 002’s `type`; ' +
+      'a type registered with a valibot schema also carries it as a JSON Schema (`schema`).',
     response: { status: 200, description: 'The catalog.', schema: eventTypeListOutput },
     async handle({ manager }) {
       const types = manager.listEventTypes().map((t) => ({
         name: t.name,
+        type: t.name,
         description: t.description,
         has_schema: t.hasSchema,
         ...(t.schema === undefined ? {} : { schema: jsonSchemaOf(t.schema) }),
@@ -98,3 +101,4 @@ export const eventRoutes: Route[] = [
     },
   }),
 ]
+

@@ -72,6 +72,7 @@ export const testOutput = v.object({
 /** An event type of the catalog. */
 export const eventTypeOutput = v.object({
   name: v.string(),
+  type: v.pipe(v.string(), v.description('Same as `name` (seed 002’s field).')),
   description: v.nullable(v.string()),
   has_schema: v.pipe(v.boolean(), v.description('True when the data of this event is validated against a schema.')),
   schema: v.optional(v.pipe(v.record(v.string(), v.unknown()), v.description('JSON Schema (draft 2020-12) of the data, when the event type has a schema.'))),

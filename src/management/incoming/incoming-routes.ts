@@ -101,14 +101,20 @@ export const incomingRoutes: Route[] = [
     path: '/incoming/:id',
     tag: 'Incoming hooks',
     summary: 'Replace an incoming hook',
-    description: 'The whole definition: fields left out go back to their defaults; `name` and `route` keep their values. The token is unchanged.',
+    description:
+      'With both `name` and `route` (`agent_id`) it is the whole definition: fields left out go back to their defaults. ' +
+      'Without them (seed 002’s `{"name": …, "is_active": false}`) it is a **merge**, exactly like PATCH, so the template, limits and verification are kept. ' +
+      'The token is unchanged.',
     params: idParam,
     body: patchIncomingBody,
     aliases: incomingAliases,
     bodyRequired: true,
     response: { status: 200, description: 'The hook as replaced.', schema: incomingHookOutput },
     errors: [404, 413, 415],
-    handle: ({ manager, params, body, scope }) => updateHook(manager, params.id, toIncomingReplaceInput(body!), body!.owner, scope),
+    handle: ({ manager, params, body, scope }) => {
+      const full = body!.name !== undefined && body!.route !== undefined
+      return updateHook(manager, params.id, full ? toIncomingReplaceInput(body!) : toIncomingInput(body!), body!.owner, scope)
+    },
   }),
   defineRoute({
     operationId: 'deleteIncomingHook',

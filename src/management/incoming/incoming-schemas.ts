@@ -51,12 +51,16 @@ const hookEntries = {
 
 /**
  * AGiXT's (seed 002) names of incoming-hook fields, accepted on create, PATCH and PUT: `agent_id`
- * (the route; a number becomes its decimal string), `is_active`, `transform_template`.
+ * (the route; a number becomes its decimal string), `is_active`, `transform_template` and
+ * `payload_transformation` (a template string or an object whose string leaves are templates),
+ * `rate_limit` (requests per minute).
  */
 export const incomingAliases: readonly BodyAlias[] = Object.freeze([
   { from: 'agent_id', to: 'route', convert: (id: unknown) => (typeof id === 'number' && Number.isFinite(id) ? String(id) : id) },
   { from: 'is_active', to: 'active' },
   { from: 'transform_template', to: 'transform' },
+  { from: 'payload_transformation', to: 'transform' },
+  { from: 'rate_limit', to: 'rate_limit_per_minute' },
 ])
 
 /** Body of `POST /incoming`. */

@@ -21,7 +21,7 @@ import {
   webhookAliases,
   webhookOutput,
 } from './webhook-schemas.js'
-import { toCreateInput, toEndpointInput, toReplaceInput, toStatsOutput, toWebhookOutput } from './webhook-wire.js'
+import { isFullReplacement, toCreateInput, toEndpointInput, toReplaceInput, toStatsOutput, toWebhookOutput } from './webhook-wire.js'
 
 const idParam = { id: 'Webhook id (`ep_…`).' }
 
@@ -106,8 +106,10 @@ export const webhookRoutes: Route[] = [
     tag: 'Webhooks',
     summary: 'Replace a webhook’s configuration',
     description:
-      'Every configurable field left out goes back to its default (no headers, no auth, no filters, default retry policy, active…). ' +
-      '`url`, `events`, `secret` and `signature_scheme`, which have no default, keep their current values when left out.',
+      'A body with both `url` and `events` replaces the whole configuration: every configurable field left out goes back to its default ' +
+      '(no headers, no auth, no filters, default retry policy, active…); `secret` and `signature_scheme` keep their current values. ' +
+      'A body without them is a **merge**, exactly like PATCH: seed 002 sends `{"event_types": [...], "is_active": false}` with PUT and expects ' +
+      'headers, description, retry policy and metadata kept.',
     params: idParam,
     body: putWebhookBody,
     aliases: webhookAliases,
@@ -115,8 +117,7 @@ export const webhookRoutes: Route[] = [
     response: { status: 200, description: 'The webhook as replaced.', schema: webhookOutput },
     errors: [404, 413, 415],
     async handle({ manager, params, body, scope }) {
-      const current = await manager.getEndpoint(params.id, ownerScope(scope))
-      const input = toReplaceInput(body!, current)
+      const input = isFullReplacement(body!) ? toReplaceInput(body!, await manager.getEndpoint(params.id, ownerScope(scope))) : toEndpointInput(body!)
       if (input.owner !== undefined) input.owner = ownerForWrite(scope, input.owner)
       return { status: 200, body: toWebhookOutput(await manager.updateEndpoint(params.id, input, ownerScope(scope))) }
     },

@@ -42,6 +42,15 @@ export const rateLimitWire = v.strictObject({
   interval_ms: v.optional(positiveInt(86_400_000)),
 })
 
+/**
+ * Outgoing rate limit as a body may give it: the object, or (seed 002's `"rate_limit": 1000`) a
+ * number of requests per minute.
+ */
+export const rateLimitInput = v.union(
+  [rateLimitWire, v.pipe(positiveInt(1_000_000), v.description('Requests per minute (seed 002 form), same as `{ "max": n, "interval_ms": 60000 }`.'))],
+  'must be { max, interval_ms? } or a number of requests per minute',
+)
+
 const configEntries = {
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200), v.description('Display name. Default: the URL host.'))),
   description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
@@ -61,7 +70,7 @@ const configEntries = {
   ),
   timeout_ms: v.optional(v.nullable(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(100), v.maxValue(300_000)))),
   retry_policy: v.optional(v.nullable(retryPolicyWire)),
-  rate_limit: v.optional(v.nullable(rateLimitWire)),
+  rate_limit: v.optional(v.nullable(rateLimitInput)),
   concurrency: v.optional(v.nullable(positiveInt(1000))),
   metadata: v.optional(freeObject),
 }
@@ -69,7 +78,7 @@ const configEntries = {
 /**
  * Other field names of create and update bodies, from the seed platforms' own request formats, so
  * their examples work as written: AGiXT's `event_types`, `is_active`, `retry_count` (retries after
- * the first attempt), `retry_delay` (seconds), `target_url` and `agent_id` (kept in `metadata`),
+ * the first attempt), `retry_delay` and `timeout` (seconds), `target_url` and `agent_id` (kept in `metadata`),
  * and the camelCase `targetUrl` / `isActive` of seed 001. Answers always use hookline's names.
  */
 export const webhookAliases: readonly BodyAlias[] = Object.freeze([
@@ -81,6 +90,7 @@ export const webhookAliases: readonly BodyAlias[] = Object.freeze([
   { from: 'retry_count', to: 'retry_policy.max_attempts', convert: (n: unknown) => (typeof n === 'number' ? n + 1 : n) },
   { from: 'retry_delay', to: 'retry_policy.initial_delay_ms', convert: (s: unknown) => (typeof s === 'number' ? s * 1000 : s) },
   { from: 'agent_id', to: 'metadata.agent_id' },
+  { from: 'timeout', to: 'timeout_ms', convert: (s: unknown) => (typeof s === 'number' ? s * 1000 : s) },
 ])
 
 /** Body of `POST /webhooks` (the seed request `{ name, url, events, secret, active }` is valid as is). */
@@ -94,8 +104,9 @@ export const patchWebhookBody = v.strictObject({
 })
 
 /**
- * Body of `PUT /webhooks/:id`: the whole configuration. Fields left out go back to their defaults;
- * `url`, `events`, `secret` and `signature_scheme`, which have no default, keep their values.
+ * Body of `PUT /webhooks/:id`. With both `url` and `events` it is the whole configuration: fields
+ * left out go back to their defaults (`secret` and `signature_scheme` keep their values). Without
+ * them (seed 002's `{"event_types": [...], "is_active": false}`) it is a merge, like PATCH.
  */
 export const putWebhookBody = patchWebhookBody
 

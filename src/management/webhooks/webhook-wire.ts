@@ -60,9 +60,7 @@ export function toEndpointInput(body: PatchWebhookBody): UpdateEndpointInput {
   if (body.owner !== undefined) input.owner = body.owner
   if (body.timeout_ms !== undefined) input.timeoutMs = body.timeout_ms
   if (body.retry_policy !== undefined) input.retryPolicy = body.retry_policy === null ? null : retryPolicyFromWire(body.retry_policy)
-  if (body.rate_limit !== undefined) {
-    input.rateLimit = body.rate_limit === null ? null : { max: body.rate_limit.max, intervalMs: body.rate_limit.interval_ms ?? 1000 }
-  }
+  if (body.rate_limit !== undefined) input.rateLimit = rateLimitFromWire(body.rate_limit)
   if (body.concurrency !== undefined) input.concurrency = body.concurrency
   if (body.metadata !== undefined) input.metadata = body.metadata
   return input
@@ -94,6 +92,22 @@ export function toReplaceInput(body: PatchWebhookBody, current: EndpointView): U
     metadata: sent.metadata ?? {},
     ...pick(sent, ['url', 'events', 'secret', 'signatureScheme', 'owner']),
   }
+}
+
+/** A body's rate limit: the object, or a number of requests per minute (seed 002). */
+function rateLimitFromWire(limit: NonNullable<PatchWebhookBody['rate_limit']> | null): UpdateEndpointInput['rateLimit'] {
+  if (limit === null) return null
+  if (typeof limit === 'number') return { max: limit, intervalMs: 60_000 }
+  return { max: limit.max, intervalMs: limit.interval_ms ?? 1000 }
+}
+
+/**
+ * Whether a PUT body replaces the whole configuration: it does when it names both fields a webhook
+ * cannot exist without (`url` and `events`); otherwise it is a merge (seed 002 sends
+ * `{"event_types": [...], "is_active": false}` with PUT and expects the rest kept).
+ */
+export function isFullReplacement(body: PatchWebhookBody): boolean {
+  return body.url !== undefined && body.events !== undefined
 }
 
 /** Endpoint statistics → the stats answer. */
