@@ -113,6 +113,8 @@ export interface Endpoint {
   auth: EndpointAuth | null
   /** Signature scheme of the outgoing requests. */
   signatureScheme: SignatureScheme
+  /** Text before the hex digest (`hmac-sha256` only); `null` = the manager's `signaturePrefix`. */
+  signaturePrefix: string | null
   /** Signing secrets; the first unexpired ones sign. */
   secrets: EndpointSecret[]
   /** Lifecycle state. */

@@ -16,6 +16,7 @@ export interface EndpointOptions {
   authCredentials?: string
   secret?: string
   signatureScheme?: string
+  signaturePrefix?: string
   timeout?: string
   maxAttempts?: string
   retryStrategy?: string
@@ -41,6 +42,7 @@ export const ENDPOINT_OPTION_NAMES: Record<string, string> = {
   auth: '--auth-type/--auth-credentials',
   secret: '--secret',
   signature_scheme: '--signature-scheme',
+  signature_prefix: '--signature-prefix',
   timeout_ms: '--timeout',
   retry_policy: '--max-attempts/--retry-strategy/--retry-delay',
   'retry_policy.max_attempts': '--max-attempts',
@@ -68,6 +70,7 @@ export function endpointBody(o: EndpointOptions, mode: 'create' | 'update'): Pat
   if (o.authType !== undefined || o.authCredentials !== undefined) body.auth = authBody(o)
   if (o.secret !== undefined) body.secret = o.secret
   if (o.signatureScheme !== undefined) body.signature_scheme = o.signatureScheme
+  if (o.signaturePrefix !== undefined) body.signature_prefix = o.signaturePrefix
   if (o.timeout !== undefined) body.timeout_ms = parseDuration(o.timeout, '--timeout')
   const retry: Record<string, unknown> = {}
   if (o.maxAttempts !== undefined) retry.max_attempts = parseInteger(o.maxAttempts, '--max-attempts', 1, 100)

@@ -61,6 +61,8 @@ export interface RequestSettings {
   envelope: EnvelopeNames
   headers: HeaderNames
   userAgent: string
+  /** Text before the hex digest of an `hmac-sha256` signature, for endpoints that set none. */
+  signaturePrefix: string
 }
 
 /** JSON key fragments of an envelope (`"id":` …), computed once per names object; `null` where a field is left out. */
@@ -167,7 +169,7 @@ export function buildHeaders(
   own[names.timestamp] = new Date(now).toISOString()
   own[names.delivery] = deliveryId
   own[names.attempt] = String(attempt)
-  const signatureHeader = addSignature(own, endpoint, message, body, now, names)
+  const signatureHeader = addSignature(own, endpoint, message, body, now, settings)
   // Fast path (no custom headers, no auth): nothing to merge; only the signature is redacted.
   if (!hasCustom && !auth) {
     const logged = { ...own }
@@ -241,7 +243,8 @@ function ownName(headers: Record<string, string>, name: string): string {
  * Adds the endpoint's signature headers (none when it has no secret valid at `now`). Returns the
  * name of the signature header set, or `null`.
  */
-function addSignature(sent: Record<string, string>, endpoint: Endpoint, message: Message, body: string, now: number, names: HeaderNames): string | null {
+function addSignature(sent: Record<string, string>, endpoint: Endpoint, message: Message, body: string, now: number, settings: RequestSettings): string | null {
+  const names = settings.headers
   const secrets = signingSecrets(endpoint, now)
   if (secrets.length === 0) return null
   if (endpoint.signatureScheme === 'standard-webhooks') {
@@ -251,6 +254,6 @@ function addSignature(sent: Record<string, string>, endpoint: Endpoint, message:
     sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
     return 'webhook-signature'
   }
-  sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+  sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body, prefix: endpoint.signaturePrefix ?? settings.signaturePrefix })
   return names.signature
 }

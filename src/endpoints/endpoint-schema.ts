@@ -143,6 +143,17 @@ export const rateLimitSchema = v.strictObject({
   intervalMs: v.optional(positiveInt(86_400_000), 1000),
 })
 
+/**
+ * Schema of an `hmac-sha256` signature prefix: `'sha256='`, `''` (bare hex, what seed 002's
+ * receiver compares) or another short token. No spaces or commas: they separate the signatures of
+ * a rotation.
+ */
+export const signaturePrefixSchema = v.pipe(
+  v.string(),
+  v.maxLength(32),
+  v.regex(/^[\x21-\x2b\x2d-\x7e]*$/, 'must be printable ASCII without spaces or commas, e.g. "sha256=" or ""'),
+)
+
 /** Schema of payload filters (values are checked further by `assertStorableJson`). */
 export const filtersSchema = v.record(v.pipe(v.string(), v.minLength(1)), v.unknown())
 
@@ -157,6 +168,7 @@ const endpointFields = {
   auth: v.optional(v.nullable(authSchema)),
   secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), noControlCharacters())),
   signatureScheme: v.optional(v.picklist(['hmac-sha256', 'standard-webhooks'])),
+  signaturePrefix: v.optional(v.nullable(signaturePrefixSchema)),
   active: v.optional(v.boolean()),
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), noControlCharacters()))),
   timeoutMs: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(300_000)))),
@@ -198,6 +210,13 @@ export interface CreateEndpointInput {
   secret?: string
   /** Signature scheme. @default the manager's `signatureScheme` ('hmac-sha256') */
   signatureScheme?: SignatureScheme
+  /**
+   * Text before the hex digest in an `hmac-sha256` signature header: `'sha256='` gives
+   * `sha256=<hex>`, `''` the bare hex that seed 002's receiver compares. `null` = the manager's
+   * `signaturePrefix`. Ignored by `'standard-webhooks'`.
+   * @default null (the manager's, `'sha256='`)
+   */
+  signaturePrefix?: string | null
   /** `false` creates the endpoint paused. @default true */
   active?: boolean
   /** Tenant (user or company) owning the endpoint. @default null */

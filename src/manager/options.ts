@@ -53,6 +53,14 @@ export interface WebhookManagerOptions {
   disableAfterFailingMs?: number | null
   /** Signature scheme of new endpoints that do not choose one. @default 'hmac-sha256' */
   signatureScheme?: SignatureScheme
+  /**
+   * Text before the hex digest of `hmac-sha256` signatures, for endpoints that set no
+   * `signaturePrefix` of their own: `'sha256='` sends `X-Webhook-Signature: sha256=<hex>`; `''`
+   * sends the bare hex that seed 002's receivers compare (`hmac.compare_digest(signature, hexdigest)`).
+   * `verifySignature` accepts both forms.
+   * @default 'sha256='
+   */
+  signaturePrefix?: string
   /** How long a replaced secret keeps signing after a rotation, in ms. @default 86_400_000 (24 h) */
   secretRotationOverlapMs?: number
   /** Envelope field names. @default { id: 'id', event: 'event', timestamp: 'timestamp', webhookId: 'webhook_id', data: 'data', metadata: 'metadata' } */

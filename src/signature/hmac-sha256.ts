@@ -48,16 +48,17 @@ const keys = new KeyCache<HmacKey>((secret) => prepareHmacKey(Buffer.from(secret
  * A receiver verifies it with nothing but `node:crypto`:
  * `'sha256=' + createHmac('sha256', secret).update(rawBody).digest('hex')`.
  *
+ * @param prefix - text before each hex digest; `''` gives the bare hex
  * @returns the header value, e.g. `sha256=5d41…` or `sha256=<old> sha256=<new>`
  * @throws ValidationError when a secret is empty
  * @example signHmacSha256('my-secret', '{"type":"order.paid"}')
  */
-export function signHmacSha256(secret: string | readonly string[], body: string | Uint8Array): string {
+export function signHmacSha256(secret: string | readonly string[], body: string | Uint8Array, prefix: string = HMAC_SHA256_PREFIX): string {
   assertSecrets(secret)
-  if (typeof secret === 'string') return HMAC_SHA256_PREFIX + digestHex(secret, body)
+  if (typeof secret === 'string') return prefix + digestHex(secret, body)
   let value = ''
   for (let i = 0; i < secret.length; i++) {
-    value += (i === 0 ? '' : ' ') + HMAC_SHA256_PREFIX + digestHex(secret[i] as string, body)
+    value += (i === 0 ? '' : ' ') + prefix + digestHex(secret[i] as string, body)
   }
   return value
 }

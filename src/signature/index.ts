@@ -56,7 +56,7 @@ export function sign(options: SignOptions): string {
   const scheme = options.scheme ?? 'hmac-sha256'
   const body = options.body
   assertBody(body)
-  if (scheme === 'hmac-sha256') return signHmacSha256(options.secret, body)
+  if (scheme === 'hmac-sha256') return signHmacSha256(options.secret, body, options.prefix)
   if (scheme !== 'standard-webhooks') return unknownScheme(scheme)
 
   const { id, timestamp } = options

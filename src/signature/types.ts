@@ -33,6 +33,12 @@ export interface SignOptions {
   secret: string | readonly string[]
   /** The exact bytes that are sent as the request body (a string is encoded as UTF-8). */
   body: string | Uint8Array
+  /**
+   * Text before each hex digest (`'hmac-sha256'` only): `'sha256='` gives `sha256=<hex>`, `''` the
+   * bare hex some receivers compare (seed 002's). Ignored by `'standard-webhooks'`.
+   * @default 'sha256='
+   */
+  prefix?: string
   /** Message id (`webhook-id`). Required for `'standard-webhooks'`, ignored by `'hmac-sha256'`. */
   id?: string
   /**

@@ -47,7 +47,7 @@ function referenceHeaders(endpoint: Endpoint, message: Message, deliveryId: stri
       sent['webhook-signature'] = sign({ scheme: 'standard-webhooks', secret: secrets, body, id: message.id, timestamp })
       secretHeaders.add('webhook-signature')
     } else {
-      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body })
+      sent[names.signature] = sign({ scheme: 'hmac-sha256', secret: secrets, body, prefix: endpoint.signaturePrefix ?? settings.signaturePrefix })
       secretHeaders.add(names.signature)
     }
   }
@@ -97,7 +97,7 @@ describe('buildBody', () => {
 })
 
 describe('buildHeaders', () => {
-  const settings: RequestSettings = { envelope: DEFAULT_ENVELOPE_NAMES, headers: DEFAULT_HEADER_NAMES, userAgent: 'hookline/test' }
+  const settings: RequestSettings = { envelope: DEFAULT_ENVELOPE_NAMES, headers: DEFAULT_HEADER_NAMES, userAgent: 'hookline/test', signaturePrefix: 'sha256=' }
   const expired = [
     { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: T0, expiresAt: new Date(T0.getTime() - 1) },
     { secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD', createdAt: T0, expiresAt: null },

@@ -17,6 +17,28 @@ afterEach(async () => {
 })
 
 describe('outgoing delivery', () => {
+  it('signaturePrefix: "" (endpoint or manager) sends the bare hex seed 002 compares; verifySignature accepts both forms', async () => {
+    manager = createWebhookManager({ pollIntervalMs: 50, signaturePrefix: '' })
+    await manager.start()
+    const bare = await manager.createEndpoint({ url: receiver.url, events: ['a.bare'] })
+    const prefixed = await manager.createEndpoint({ url: receiver.url, events: ['a.prefixed'], signaturePrefix: 'sha256=' })
+    expect(bare.signaturePrefix).toBeNull()
+    expect(prefixed.signaturePrefix).toBe('sha256=')
+    await manager.emit('a.bare', { n: 1 })
+    const [b] = await receiver.waitFor(1)
+    const hexOf = (secret: string, body: Buffer) => createHmac('sha256', secret).update(body).digest('hex')
+    expect(b!.headers['x-webhook-signature']).toBe(hexOf(bare.secret!, b!.rawBody))
+    expect(verifySignature({ secret: bare.secret!, body: b!.rawBody, headers: b!.headers })).toBe(true)
+    await manager.emit('a.prefixed', { n: 2 })
+    const [, p] = await receiver.waitFor(2)
+    expect(p!.headers['x-webhook-signature']).toBe('sha256=' + hexOf(prefixed.secret!, p!.rawBody))
+    expect(verifySignature({ secret: prefixed.secret!, body: p!.rawBody, headers: p!.headers })).toBe(true)
+    // Back to the manager's default, and refusals of prefixes that would break the header.
+    expect((await manager.updateEndpoint(prefixed.id, { signaturePrefix: null })).signaturePrefix).toBeNull()
+    await expect(manager.createEndpoint({ url: receiver.url, events: ['x'], signaturePrefix: 'sha 256=' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR', fields: [{ field: 'signaturePrefix' }] })
+    expect(() => createWebhookManager({ signaturePrefix: 'a,b' })).toThrow(/signaturePrefix/)
+  })
+
   it('.emit() reaches a real receiver with a signature standardwebhooks and node:crypto accept', async () => {
     manager = createWebhookManager({ pollIntervalMs: 50 })
     await manager.start()

@@ -19,6 +19,7 @@ export function endpointFixture(over: Partial<Endpoint> = {}): Endpoint {
     headers: { 'X-Custom': 'v' },
     auth: { type: 'bearer', token: 'tok' },
     signatureScheme: 'standard-webhooks',
+    signaturePrefix: '',
     secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: T0, expiresAt: null }],
     status: 'active',
     disabledReason: null,

@@ -31,6 +31,7 @@ function endpointOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('--auth-credentials <json>', 'credentials: {"username","password"} | {"token"} | {"key","header_name"} | {"secret","header_name"}')
     .option('--secret <secret>', mode === 'create' ? 'signing secret (default: generated)' : 'new signing secret (starts a rotation)')
     .addOption(new Option('--signature-scheme <scheme>', 'signature scheme').choices(['hmac-sha256', 'standard-webhooks']))
+    .option('--signature-prefix <prefix>', 'text before the hex digest (hmac-sha256): "sha256=" (default) or "" for the bare hex')
     .option('--timeout <duration>', 'request timeout, e.g. 10s')
     .option('--max-attempts <n>', 'attempts before giving up, first one included')
     .addOption(new Option('--retry-strategy <strategy>', 'backoff between attempts').choices(['exponential', 'linear', 'fixed']))

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { BodyAlias } from '../route.js'
-import { eventsSchema, filtersSchema, headersSchema, urlSchema } from '../../endpoints/endpoint-schema.js'
+import { eventsSchema, filtersSchema, headersSchema, signaturePrefixSchema, urlSchema } from '../../endpoints/endpoint-schema.js'
 import { dateTimeInput, dateTimeOutput, freeObject, nullableDateTime, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
 
 // The wire form (snake_case) of endpoints — "webhooks" in the API. URL, events, headers and
@@ -64,6 +64,14 @@ const configEntries = {
     v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), v.description('Signing secret. Generated when left out; returned once, in the create answer.')),
   ),
   signature_scheme: v.optional(v.picklist(['hmac-sha256', 'standard-webhooks'])),
+  signature_prefix: v.optional(
+    v.nullable(
+      v.pipe(
+        signaturePrefixSchema,
+        v.description('Text before the hex digest of an hmac-sha256 signature: "sha256=" (default) or "" for the bare hex seed 002’s receivers compare. null = the manager’s.'),
+      ),
+    ),
+  ),
   active: v.optional(v.pipe(v.boolean(), v.description('false creates the webhook paused. Default true.'))),
   owner: v.optional(
     v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('Tenant; only for unscoped callers (scoped callers always own what they create).'))),
@@ -163,6 +171,7 @@ export const webhookOutput = v.object({
   headers: v.record(v.string(), v.string()),
   auth: v.pipe(v.nullable(authWire), v.description('Credentials; passwords, tokens, keys and secrets read "[redacted]".')),
   signature_scheme: v.picklist(['hmac-sha256', 'standard-webhooks']),
+  signature_prefix: v.pipe(v.nullable(v.string()), v.description('Text before the hex digest (hmac-sha256); null = the manager’s (default "sha256=").')),
   secret: v.optional(v.pipe(v.string(), v.description('Current signing secret (create, rotate-secret and include_secret only).'))),
   previous_secret_expires_at: v.pipe(nullableDateTime, v.description('When the previous secret stops signing, during a rotation.')),
   status: v.picklist(['active', 'paused', 'disabled']),

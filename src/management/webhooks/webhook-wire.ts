@@ -26,6 +26,7 @@ export function toWebhookOutput(view: EndpointView): WebhookOutput {
     headers: view.headers,
     auth: view.auth === null ? null : authToWire(view.auth),
     signature_scheme: view.signatureScheme,
+    signature_prefix: view.signaturePrefix,
     previous_secret_expires_at: iso(view.previousSecretExpiresAt),
     status: view.status,
     active: view.status === 'active',
@@ -56,6 +57,7 @@ export function toEndpointInput(body: PatchWebhookBody): UpdateEndpointInput {
   if (body.auth !== undefined) input.auth = body.auth === null ? null : authFromWire(body.auth)
   if (body.secret !== undefined) input.secret = body.secret
   if (body.signature_scheme !== undefined) input.signatureScheme = body.signature_scheme
+  if (body.signature_prefix !== undefined) input.signaturePrefix = body.signature_prefix
   if (body.active !== undefined) input.active = body.active
   if (body.owner !== undefined) input.owner = body.owner
   if (body.timeout_ms !== undefined) input.timeoutMs = body.timeout_ms
@@ -90,6 +92,7 @@ export function toReplaceInput(body: PatchWebhookBody, current: EndpointView): U
     rateLimit: sent.rateLimit ?? null,
     concurrency: sent.concurrency ?? null,
     metadata: sent.metadata ?? {},
+    signaturePrefix: sent.signaturePrefix ?? null,
     ...pick(sent, ['url', 'events', 'secret', 'signatureScheme', 'owner']),
   }
 }

@@ -198,6 +198,11 @@ export function postgresMigrations(schema: string): Migration[] {
         )`,
       ],
     },
+    {
+      // Text before the hex digest of an hmac-sha256 signature; NULL = the manager's default.
+      version: 4,
+      up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS signature_prefix text`],
+    },
   ]
 }
 

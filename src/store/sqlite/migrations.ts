@@ -167,6 +167,11 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       )`,
     ],
   },
+  {
+    // Text before the hex digest of an hmac-sha256 signature; NULL = the manager's default.
+    version: 3,
+    up: [`ALTER TABLE endpoints ADD COLUMN signature_prefix TEXT`],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */
