@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ValidationError, type FieldIssue } from '../errors.js'
-import { retryPolicySchema } from '../endpoints/endpoint-schema.js'
+import { retryPolicySchema, signaturePrefixSchema } from '../endpoints/endpoint-schema.js'
 import { toFieldIssues } from '../validation/parse.js'
 import type { WebhookManagerOptions } from './options.js'
 
@@ -83,6 +83,7 @@ export const managerOptionsSchema = v.strictObject({
     }),
   ),
   portalSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'), v.maxLength(1024))),
+  signaturePrefix: v.optional(signaturePrefixSchema),
   userAgent: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1000), v.regex(HEADER_VALUE, 'must hold only Latin-1 characters and no control characters'))),
   strictEventTypes: v.optional(v.boolean()),
   endpointCacheTtlMs: v.optional(durationMs),

@@ -11,7 +11,7 @@ import { createSender } from '../dispatch/send-request.js'
 import { createUndiciFetch, type UndiciFetch } from '../dispatch/undici-fetch.js'
 import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
-import { signaturePrefixSchema, type CreateEndpointInput, type UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
+import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
 import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
 import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
 import { EVENT_PATTERN, isWildcard, matchPattern } from '../events/match-pattern.js'
@@ -250,7 +250,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
       userAgent: options.userAgent ?? `hookline/${VERSION}`,
-      signaturePrefix: options.signaturePrefix === undefined ? HMAC_SHA256_PREFIX : parseInput(signaturePrefixSchema, options.signaturePrefix, 'manager options', 'signaturePrefix'),
+      signaturePrefix: options.signaturePrefix ?? HMAC_SHA256_PREFIX,
     }
     this.#headerNames = settings.headers
     this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])

@@ -123,13 +123,22 @@ describe('management API — incoming hooks in AGiXT\'s request format (seed 002
     expect(sent.status).toBe(200)
     expect(got).toEqual(body)
 
-    // PUT replaces the definition: left-out fields go back to their defaults, name and route stay.
+    // AGiXT's PUT names no route: a merge, so the template and description stay.
     const replaced = await acme('PUT', `/incoming/${created.body.id}`, { name: 'Updated Webhook Name', is_active: false })
     expect(replaced.status).toBe(200)
-    expect(replaced.body).toMatchObject({ name: 'Updated Webhook Name', route: '1', active: false, transform: null, description: null, rate_limit_per_minute: 100 })
+    expect(replaced.body).toMatchObject({
+      name: 'Updated Webhook Name',
+      route: '1',
+      active: false,
+      transform: '{{ data | tojson }}',
+      description: 'Receives data from external system',
+    })
     const off = await fetch(`${incoming.url}${created.body.path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
     expect(off.status).toBe(404)
     expect((await as('globex')('PUT', `/incoming/${created.body.id}`, { name: 'x' })).status).toBe(404)
+    // With name and route it replaces the definition: left-out fields go back to their defaults.
+    const full = await acme('PUT', `/incoming/${created.body.id}`, { name: 'Updated Webhook Name', agent_id: 1, is_active: false })
+    expect(full.body).toMatchObject({ name: 'Updated Webhook Name', route: '1', active: false, transform: null, description: null, rate_limit_per_minute: 100 })
 
     // Statistics from the hook's log (seed 002's `statistics?webhook_type=incoming`).
     const stats = await acme('GET', `/incoming/${created.body.id}/stats`)
