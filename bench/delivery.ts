@@ -11,6 +11,7 @@ import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-proce
 import { record, section } from './lib/report.js'
 import { fmt, median, settle, spread } from './lib/stats.js'
 import { initGlobalFetch, loadUndici, type Undici } from './lib/undici.js'
+import { loopbackEgress } from './lib/egress.js'
 
 export interface Run {
   ms: number
@@ -150,6 +151,7 @@ export function hooklineVariant(
     name,
     async run(n) {
       const manager = createWebhookManager({
+        egress: loopbackEgress,
         store: memoryStore(),
         concurrency,
         endpointConcurrency: concurrency,

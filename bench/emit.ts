@@ -6,6 +6,7 @@ import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
 import { record, section } from './lib/report.js'
 import { fmt, median, settle, spread } from './lib/stats.js'
+import { loopbackEgress } from './lib/egress.js'
 
 const ENDPOINTS = 10
 const EVENT = 'agent.created'
@@ -16,7 +17,7 @@ function cpuMicros(start: NodeJS.CpuUsage): number {
 }
 
 async function newManager(secrets: string[]): Promise<WebhookManager> {
-  const manager = createWebhookManager({ store: memoryStore() })
+  const manager = createWebhookManager({ egress: loopbackEgress, store: memoryStore() })
   for (let i = 0; i < ENDPOINTS; i++) {
     // Port 9 (discard): nothing is ever sent, the worker is not started.
     await manager.createEndpoint({ url: `http://127.0.0.1:9/hook/${i}`, events: ['agent.*'], secret: secrets[i]! })

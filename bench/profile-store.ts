@@ -16,6 +16,7 @@ import { dropSchemas, freshSchema, loadStoreFactory, PG_URL } from './lib/durabl
 import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
 import { startReceiverProcess } from './lib/receiver-process.js'
+import { loopbackEgress } from './lib/egress.js'
 
 const kind = (process.argv[2] ?? 'postgres') as 'postgres' | 'sqlite'
 const mode = process.argv[3] ?? 'drain'
@@ -45,7 +46,7 @@ if (process.env.BENCH_TRACE === '1') {
     }
   }
 }
-const manager = createWebhookManager({ store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0', ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}) })
+const manager = createWebhookManager({ egress: loopbackEgress, store, concurrency, endpointConcurrency: concurrency, leaseOnEmit: process.env.BENCH_LEASE_ON_EMIT !== '0', ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}) })
 await manager.migrate()
 await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
 // With BENCH_TRACE, also the attempts' own HTTP durations (send to answer read).

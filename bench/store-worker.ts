@@ -6,6 +6,7 @@
 import { createWebhookManager } from '../src/index.js'
 import { loadStoreFactory } from './lib/durable.js'
 import { benchTransport } from './lib/undici.js'
+import { loopbackEgress } from './lib/egress.js'
 
 const factory = await loadStoreFactory('postgres')
 if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is missing')
@@ -32,6 +33,7 @@ if (process.env.BENCH_TRACE === '1') {
   }
 }
 const manager = createWebhookManager({
+  egress: loopbackEgress,
   store,
   concurrency,
   endpointConcurrency: concurrency,

@@ -16,6 +16,7 @@ import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-proce
 import { record, section, skip } from './lib/report.js'
 import { fmt, median, settle } from './lib/stats.js'
 import { benchTransport, loadUndici, type Undici } from './lib/undici.js'
+import { loopbackEgress } from './lib/egress.js'
 
 const EVENT = 'agent.created'
 
@@ -170,6 +171,7 @@ function createPoster(undici: Undici, rx: ReceiverProcess, concurrency: number) 
 async function hooklineInProcess(store: WebhookStore, rx: ReceiverProcess, s: Settings, data: unknown, cleanup: () => Promise<void>): Promise<Setup> {
   const fetchImpl = await benchTransport()
   const manager: WebhookManager = createWebhookManager({
+    egress: loopbackEgress,
     store,
     concurrency: s.concurrency,
     endpointConcurrency: s.concurrency,
@@ -232,7 +234,7 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
       const schema = freshSchema('hookline_bench')
       const store = factory({ connectionString: PG_URL, schema })
       // The parent only emits (its worker is never started); the children deliver.
-      const manager = createWebhookManager({ store })
+      const manager = createWebhookManager({ egress: loopbackEgress, store })
       const children: Child[] = []
       const cleanup = async (): Promise<void> => {
         await Promise.all(children.map((c) => c.request('close', {}, 60_000).catch(() => {})))

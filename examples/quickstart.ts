@@ -36,6 +36,9 @@ const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhoo
 // 2. The webhook system of your application.
 const hooks = createWebhookManager<Events>({
   store: memoryStore(),
+  // The demo receiver runs on this machine: deliveries to loopback and private addresses are
+  // refused unless allowed (tenants must not reach your internal services). See docs/security.md.
+  egress: { allow: ['127.0.0.1/32'] },
   retryPolicy: { strategy: 'exponential', initialDelayMs: 200, jitter: 0 }, // fast retries for the demo
 })
 hooks.on('delivery.failed', (e) => console.log(`hookline: ${e.event} attempt ${e.attempt} failed (${e.error}), retrying at ${e.nextAttemptAt?.toISOString()}`))

@@ -19,13 +19,14 @@ export type {
 export type { RetentionOptions, WebhookManagerOptions } from './manager/options.js'
 export type { EncryptionKeyInput } from './crypto/secret-codec.js'
 export type { ReencryptCounts, ReencryptOptions, ReencryptProgress, ReencryptResult } from './store/encrypted-store.js'
-export type { DeliveryEvent, WebhookManagerEventName, WebhookManagerEvents } from './manager/manager-events.js'
+export type { DeliveryEvent, EgressRefusedEvent, WebhookManagerEventName, WebhookManagerEvents } from './manager/manager-events.js'
 export type { WorkerHeartbeatOptions, WorkerInfo } from './manager/worker-registry.js'
 
 export type { CreateEndpointInput, UpdateEndpointInput } from './endpoints/endpoint-schema.js'
 export type { EndpointView } from './endpoints/endpoint-view.js'
 export type { EventType, EventTypeOptions } from './events/event-catalog.js'
 export type { BreakerOptions } from './dispatch/endpoint-breakers.js'
+export type { EgressLookup, EgressOptions } from './dispatch/egress-guard.js'
 export type { EnvelopeNames, HeaderNames } from './dispatch/build-request.js'
 export { DEFAULT_RETRY_POLICY } from './dispatch/retry-policy.js'
 

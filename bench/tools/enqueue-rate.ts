@@ -5,12 +5,13 @@ import { createWebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { makePayload } from '../lib/payload.js'
 import pg from 'pg'
+import { loopbackEgress } from '../lib/egress.js'
 
 const url = process.env.HOOKLINE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const n = Number(process.env.BENCH_N ?? 5000)
 const producers = Number(process.env.BENCH_PRODUCERS ?? 16)
 const schema = `hookline_enq_${process.pid}`
-const manager = createWebhookManager({ store: postgresStore({ connectionString: url, schema }) })
+const manager = createWebhookManager({ egress: loopbackEgress, store: postgresStore({ connectionString: url, schema }) })
 await manager.migrate()
 await manager.createEndpoint({ url: 'http://127.0.0.1:9/hook', events: ['*'] })
 const data = makePayload(1024)

@@ -9,6 +9,7 @@ import { createWebhookManager } from '../../src/index.js'
 import { dropSchemas, freshSchema, loadStoreFactory, PG_URL, probePostgres } from '../lib/durable.js'
 import { envInt } from '../lib/env.js'
 import { makePayload } from '../lib/payload.js'
+import { loopbackEgress } from '../lib/egress.js'
 
 const n = envInt('BENCH_N', 2000)
 const producers = envInt('BENCH_PRODUCERS', 16)
@@ -26,7 +27,7 @@ const { createWakeNotifier } = (await import(wakePath)) as {
 }
 
 const schema = freshSchema('hookline_bench')
-const manager = createWebhookManager({ store: factory({ connectionString: PG_URL, schema }) })
+const manager = createWebhookManager({ egress: loopbackEgress, store: factory({ connectionString: PG_URL, schema }) })
 const pool = new pg.Pool({ connectionString: PG_URL, max: 10 })
 try {
   await manager.migrate()

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseEncryptionKeyList, type EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { EventTypeOptions } from '../events/event-catalog.js'
+import type { EgressOptions } from '../dispatch/egress-guard.js'
 import type { WebhookManagerOptions } from '../manager/options.js'
 import { createWebhookManager, type WebhookManager } from '../manager/webhook-manager.js'
 import type { WebhookStore } from '../store/types.js'
@@ -18,6 +19,10 @@ export interface GlobalOptions {
   color?: boolean
   /** Module that configures the manager (event types, retry policy…). */
   config?: string
+  /** `--egress-allow`: comma-separated hosts and CIDR ranges the egress guard admits. */
+  egressAllow?: string
+  /** `--egress-allow-private`: admit private networks. */
+  egressAllowPrivate?: boolean
 }
 
 /**
@@ -116,6 +121,27 @@ export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): Enc
   return parseEncryptionKeyList(raw, ENCRYPTION_KEYS_ENV)
 }
 
+/**
+ * The egress rules of a CLI run: the config module's `manager.egress`, plus `--egress-allow` (or
+ * HOOKLINE_EGRESS_ALLOW, comma-separated) and `--egress-allow-private` (or
+ * HOOKLINE_EGRESS_ALLOW_PRIVATE=1 / true).
+ */
+export function resolveEgress(globals: GlobalOptions, base: EgressOptions | undefined, env: NodeJS.ProcessEnv = process.env): EgressOptions | undefined {
+  const list = globals.egressAllow ?? env.HOOKLINE_EGRESS_ALLOW
+  const allow = (list ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+  const envPrivate = /^(1|true|yes)$/i.test((env.HOOKLINE_EGRESS_ALLOW_PRIVATE ?? '').trim())
+  const allowPrivate = globals.egressAllowPrivate === true || envPrivate
+  if (allow.length === 0 && !allowPrivate) return base
+  return {
+    ...base,
+    allow: [...(base?.allow ?? []), ...allow],
+    ...(allowPrivate ? { allowPrivateNetworks: true } : {}),
+  }
+}
+
 /** The manager of a CLI run: the store of `--db`, configured by `--config`, migrated. */
 export async function openManager(globals: GlobalOptions): Promise<{ manager: WebhookManager; target: DatabaseTarget }> {
   const target = resolveDatabase(globals.db)
@@ -125,9 +151,10 @@ export async function openManager(globals: GlobalOptions): Promise<{ manager: We
   const options = typeof config === 'object' && config !== null ? (config.manager ?? {}) : {}
   // A CLI run is a short-lived worker at most: it writes no heartbeat to the worker registry.
   // HOOKLINE_ENCRYPTION_KEYS, when set, wins over a --config module's `manager.encryptionKeys`.
+  const egress = resolveEgress(globals, options.egress)
   let manager: WebhookManager
   try {
-    manager = createWebhookManager({ pollIntervalMs: 200, workerHeartbeat: false, ...options, ...(encryptionKeys === undefined ? {} : { encryptionKeys }), store })
+    manager = createWebhookManager({ pollIntervalMs: 200, workerHeartbeat: false, ...options, ...(encryptionKeys === undefined ? {} : { encryptionKeys }), ...(egress ? { egress } : {}), store })
   } catch (error) {
     await store.close().catch(() => {})
     throw error

@@ -19,6 +19,8 @@ Database:
 Environment:
   HOOKLINE_DB, HOOKLINE_CONFIG     defaults of --db and --config
   HOOKLINE_ENCRYPTION_KEYS         id:base64[,id2:base64…] — keys that encrypt secrets at rest (first encrypts)
+  HOOKLINE_EGRESS_ALLOW            default of --egress-allow (comma-separated hosts / CIDR ranges)
+  HOOKLINE_EGRESS_ALLOW_PRIVATE=1  same as --egress-allow-private
   NO_COLOR / FORCE_COLOR           turn colour off / on (default: on for terminals)
 
 Exit codes:
@@ -39,6 +41,10 @@ export function createProgram(): Command {
     .option('--json', 'print JSON (the API’s snake_case shapes) instead of tables')
     .option('--no-color', 'no colours')
     .addOption(new Option('--config <module>', 'JS module that registers event types / sets manager options (default: $HOOKLINE_CONFIG)'))
+    .addOption(
+      new Option('--egress-allow <list>', 'hosts and CIDR ranges deliveries may reach although not public, comma-separated, e.g. 127.0.0.1/32,hooks.internal (default: $HOOKLINE_EGRESS_ALLOW)'),
+    )
+    .option('--egress-allow-private', 'let deliveries reach private networks (RFC 1918, loopback, ULA, CGNAT, link-local; not cloud metadata)')
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .addHelpText('after', FOOTER)

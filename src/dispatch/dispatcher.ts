@@ -642,7 +642,8 @@ export class Dispatcher {
     const now = this.#deps.clock.now()
     const base = { ...this.#baseOutcome(claimed, now), attempts: attempt.attempt, lastStatusCode: result.status, lastError: result.error, attempt }
     if (result.ok) return { ...base, status: 'succeeded', nextAttemptAt: null, completedAt: new Date(now) }
-    if (once || result.status === 410) return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
+    // A destination the egress guard refused stays refused: retrying would only knock again.
+    if (once || result.status === 410 || result.errorKind === 'egress') return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
     const policy = resolveRetryPolicy(this.#options.retryPolicy, endpoint.retryPolicy)
     const problem = retryPolicyProblem(policy)
     const retryAt = problem

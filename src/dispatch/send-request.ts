@@ -1,4 +1,5 @@
 import { createFetch, type $Fetch } from 'ofetch'
+import { EgressRefusedError } from './egress-guard.js'
 import type { Abortable } from './undici-fetch.js'
 
 /** One outgoing HTTP request, fully built (body already signed). */
@@ -25,8 +26,11 @@ export interface SendResult {
   body: string | null
   /** Human-readable error; `null` on success. */
   error: string | null
-  /** Machine-readable failure kind. */
-  errorKind: 'http' | 'timeout' | 'dns' | 'refused' | 'network' | null
+  /**
+   * Machine-readable failure kind. `refused` is a connection the receiver refused (ECONNREFUSED);
+   * `egress` one hookline's egress guard refused before it opened (terminal, never retried).
+   */
+  errorKind: 'http' | 'timeout' | 'dns' | 'refused' | 'egress' | 'network' | null
   /** Duration in ms. */
   durationMs: number
 }
@@ -127,6 +131,7 @@ function describeError(error: unknown, signal: { readonly aborted: boolean }, ti
   if (signal.aborted) return { kind: 'timeout', message: `timeout after ${timeoutMs} ms` }
   let cur: unknown = error
   for (let depth = 0; cur && depth < 5; depth++) {
+    if (cur instanceof EgressRefusedError) return { kind: 'egress', message: cur.reason }
     const code = (cur as { code?: unknown }).code
     if (typeof code === 'string') {
       const kind = CODE_KIND[code] ?? 'network'

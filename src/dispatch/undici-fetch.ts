@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { Agent, errors, type Dispatcher } from 'undici'
+import { isIP } from 'node:net'
+import { Agent, buildConnector, errors, type Dispatcher } from 'undici'
+import type { EgressPolicy } from './egress-guard.js'
 
 /** Options of {@link createUndiciFetch}. */
 export interface UndiciFetchOptions {
@@ -9,6 +11,12 @@ export interface UndiciFetchOptions {
   connectionsPerOrigin?: number | null
   /** TCP connect timeout, in ms. @default 10_000 */
   connectTimeoutMs?: number
+  /**
+   * The egress guard: every new connection's host is resolved through it and each address checked
+   * before the socket opens; the socket connects to the checked addresses. `null` connects anywhere.
+   * @default null
+   */
+  egress?: EgressPolicy | null
 }
 
 /** A `fetch` for ofetch over undici's `request`, with the connection pool it owns. */
@@ -70,10 +78,11 @@ function createAbortable(): Abortable {
  * not), which is what a webhook sender wants.
  */
 export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch {
+  const timeout = options.connectTimeoutMs ?? 10_000
   const agent = new Agent({
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,
     connections: options.connectionsPerOrigin ?? null,
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    connect: options.egress ? guardedConnector(options.egress, { timeout }) : { timeout },
   })
   const targets = new TargetCache()
   const undiciFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -117,6 +126,24 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
     Headers: RequestHeaders as unknown as typeof Headers,
     close: () => agent.close(),
     createAbortable,
+  }
+}
+
+/**
+ * An undici connector that asks the egress guard before any socket opens, once per new connection
+ * (keep-alive connections are reused without a second look). A host name is resolved by the
+ * guard's `lookup` hook of `net.connect`, which checks every address and hands the socket only
+ * those: what is checked is what is connected to. An address literal never reaches a lookup, so it
+ * is checked here.
+ */
+export function guardedConnector(egress: EgressPolicy, connectOptions: buildConnector.BuildOptions): buildConnector.connector {
+  const connect = buildConnector({ ...connectOptions, lookup: egress.connectLookup } as buildConnector.BuildOptions)
+  return (opts, callback) => {
+    if (isIP(opts.hostname) !== 0 && !egress.allowsHost(opts.hostname)) {
+      const refused = egress.refusal(opts.hostname)
+      if (refused) return queueMicrotask(() => callback(refused, null))
+    }
+    return connect(opts, callback)
   }
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { DeliveryStatus } from '../types.js'
+import type { AttemptTrigger, DeliveryStatus } from '../types.js'
 import type { WorkerInfo } from './worker-registry.js'
 
 /** Payload of the `delivery.*` lifecycle events. */
@@ -26,6 +26,20 @@ export interface DeliveryEvent {
   nextAttemptAt: Date | null
 }
 
+/** Payload of `egress.refused`. */
+export interface EgressRefusedEvent {
+  /** Delivery concerned. */
+  deliveryId: string
+  /** Its endpoint. */
+  endpointId: string
+  /** URL the attempt was for. */
+  url: string
+  /** `destination refused: <address> is <range>`. */
+  error: string
+  /** What started the attempt. */
+  trigger: AttemptTrigger
+}
+
 /** Every event a manager emits, with its payload, for the host's logging and metrics. */
 export interface WebhookManagerEvents {
   /** An attempt got a 2xx answer. */
@@ -34,6 +48,12 @@ export interface WebhookManagerEvents {
   'delivery.failed': DeliveryEvent
   /** An attempt failed and no retry is left (or the endpoint answered 410). */
   'delivery.dead': DeliveryEvent
+  /**
+   * The egress guard refused an attempt's connection (a non-public address that no allow rule
+   * admits). The attempt is logged with the reason and the delivery goes `dead` (a test send just
+   * fails); `delivery.dead` is emitted too, just before.
+   */
+  'egress.refused': EgressRefusedEvent
   /** An endpoint was disabled automatically (410 Gone, or failing for too long). */
   'endpoint.disabled': { endpointId: string; reason: string }
   /** An endpoint's circuit breaker opened; its deliveries wait until `retryAt`. */

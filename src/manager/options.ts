@@ -1,6 +1,7 @@
 import type { EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { BreakerOptions } from '../dispatch/endpoint-breakers.js'
 import type { EnvelopeNames, HeaderNames } from '../dispatch/build-request.js'
+import type { EgressOptions } from '../dispatch/egress-guard.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { WebhookStore } from '../store/types.js'
 import type { WorkerHeartbeatOptions } from './worker-registry.js'
@@ -83,10 +84,24 @@ export interface WebhookManagerOptions {
   /** Periodic retention cleanup; off unless given. */
   retention?: RetentionOptions | false
   /**
+   * The SSRF guard: where deliveries may connect. On by default: only public unicast addresses,
+   * checked when an endpoint is saved (a literal address or `localhost`) and at every new
+   * connection (each address the host resolves to, the one connected to included). Refused
+   * attempts are logged, go `dead` without a retry and emit `egress.refused`. Allow named hosts or
+   * ranges for development and private deployments. Does not apply to a custom `fetch`. See
+   * docs/security.md.
+   * @default { allow: [], allowPrivateNetworks: false }
+   * @example { allow: ['127.0.0.1/32', '::1/128', 'localhost'] } // deliver to this machine
+   * @example { allow: ['hooks.internal', '10.20.0.0/16'] }
+   */
+  egress?: EgressOptions
+  /**
    * fetch implementation under ofetch. The default is hookline's own transport: undici's `request()`
    * over a keep-alive connection pool owned by the manager (closed by `close()`), without the WHATWG
    * `Request`/`Response`/stream objects that make the global `fetch` about 10× costlier per request.
    * Pass `globalThis.fetch` (or undici's `fetch` with your own dispatcher, e.g. a proxy) to use that.
+   * A custom fetch opens its own connections, so the egress guard cannot check them: `start()`
+   * emits a `HOOKLINE_EGRESS_UNGUARDED` process warning (URLs are still checked on save).
    * @default hookline's undici transport
    */
   fetch?: typeof fetch

@@ -5,6 +5,7 @@ import { assertSecretsReadable } from '../crypto/secret-fields.js'
 import { ConflictError, HooklineError, ManagerClosedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
 import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
 import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
+import { EgressPolicy } from '../dispatch/egress-guard.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { createSender } from '../dispatch/send-request.js'
@@ -226,6 +227,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #metrics = new MetricsCounters()
   /** Key of portal links: the `portalSecret` option, else random per manager (links end with the process). */
   readonly #portalSecret: string
+  /** Where deliveries may connect (the SSRF guard). */
+  readonly #egress: EgressPolicy
+  #warnedUnguarded = false
 
   /** @throws ValidationError naming every bad or unknown option */
   constructor(options: WebhookManagerOptions = {}) {
@@ -245,7 +249,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
     })
     // Validated by the options schema (32+ characters).
     this.#portalSecret = options.portalSecret ?? randomBytes(32).toString('base64url')
-    this.#transport = options.fetch ? null : createUndiciFetch()
+    this.#egress = new EgressPolicy(options.egress)
+    this.#transport = options.fetch ? null : createUndiciFetch({ egress: this.#egress })
     const settings: RequestSettings = {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
@@ -337,6 +342,12 @@ export class WebhookManager<E extends EventMap = EventMap> {
     if (this.#options.autoMigrate !== false) await this.migrate()
     // close() may have begun meanwhile.
     this.#assertOpen('start')
+    if (this.#options.fetch && !this.#warnedUnguarded) {
+      this.#warnedUnguarded = true
+      process.emitWarning('a custom `fetch` opens its own connections: the egress guard cannot check where deliveries connect (endpoint URLs are still checked when saved). See docs/security.md.', {
+        code: 'HOOKLINE_EGRESS_UNGUARDED',
+      })
+    }
     this.#dispatcher.start()
     if (this.#heartbeats) await this.#workers.start()
     const retention = this.#options.retention
@@ -423,6 +434,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Registers an endpoint. The result includes its signing secret (generated when not given). */
   async createEndpoint(input: CreateEndpointInput): Promise<EndpointView> {
     const endpoint = buildEndpoint(input, { signatureScheme: this.#options.signatureScheme ?? 'hmac-sha256' }, this.#now())
+    this.#checkDestination(endpoint.url)
     this.#checkHeaders(endpoint)
     this.#checkStrictEvents(endpoint.events)
     await this.store.createEndpoint(endpoint)
@@ -462,6 +474,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async updateEndpoint(id: string, input: UpdateEndpointInput, options: OwnerScope = {}): Promise<EndpointView> {
     const endpoint = await this.#endpoint(id, options)
     const next = applyEndpointUpdate(endpoint, input, this.#now(), this.#overlapMs())
+    if (input.url !== undefined) this.#checkDestination(next.url)
     if (input.headers !== undefined || input.auth !== undefined) this.#checkHeaders(next)
     this.#checkStrictEvents(next.events)
     const view = await this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
@@ -896,6 +909,12 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return this.#options.secretRotationOverlapMs ?? 86_400_000
   }
 
+  /** Refuses a URL whose host is, as spelled, an address the egress guard refuses (or `localhost`). */
+  #checkDestination(url: string): void {
+    const refused = this.#egress.urlRefusal(url)
+    if (refused) throw new ValidationError('endpoint', [{ field: 'url', message: `${refused.reason} (allow it with the manager's \`egress\` option)` }])
+  }
+
   /** Refuses custom headers that hookline or the endpoint's auth set themselves (names ignore case). */
   #checkHeaders(endpoint: Endpoint): void {
     const auth = endpoint.auth
@@ -947,6 +966,15 @@ export class WebhookManager<E extends EventMap = EventMap> {
           nextAttemptAt: outcome.nextAttemptAt,
         })
       }
+    }
+    if (attempt && result?.errorKind === 'egress') {
+      this.#events.emit('egress.refused', {
+        deliveryId: outcome.deliveryId,
+        endpointId: claimed.delivery.endpointId,
+        url: attempt.url,
+        error: attempt.error ?? '',
+        trigger: attempt.trigger,
+      })
     }
     if (endpoint && attempt && attempt.trigger !== 'test') this.#trackHealth(endpoint, attempt.succeeded, result?.status ?? null)
   }

@@ -36,7 +36,7 @@ describe.skipIf(!pgAvailable)('hookline CLI against Postgres', () => {
   })
 
   it('creates an endpoint, triggers a delivery, lists it and prints stats', async () => {
-    const hookline = (...args: string[]) => runCli(['--db', db, ...args])
+    const hookline = (...args: string[]) => runCli(['--db', db, '--egress-allow', '127.0.0.1/32', ...args])
     const migrate = await hookline('migrate')
     expect(migrate.code, migrate.stderr).toBe(0)
     expect(migrate.stdout).toMatch(/Schema is up to date \(postgres .*\(schema hookline_test_/)

@@ -10,7 +10,7 @@ import { json, runCli } from './run-cli.js'
 let dir: string
 let db: string
 let receiver: Receiver
-const hookline = (...args: string[]) => runCli(['--db', db, ...args])
+const hookline = (...args: string[]) => runCli(['--db', db, '--egress-allow', '127.0.0.1/32', ...args])
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hookline-cli-'))

@@ -16,7 +16,7 @@ export interface CliRun {
  * with a clean colour environment unless `env` says otherwise, `input` piped to its stdin. Killed after `timeoutMs`.
  */
 export function runCli(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, HOOKLINE_DB: undefined, HOOKLINE_CONFIG: undefined, ...options.env }
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, HOOKLINE_DB: undefined, HOOKLINE_CONFIG: undefined, HOOKLINE_EGRESS_ALLOW: undefined, HOOKLINE_EGRESS_ALLOW_PRIVATE: undefined, ...options.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })

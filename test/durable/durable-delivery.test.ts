@@ -9,6 +9,7 @@ import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 const managers: WebhookManager[] = []
@@ -28,7 +29,7 @@ afterAll(async () => {
 })
 
 const manage = (store: WebhookStore, extra: Parameters<typeof createWebhookManager>[0] = {}) => {
-  const m = createWebhookManager({ store, pollIntervalMs: 50, breaker: { enabled: false }, ...extra })
+  const m = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 50, breaker: { enabled: false }, ...extra })
   managers.push(m)
   return m
 }

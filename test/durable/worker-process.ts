@@ -2,9 +2,11 @@
 // store given by the environment, delivering until it is told to stop (or killed).
 import { createWebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 const store = postgresStore({ connectionString: process.env.PG_URL!, schema: process.env.PG_SCHEMA! })
 const manager = createWebhookManager({
+  egress: allowLoopback,
   store,
   leaseMs: Number(process.env.LEASE_MS ?? 2000),
   pollIntervalMs: 100,

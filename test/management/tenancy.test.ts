@@ -3,6 +3,7 @@ import { createManagementHandler, createWebhookManager, type WebhookManager } fr
 import type { AuthorizeContext } from '../../src/management/options.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { apiClient, serve, type TestServer } from './helpers.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 // A host whose API keys map to companies (seed 002: user / company ownership). `admin` is an
 // operator key with unscoped access; `reader` may only read.
@@ -20,7 +21,7 @@ const seen: AuthorizeContext[] = []
 
 beforeAll(async () => {
   receiver = await startReceiver()
-  manager = createWebhookManager({ pollIntervalMs: 50 })
+  manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 })
   await manager.start()
   const handler = createManagementHandler(manager, {
     authorize: (request, context) => {

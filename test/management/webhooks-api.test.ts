@@ -7,6 +7,7 @@ import { eventTypeListOutput, testOutput, triggerOutput } from '../../src/manage
 import { statsOutput, webhookListOutput, webhookOutput } from '../../src/management/webhooks/webhook-schemas.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
 import { apiClient, serve, type TestServer } from './helpers.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let manager: WebhookManager
 let receiver: Receiver
@@ -15,7 +16,7 @@ let api: ReturnType<typeof apiClient>
 
 beforeEach(async () => {
   receiver = await startReceiver()
-  manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { strategy: 'fixed', initialDelayMs: 60_000, jitter: 0, maxAttempts: 3 } })
+  manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { strategy: 'fixed', initialDelayMs: 60_000, jitter: 0, maxAttempts: 3 } })
   manager.registerEventType('agent.created', { description: 'Triggered when agent is created', example: { agent_id: 'agent_123' } })
   manager.registerEventType('conversation.message', { description: 'Triggered when message is received' })
   await manager.start()

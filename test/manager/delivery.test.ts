@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, memoryStore, verifySignature, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 let manager: WebhookManager
@@ -40,7 +41,7 @@ describe('outgoing delivery', () => {
   })
 
   it('.emit() reaches a real receiver with a signature standardwebhooks and node:crypto accept', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 50 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 })
     await manager.start()
     const std = await manager.createEndpoint({ url: receiver.url, events: ['agent.*'], signatureScheme: 'standard-webhooks' })
     const hmac = await manager.createEndpoint({ url: receiver.url, events: ['agent.created'], headers: { 'X-Tenant': 'acme' } })
@@ -69,7 +70,7 @@ describe('outgoing delivery', () => {
   })
 
   it('a receiver that fails twice then succeeds yields three logged attempts and a success', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: fast })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: fast })
     receiver.respond((_r, i) => (i < 2 ? { status: 500, body: 'nope' } : { status: 200, body: 'thanks' }))
     await manager.start()
     const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
@@ -95,7 +96,7 @@ describe('outgoing delivery', () => {
   })
 
   it('gives up after maxAttempts and marks the delivery dead', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { ...fast, maxAttempts: 2 }, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { ...fast, maxAttempts: 2 }, breaker: { enabled: false } })
     receiver.respond(() => ({ status: 503 }))
     const dead: string[] = []
     manager.on('delivery.dead', (e) => dead.push(e.deliveryId))
@@ -122,6 +123,7 @@ describe('outgoing delivery', () => {
     const t0 = Date.now()
     const pollIntervalMs = 5_000
     manager = createWebhookManager({
+      egress: allowLoopback,
       store,
       clock: { now: () => t0 + (Date.now() - t0) * 0.95 },
       pollIntervalMs,
@@ -145,7 +147,7 @@ describe('outgoing delivery', () => {
       return claim(request)
     }
     const day = 86_400_000
-    manager = createWebhookManager({ store, pollIntervalMs: 1000, retryPolicy: { retryWindowMs: 60 * day }, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 1000, retryPolicy: { retryWindowMs: 60 * day }, breaker: { enabled: false } })
     receiver.respond(() => ({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30 * day).toUTCString() } }))
     const warnings: string[] = []
     const onWarning = (w: Error) => warnings.push(w.name)

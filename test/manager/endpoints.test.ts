@@ -2,13 +2,14 @@ import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { createWebhookManager, NotFoundError, ValidationError, verifySignature, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 let manager: WebhookManager
 
 beforeEach(async () => {
   receiver = await startReceiver()
-  manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 20, jitter: 0 } })
+  manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 20, jitter: 0 } })
 })
 afterEach(async () => {
   await manager.close({ drain: false })
@@ -229,7 +230,7 @@ describe('emit', () => {
   })
 
   it('registered schemas validate data; the catalog lists event types', async () => {
-    const typed = createWebhookManager<{ 'agent.created': { agent_id: string }; 'usage.threshold': { percentage: number } }>()
+    const typed = createWebhookManager<{ 'agent.created': { agent_id: string }; 'usage.threshold': { percentage: number } }>({ egress: allowLoopback })
     typed.registerEventType('agent.created', { description: 'Triggered when agent is created', schema: v.object({ agent_id: v.string() }) })
     typed.registerEventType('usage.threshold', { description: 'Triggered when usage threshold reached' })
     expect(typed.listEventTypes().map((t) => [t.name, t.description, t.hasSchema])).toEqual([
@@ -267,7 +268,7 @@ describe('emit', () => {
   })
 
   it('strictEventTypes rejects unknown events', async () => {
-    const strict = createWebhookManager({ strictEventTypes: true })
+    const strict = createWebhookManager({ egress: allowLoopback, strictEventTypes: true })
     strict.registerEventType('known.event')
     await expect(strict.emit('unknown.event', {})).rejects.toBeInstanceOf(ValidationError)
     await expect(strict.createEndpoint({ url: 'https://x.test', events: ['nope'] })).rejects.toMatchObject({ fields: [{ field: 'events' }] })
@@ -285,7 +286,7 @@ describe('deliveries', () => {
   })
 
   it('.retryDelivery() of a dead delivery sends it again; of a scheduled one replaces the automatic retry', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 60_000, jitter: 0, maxAttempts: 3 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 60_000, jitter: 0, maxAttempts: 3 } })
     receiver.respond((_r, i) => (i === 0 ? { status: 500 } : { status: 200 }))
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
@@ -308,7 +309,7 @@ describe('deliveries', () => {
   })
 
   it('.listDeliveries() filters by status; .getStats() and .cleanup() work end to end', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
     receiver.respond((r) => ((r.body as { data: { ok: boolean } }).data.ok ? { status: 200 } : { status: 500 }))
     await manager.start()
     const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })

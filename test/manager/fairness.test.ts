@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, memoryStore, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 let manager: WebhookManager
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 describe('dispatcher fairness and leases', () => {
   it('a rate-limited endpoint does not hold up deliveries to other endpoints', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, batchSize: 10, concurrency: 5, endpointConcurrency: 1 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, batchSize: 10, concurrency: 5, endpointConcurrency: 1 })
     await manager.start()
     await manager.stop()
     const slow = await manager.createEndpoint({ url: `${receiver.url}?slow`, events: ['slow'], rateLimit: { max: 1, intervalMs: 1000 } })
@@ -32,7 +33,7 @@ describe('dispatcher fairness and leases', () => {
   it('a backlog on one endpoint drains without waiting for the poll once the endpoint has room again', async () => {
     // With the defaults one endpoint may hold 2 × endpointConcurrency deliveries; past that it is
     // left out of claims. Its finishing deliveries must bring the worker back, not the next poll.
-    manager = createWebhookManager({ pollIntervalMs: 60_000, endpointConcurrency: 2, batchSize: 10 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 60_000, endpointConcurrency: 2, batchSize: 10 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     for (let i = 0; i < 60; i++) await manager.emit('tick', { i })
     await manager.start()
@@ -50,6 +51,7 @@ describe('dispatcher fairness and leases', () => {
       await new Promise((resolve) => setTimeout(resolve, 150))
     }
     manager = createWebhookManager({
+      egress: allowLoopback,
       store,
       pollIntervalMs: 20,
       leaseMs: 8000,
@@ -65,7 +67,7 @@ describe('dispatcher fairness and leases', () => {
   })
 
   it('a lease that runs out while a delivery waits for its rate limit never leads to a second send', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, leaseMs: 1200 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, leaseMs: 1200 })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 1, rateLimit: { max: 1, intervalMs: 250 } })
     const ids: string[] = []
@@ -79,7 +81,7 @@ describe('dispatcher fairness and leases', () => {
   })
 
   it('stop({ drain: false }) hands back deliveries waiting for a rate limit at once', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 5000 } })
     const ids: string[] = []
@@ -95,7 +97,7 @@ describe('dispatcher fairness and leases', () => {
 
   it('after stop({ drain: false }) a restarted worker delivers what was waiting for the rate limit', async () => {
     // Two deliveries at a time may wait for the one rate-limit slot (held 300 ms after each send).
-    manager = createWebhookManager({ pollIntervalMs: 20, endpointConcurrency: 2 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, endpointConcurrency: 2 })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 300 } })
     const ids: string[] = []
@@ -109,7 +111,7 @@ describe('dispatcher fairness and leases', () => {
   })
 
   it('stop() waits for a test send in flight', async () => {
-    manager = createWebhookManager()
+    manager = createWebhookManager({ egress: allowLoopback })
     receiver.respond(() => ({ delayMs: 300 }))
     const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     const test = manager.testEndpoint(ep.id)

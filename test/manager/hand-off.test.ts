@@ -7,6 +7,7 @@ import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 // emit's hand-off (`leaseOnEmit`): a running worker that has caught up with the store takes the
 // deliveries of a new emit in the same write, leased to it, without a claim.
@@ -45,7 +46,7 @@ const WORKER = 'wrk_test'
 describe('emit hand-off to an idle worker', () => {
   it('stores the deliveries leased to this worker and delivers them without a claim', async () => {
     const { store, claims, claimedBy } = countingStore()
-    manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000) // the first claim found the store empty: caught up
@@ -65,7 +66,7 @@ describe('emit hand-off to an idle worker', () => {
 
   it('with leaseOnEmit: false every delivery is stored pending and claimed', async () => {
     const { store, claims } = countingStore()
-    manager = createWebhookManager({ store, pollIntervalMs: 60_000, leaseOnEmit: false })
+    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 60_000, leaseOnEmit: false })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
@@ -91,7 +92,7 @@ describe('emit hand-off to an idle worker', () => {
       for (const c of batch) claimOrder.push((c.message.data as { i: number }).i)
       return batch
     }
-    manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000, batchSize: 10, concurrency: 50, endpointConcurrency: 50 })
+    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000, batchSize: 10, concurrency: 50, endpointConcurrency: 50 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     for (let i = 0; i < 80; i++) await manager.emit('agent.created', { i })
     await manager.start()
@@ -116,7 +117,7 @@ describe('emit hand-off to an idle worker', () => {
       return enqueue(message, deliveries, options)
     }
     // 4 slots in all: a leaked slot per duplicate or failure would exhaust them below.
-    manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000, concurrency: 1, batchSize: 2, endpointConcurrency: 1 })
+    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000, concurrency: 1, batchSize: 2, endpointConcurrency: 1 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
@@ -156,7 +157,7 @@ describe('emit hand-off to an idle worker', () => {
       return result
     }
     receiver.respond(() => ({ delayMs: 300 }))
-    manager = createWebhookManager({ store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
@@ -186,7 +187,7 @@ describe('emit hand-off to an idle worker', () => {
 
   it('stop() waits for an emit still writing its leased deliveries, then attempts them', async () => {
     const { store, claims, writing } = slowWriteStore()
-    manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
@@ -201,7 +202,7 @@ describe('emit hand-off to an idle worker', () => {
 
   it('stop({ drain: false }) hands a delivery leased during its write back to the store', async () => {
     const { store, claims, writing } = slowWriteStore()
-    manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
@@ -232,7 +233,7 @@ describe('emit hand-off on the durable stores', () => {
   for (const [name, available, make] of stores) {
     it.skipIf(!available)(`${name}: stored leased to the worker, delivered once, never claimed by another worker`, async () => {
       const { store, claims, claimedBy } = countingStore(make())
-      manager = createWebhookManager({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+      manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
       await manager.createEndpoint({ url: receiver.url, events: ['*'] })
       await manager.start()
       await eventually(() => claims() > 0, 5000)

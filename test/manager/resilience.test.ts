@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, memoryStore, type WebhookManager } from '../../src/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 let manager: WebhookManager
@@ -17,6 +18,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   it('five straight failures open the breaker; later attempts wait for the cooldown, then a probe closes it', async () => {
     const cooldownMs = 600
     manager = createWebhookManager({
+      egress: allowLoopback,
       pollIntervalMs: 20,
       endpointConcurrency: 1,
       retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 20 },
@@ -52,7 +54,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('a per-endpoint rate limit is observed at the receiver', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
     for (let i = 0; i < 15; i++) await manager.emit('tick', { i })
@@ -72,7 +74,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
       return update(endpoint)
     }
-    manager = createWebhookManager({ store, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 }, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 }, breaker: { enabled: false } })
     receiver.respond((_req, index) => (index === 0 ? { status: 500 } : { status: 410, delayMs: 50 }))
     const disabled: string[] = []
     manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
@@ -86,7 +88,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('a 410 Gone kills the delivery and disables the endpoint with an endpoint.disabled event', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     receiver.respond(() => ({ status: 410 }))
     const disabled: string[] = []
     manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
@@ -107,6 +109,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   it('an endpoint failing for longer than disableAfterFailingMs is disabled', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z')
     manager = createWebhookManager({
+      egress: allowLoopback,
       clock: { now: () => now },
       pollIntervalMs: 20,
       disableAfterFailingMs: 5 * 86_400_000,
@@ -127,7 +130,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('Retry-After on a 429 postpones the retry', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0 } })
     receiver.respond((_r, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }))
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
@@ -137,7 +140,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('network errors are retried and logged: connection refused', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
     await manager.start()
     const url = receiver.url
     await receiver.close()
@@ -153,7 +156,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('a timeout is an error and is retried', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
     receiver.respond((_r, i) => (i === 0 ? { delayMs: 1500 } : {}))
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'], timeoutMs: 200 })
@@ -166,7 +169,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('3xx answers are failures: redirects are not followed', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
     receiver.respond(() => ({ status: 302, headers: { location: '/elsewhere' } }))
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
@@ -180,7 +183,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('stop() waits for in-flight attempts and leaves none half-done', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     receiver.respond(() => ({ delayMs: 300 }))
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
@@ -201,7 +204,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('stop({ drain: true }) attempts every claimed delivery first', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 20 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     receiver.respond(() => ({ delayMs: 100 }))
     await manager.start()
     // Concurrency 2 lets this worker hold 4 deliveries of the endpoint: all of them are claimed.

@@ -7,6 +7,7 @@ import { createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { endpointFixture } from './fixtures.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-sqlite-outbox-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -21,7 +22,7 @@ describe("sqlite outbox: a store on the host's connection, with the worker runni
     db = new Database(join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`))
     db.pragma('journal_mode = WAL')
     db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)')
-    manager = createWebhookManager({ store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
   })
