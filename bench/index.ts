@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of hookline, each against a baseline measured in the same run.
-// BENCH_ONLY=delivery,verify,emit,stores,heap selects sections; see docs/benchmarks.md for the knobs.
+// BENCH_ONLY=delivery,verify,emit,stores,heap,egress selects sections; see docs/benchmarks.md for the knobs.
 import { availableParallelism } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { selectedSections } from './lib/env.js'
@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   emit: async () => (await import('./emit.js')).runEmit(),
   stores: async () => (await import('./stores.js')).runStores(),
   heap: async () => (await import('./heap.js')).runHeap(),
+  egress: async () => (await import('./egress.js')).runEgress(),
 }
 
 await initGlobalFetch()
