@@ -196,20 +196,20 @@ export class EgressPolicy {
   readonly #allowPrivate: boolean
   readonly #lookup: EgressLookup
 
-  /** @throws ValidationError naming `egress.allow[i]` for an entry that is neither a host name, an address nor a CIDR range */
+  /** @throws ValidationError naming `egress.allow.N` for an entry that is neither a host name, an address nor a CIDR range */
   constructor(options: EgressOptions = {}) {
     const ipRules: string[] = []
     const issues: { field: string; message: string }[] = []
     const allow = options.allow ?? []
     if (!Array.isArray(allow)) throw new ValidationError('manager options', [{ field: 'egress.allow', message: 'must be an array of host names, addresses or CIDR ranges' }])
     allow.forEach((entry, i) => {
-      if (typeof entry !== 'string' || entry.trim() === '') issues.push({ field: `egress.allow[${i}]`, message: 'must be a non-empty string' })
+      if (typeof entry !== 'string' || entry.trim() === '') issues.push({ field: `egress.allow.${i}`, message: 'must be a non-empty string' })
       else if (isIpRule(entry)) ipRules.push(entry.trim())
       else if (HOST_RULE.test(entry.trim())) {
         const host = canonicalHost(entry.trim())
         if (host.startsWith('*.')) this.#suffixes.push(host.slice(1))
         else this.#hosts.add(host)
-      } else issues.push({ field: `egress.allow[${i}]`, message: `${JSON.stringify(entry)} is not a host name, an IP address or a CIDR range` })
+      } else issues.push({ field: `egress.allow.${i}`, message: `${JSON.stringify(entry)} is not a host name, an IP address or a CIDR range` })
     })
     if (options.allowPrivateNetworks !== undefined && typeof options.allowPrivateNetworks !== 'boolean') {
       issues.push({ field: 'egress.allowPrivateNetworks', message: 'must be a boolean' })

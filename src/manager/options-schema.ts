@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import type { EgressLookup } from '../dispatch/egress-guard.js'
 import { ValidationError, type FieldIssue } from '../errors.js'
 import { retryPolicySchema, signaturePrefixSchema } from '../endpoints/endpoint-schema.js'
 import { toFieldIssues } from '../validation/parse.js'
@@ -100,12 +101,12 @@ export const managerOptionsSchema = v.strictObject({
         : v.strictObject({ intervalMs: v.optional(timerMs), lostAfterMs: v.optional(timerMs), keepStoppedMs: v.optional(durationMs) }),
     ),
   ),
-  // Options that engineers are adding in parallel: accepted (typed, extra fields tolerated) so that
-  // their work is not refused before it lands; tightened once the interface carries them.
+  // The entries themselves (host, address or CIDR range) are checked by EgressPolicy, naming `egress.allow.N`.
   egress: v.optional(
-    v.looseObject({
+    v.strictObject({
       allow: v.optional(v.array(v.string())),
       allowPrivateNetworks: v.optional(v.boolean()),
+      lookup: v.optional(v.custom<EgressLookup>((f) => typeof f === 'function', 'must be a function (hostname) => addresses')),
     }),
   ),
   // Shapes only; lengths, id syntax and uniqueness are checked by createSecretCodec, naming the field.
@@ -123,7 +124,7 @@ export const managerOptionsSchema = v.strictObject({
  * Options the schema accepts ahead of {@link WebhookManagerOptions} (being added on other branches).
  * Remove a name from here once the interface has it: the check below then compares its type too.
  */
-type PendingOptionKeys = 'egress'
+type PendingOptionKeys = never
 
 /**
  * Validates `createWebhookManager` options. Throws a {@link ValidationError} naming every bad

@@ -144,7 +144,7 @@ describe('EgressPolicy', () => {
     try {
       new EgressPolicy({ allow: ['ok.example', 'not a host', ''] })
     } catch (error) {
-      expect((error as ValidationError).fields.map((f) => f.field)).toEqual(['egress.allow[1]', 'egress.allow[2]'])
+      expect((error as ValidationError).fields.map((f) => f.field)).toEqual(['egress.allow.1', 'egress.allow.2'])
     }
     expect(() => new EgressPolicy({ allowPrivateNetworks: 'yes' as unknown as boolean })).toThrow(/egress.allowPrivateNetworks/)
   })

@@ -4,6 +4,7 @@ import { withNextStep } from '../../src/dispatch/dispatcher.js'
 import { knownKeys, managerOptionsSchema } from '../../src/manager/options-schema.js'
 import type { DeliveryOutcome } from '../../src/store/types.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 /** The ValidationError `createWebhookManager(options)` throws (fails the test when it does not throw). */
 function refusal(options: unknown): ValidationError {
@@ -125,7 +126,7 @@ describe('the worker never leaves a delivery waiting with no next attempt', () =
   })
 
   it("a stored endpoint retry policy that is invalid ('expo') makes a failed delivery dead, saying why", async () => {
-    manager = createWebhookManager({ pollIntervalMs: 50 })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 })
     await manager.start()
     const endpoint = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     // Written past validation, as an older version or a hand edit of the database could.
@@ -144,7 +145,7 @@ describe('the worker never leaves a delivery waiting with no next attempt', () =
 
   it('a retry delay beyond what a Date can hold makes the delivery dead, not failed without a next attempt', async () => {
     const farAway = 9e15 // ms; Dates end at 8.64e15
-    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { strategy: 'fixed', initialDelayMs: farAway, maxDelayMs: farAway, retryWindowMs: 2 * farAway, jitter: 0 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { strategy: 'fixed', initialDelayMs: farAway, maxDelayMs: farAway, retryWindowMs: 2 * farAway, jitter: 0 } })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('order.paid', { id: 1 })
