@@ -244,7 +244,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
 
 describe('hookline trigger — many events as NDJSON on stdin or from a file', () => {
   let file = ''
-  const run = (args: string[], input?: string) => runCli(['--db', file, ...args], input === undefined ? {} : { input })
+  const run = (args: string[], input?: string) => runCli(['--db', file, '--egress-allow', '127.0.0.1/32', ...args], input === undefined ? {} : { input })
 
   it('stores every line together and delivers them; a bad line refuses the whole input, naming its line', async () => {
     file = join(dir, 'ndjson.db')
