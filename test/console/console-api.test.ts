@@ -10,6 +10,7 @@ import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { apiClient, serve, type TestServer } from '../management/helpers.js'
 import { buildAssets } from './browser.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 // The console's server side on every store: the page and its assets under a strict CSP, the API it
 // mounts, and portal links that confine every call to one tenant.
@@ -47,7 +48,7 @@ describe.each(stores)('console handler (%s store)', (_name, available, makeStore
     if (!available) return
     receiver = await startReceiver()
     receiver.respond((req) => (req.url.includes('globex') ? { status: 500, body: 'down' } : { status: 200 }))
-    manager = createWebhookManager({ store: makeStore(), pollIntervalMs: 50, retryPolicy: { maxAttempts: 1 } })
+    manager = createWebhookManager({ egress: allowLoopback, store: makeStore(), pollIntervalMs: 50, retryPolicy: { maxAttempts: 1 } })
     manager.registerEventType('order.paid', { description: 'Paid.', schema: v.object({ n: v.number() }) })
     await manager.start()
     server = await serve(createConsoleHandler(manager, { authorize: (req) => req.headers.get('x-operator') === 'yes', assetsDir: assets.dir }))
@@ -147,7 +148,7 @@ describe.each(stores)('console handler (%s store)', (_name, available, makeStore
     const { token } = manager.portalLink({ owner: 'acme', expiresIn: 60_000 })
     const [prefix, payload, mac] = token.split('.') as [string, string, string]
     const forged = `${prefix}.${Buffer.from(JSON.stringify({ o: 'globex', e: Math.floor(Date.now() / 1000) + 60 })).toString('base64url')}.${mac}`
-    const other = createWebhookManager({ portalSecret: 'another-secret-another-secret-another' }).portalLink({ owner: 'acme', expiresIn: 60_000 }).token
+    const other = createWebhookManager({ egress: allowLoopback, portalSecret: 'another-secret-another-secret-another' }).portalLink({ owner: 'acme', expiresIn: 60_000 }).token
     for (const bad of [forged, other, `${prefix}.${payload}.${mac.slice(0, -2)}xx`, 'hlp1.x.y']) {
       const res = await call('GET', '/api/webhooks', undefined, { authorization: `Bearer ${bad}` })
       expect(res.status, bad).toBe(401)

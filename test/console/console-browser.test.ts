@@ -9,6 +9,7 @@ import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { serve, type TestServer } from '../management/helpers.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { browserAvailable, buildAssets, launchBrowser, watchProblems, type PageProblems } from './browser.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 // The console in a real browser, on a SQLite store: the operator's flows, then a tenant portal link.
 describe.skipIf(!browserAvailable)('console in Chromium (SQLite store)', { timeout: 60_000 }, () => {
@@ -25,6 +26,7 @@ describe.skipIf(!browserAvailable)('console in Chromium (SQLite store)', { timeo
     ;[assets, receiver, browser] = await Promise.all([buildAssets(), startReceiver(), launchBrowser()])
     dir = await mkdtemp(join(tmpdir(), 'hookline-console-'))
     manager = createWebhookManager({
+      egress: allowLoopback,
       store: sqliteStore({ filename: join(dir, 'console.db') }),
       pollIntervalMs: 50,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 60_000, jitter: 0 },

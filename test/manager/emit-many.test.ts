@@ -11,6 +11,7 @@ import { sqliteStore } from '../../src/store/sqlite/index.js'
 import type { WebhookStore } from '../../src/store/types.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-emit-many-'))
 const pgContext = createPgTestContext()
@@ -50,7 +51,7 @@ describe.each(stores)('.emitMany() on the %s store', (_name, available, create) 
     receiver = await startReceiver()
     const c = counting(create())
     calls = c.calls
-    manager = createWebhookManager({ store: c.store, pollIntervalMs: 50, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store: c.store, pollIntervalMs: 50, breaker: { enabled: false } })
     manager.registerEventType('order.created', { schema: v.object({ id: v.number(), x: v.optional(v.string()) }) })
   })
   afterEach(async () => {
@@ -133,7 +134,7 @@ describe.skipIf(!pgAvailable)("postgres: .emitMany() with the host's client join
     receiver = await startReceiver()
     schema = pgContext.schema()
     // Another process's worker would be woken by the commit's NOTIFY: the poll interval is long.
-    manager = createWebhookManager({ store: postgresStore({ connectionString: PG_URL, schema }), pollIntervalMs: 60_000, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store: postgresStore({ connectionString: PG_URL, schema }), pollIntervalMs: 60_000, breaker: { enabled: false } })
     await manager.store.migrate()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
@@ -194,7 +195,7 @@ describe("sqlite outbox: .emitMany() on the host's connection", () => {
     receiver = await startReceiver()
     db = new Database(join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`))
     db.pragma('journal_mode = WAL')
-    manager = createWebhookManager({ store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
+    manager = createWebhookManager({ egress: allowLoopback, store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
     await manager.start()
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
   })

@@ -8,6 +8,7 @@ import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-secrets-'))
 let files = 0
@@ -73,7 +74,7 @@ const durables: Durable[] = [
 describe.each(durables)('secrets at rest through the manager: $name', ({ skip, open }) => {
   it.skipIf(skip)('deliveries sign correctly with encrypted secrets, and no secret, credential or signature is stored as plain text', async () => {
     const { store, dump } = open()
-    const hooks = manage(createWebhookManager({ store, encryptionKeys: [k1], pollIntervalMs: 50 }))
+    const hooks = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k1], pollIntervalMs: 50 }))
     await hooks.start()
     const values = {
       token: secret('bearer'),
@@ -147,11 +148,11 @@ describe.each(durables)('secrets at rest through the manager: $name', ({ skip, o
 
   it.skipIf(skip)('plain-text rows from before keep delivering; reencryptSecrets encrypts them; then a new key rotates in', async () => {
     const { store } = open()
-    const before = createWebhookManager({ store })
+    const before = createWebhookManager({ egress: allowLoopback, store })
     const ep = await before.createEndpoint({ url: receiver.url, events: ['*'], auth: { type: 'bearer', token: 'legacy-token' } })
     expect((await store.getEndpoint(ep.id))!.secrets[0]!.secret).toBe(ep.secret) // plain text in the store
 
-    const hooks = manage(createWebhookManager({ store, encryptionKeys: [k1], pollIntervalMs: 50 }))
+    const hooks = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k1], pollIntervalMs: 50 }))
     await hooks.start()
     await hooks.emit('a.b', { n: 1 })
     const [first] = await receiver.waitFor(1)
@@ -168,13 +169,13 @@ describe.each(durables)('secrets at rest through the manager: $name', ({ skip, o
 
 describe('secrets at rest: keys, warnings and unreadable secrets', () => {
   it('createWebhookManager validates encryptionKeys, naming the field', () => {
-    expect(() => createWebhookManager({ encryptionKeys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(/encryptionKeys\.0\.key: expected 32 bytes/)
-    expect(() => createWebhookManager({ encryptionKeys: [k1, { ...k2, id: 'k1' }] })).toThrow(/encryptionKeys\.1\.id: duplicate key id "k1"/)
-    expect(() => createWebhookManager({ encryptionKeys: [] })).toThrow(/encryptionKeys: expected a non-empty array/)
+    expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(/encryptionKeys\.0\.key: expected 32 bytes/)
+    expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [k1, { ...k2, id: 'k1' }] })).toThrow(/encryptionKeys\.1\.id: duplicate key id "k1"/)
+    expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [] })).toThrow(/encryptionKeys: expected a non-empty array/)
   })
 
   it('reencryptSecrets without keys is a configuration error', async () => {
-    const hooks = manage(createWebhookManager())
+    const hooks = manage(createWebhookManager({ egress: allowLoopback }))
     await expect(hooks.reencryptSecrets()).rejects.toMatchObject({ code: 'CONFIGURATION_ERROR' })
   })
 
@@ -185,12 +186,12 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
     }
     process.on('warning', listener)
     try {
-      const plain = manage(createWebhookManager({ store: sqliteStore({ filename: freshFile() }) }))
+      const plain = manage(createWebhookManager({ egress: allowLoopback, store: sqliteStore({ filename: freshFile() }) }))
       await plain.start()
       await plain.stop()
       await plain.start()
-      await manage(createWebhookManager({ store: memoryStore() })).start()
-      await manage(createWebhookManager({ store: sqliteStore({ filename: freshFile() }), encryptionKeys: [k1] })).start()
+      await manage(createWebhookManager({ egress: allowLoopback, store: memoryStore() })).start()
+      await manage(createWebhookManager({ egress: allowLoopback, store: sqliteStore({ filename: freshFile() }), encryptionKeys: [k1] })).start()
       await new Promise((resolve) => setTimeout(resolve, 20)) // warnings are emitted on the next tick
       expect(warnings).toHaveLength(1)
       expect(warnings[0]!.message).toMatch(/sqlite store keeps endpoint secrets.*plain text.*encryptionKeys/)
@@ -201,11 +202,11 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
 
   it('an endpoint whose secret no configured key opens: nothing is sent, no attempt consumed, the delivery waits with the key id as its error, and goes out once the key is back', async () => {
     const store = memoryStore()
-    const writer = manage(createWebhookManager({ store, encryptionKeys: [k1] }))
+    const writer = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k1] }))
     const ep = await writer.createEndpoint({ url: receiver.url, events: ['*'] })
 
     const errors: unknown[] = []
-    const wrong = createWebhookManager({ store, encryptionKeys: [k2], pollIntervalMs: 50 })
+    const wrong = createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k2], pollIntervalMs: 50 })
     wrong.on('worker.error', ({ error }) => errors.push(error))
     await wrong.start()
     const { deliveryIds } = await wrong.emit('a.b', { n: 1 })
@@ -226,7 +227,7 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
     await wrong.pauseEndpoint(ep.id) // saved while unreadable: the secret is kept, not lost
     await wrong.close({ drain: false })
 
-    const fixed = manage(createWebhookManager({ store, encryptionKeys: [k2, k1], pollIntervalMs: 50 }))
+    const fixed = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k2, k1], pollIntervalMs: 50 }))
     await fixed.start()
     await fixed.resumeEndpoint(ep.id)
     await fixed.retryDelivery(deliveryIds[0]!)
@@ -236,9 +237,9 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
 
   it('an incoming hook whose verification secret no key opens answers 500 and logs the key id; never checks against ciphertext', async () => {
     const store = memoryStore()
-    const writer = manage(createWebhookManager({ store, encryptionKeys: [k1] }))
+    const writer = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k1] }))
     const hook = await writer.createIncomingHook({ name: 'gh', route: 'gh', verification: { type: 'github', secret: 'gh-secret' } })
-    const wrong = manage(createWebhookManager({ store, encryptionKeys: [k2] }))
+    const wrong = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k2] }))
     wrong.onIncoming('gh', () => ({ ok: true }))
     const body = '{"a":1}'
     const signature = `sha256=${createHmac('sha256', 'gh-secret').update(body).digest('hex')}`
@@ -251,7 +252,7 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
     await expect(wrong.getIncomingHook(hook.id, { includeSecrets: true })).rejects.toMatchObject({ code: 'ENCRYPTION_KEY', keyId: 'k1' })
     expect((await wrong.getIncomingHook(hook.id)).verification).toMatchObject({ secret: '[redacted]' })
 
-    const right = manage(createWebhookManager({ store, encryptionKeys: [k2, k1] }))
+    const right = manage(createWebhookManager({ egress: allowLoopback, store, encryptionKeys: [k2, k1] }))
     right.onIncoming('gh', () => ({ ok: true }))
     expect((await post(right)).status).toBe(200)
   })

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createManagementHandler, createWebhookManager, toPrometheusText, type WebhookManager } from '../../src/index.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let manager: WebhookManager | undefined
 let receiver: Receiver | undefined
@@ -22,7 +23,7 @@ describe('.getMetrics()', () => {
   it('counts emits, outcomes, latency, breakers and incoming requests', async () => {
     receiver = await startReceiver()
     receiver.respond((req) => (req.url.includes('bad') ? { status: 500 } : { status: 200 }))
-    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 }, breaker: { failureThreshold: 2, cooldownMs: 60_000 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 }, breaker: { failureThreshold: 2, cooldownMs: 60_000 } })
     await manager.start()
     const good = await manager.createEndpoint({ url: `${receiver.url}/good`, events: ['a.b'] })
     const bad = await manager.createEndpoint({ url: `${receiver.url}/bad`, events: ['a.b'] })
@@ -50,7 +51,7 @@ describe('.getMetrics()', () => {
   it('emits breaker.halfOpen when the cooldown ends', async () => {
     receiver = await startReceiver()
     receiver.respond(() => ({ status: 500 }))
-    manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { maxAttempts: 1 }, breaker: { failureThreshold: 1, cooldownMs: 200 } })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { maxAttempts: 1 }, breaker: { failureThreshold: 1, cooldownMs: 200 } })
     const seen: string[] = []
     manager.on('breaker.opened', () => seen.push('opened'))
     manager.on('breaker.halfOpen', ({ endpointId }) => seen.push(`halfOpen ${endpointId}`))
@@ -65,7 +66,7 @@ describe('.getMetrics()', () => {
 
 describe('GET /metrics', () => {
   it('renders the snapshot in the Prometheus text format, behind authorize', async () => {
-    manager = createWebhookManager()
+    manager = createWebhookManager({ egress: allowLoopback })
     const api = createManagementHandler(manager, { authorize: (req) => (req.headers.get('x-key') === 'op' ? true : req.headers.get('x-key') === 't' ? { owner: 't' } : false) })
     expect((await api(new Request('http://h/api/v1/metrics'))).status).toBe(401)
     expect((await api(new Request('http://h/api/v1/metrics', { headers: { 'x-key': 't' } }))).status).toBe(403)
