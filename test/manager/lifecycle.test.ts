@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, ManagerClosedError, memoryStore, type WebhookManager, type WebhookStore } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 const managers: WebhookManager[] = []
@@ -33,7 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('start / stop / close', () => {
   it('start() after close() throws ManagerClosedError; emit() and testEndpoint() too', async () => {
-    const manager = track(createWebhookManager({ pollIntervalMs: 50 }))
+    const manager = track(createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 }))
     await manager.start()
     const endpoint = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.close()
@@ -53,7 +54,7 @@ describe('start / stop / close', () => {
   ]
   for (const [name, make] of stores) {
     it(`${name}: a second close() is a no-op, also while the first is running`, async () => {
-      const manager = track(createWebhookManager({ store: make(), pollIntervalMs: 50 }))
+      const manager = track(createWebhookManager({ egress: allowLoopback, store: make(), pollIntervalMs: 50 }))
       await manager.start()
       const first = manager.close()
       const during = manager.close()
@@ -66,14 +67,14 @@ describe('start / stop / close', () => {
   }
 
   it('close() of a manager that never started, twice', async () => {
-    const manager = track(createWebhookManager())
+    const manager = track(createWebhookManager({ egress: allowLoopback }))
     await manager.close()
     await manager.close()
     await expect(manager.start()).rejects.toBeInstanceOf(ManagerClosedError)
   })
 
   it('stop() then start() resumes delivery (restart is supported until close)', async () => {
-    const manager = track(createWebhookManager({ pollIntervalMs: 50 }))
+    const manager = track(createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 }))
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await manager.emit('order.paid', { n: 1 })
@@ -91,7 +92,7 @@ describe('start / stop / close', () => {
   it('start() during a stop() waits for it to finish, then runs', async () => {
     const held = gate()
     receiver.respond(() => ({ until: held.opened }))
-    const manager = track(createWebhookManager({ pollIntervalMs: 50 }))
+    const manager = track(createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 }))
     await manager.createEndpoint({ url: receiver.url, events: ['*'] })
     await manager.start()
     await manager.emit('order.paid', { n: 1 })
@@ -127,7 +128,7 @@ describe('stop({ drain: false })', () => {
       const request = gate()
       receiver.respond(() => ({ until: request.opened }))
       const store = memoryStore()
-      const manager = track(createWebhookManager({ store, pollIntervalMs: 50, workerId: 'wrk_1', ...limit }))
+      const manager = track(createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 50, workerId: 'wrk_1', ...limit }))
       await manager.createEndpoint({ url: receiver.url, events: ['*'] })
       await manager.start()
       const ids: string[] = []
@@ -163,7 +164,7 @@ describe('breakers', () => {
     const onWarning = (warning: Error) => warnings.push(warning)
     process.on('warning', onWarning)
     try {
-      const manager = track(createWebhookManager({ pollIntervalMs: 50, breaker: { failureThreshold: 3 } }))
+      const manager = track(createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, breaker: { failureThreshold: 3 } }))
       await manager.start()
       for (let i = 0; i < 20; i++) await manager.createEndpoint({ url: `${receiver.url}?e=${i}`, events: ['*'] })
       await manager.emit('order.paid', { id: 1 })
