@@ -6,6 +6,7 @@ import { createManagementHandler, createWebhookManager, memoryStore, type Webhoo
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
 const managers: WebhookManager[] = []
@@ -42,7 +43,7 @@ const startWorker = (schema: string, id: string, env: Record<string, string>) =>
 describe('worker registry', () => {
   it('a running manager lists itself as active with its host and pid, and as stopped after stop()', async () => {
     const store = memoryStore()
-    const manager = createWebhookManager({ store, workerId: 'solo', workerHeartbeat: { intervalMs: 50 } })
+    const manager = createWebhookManager({ egress: allowLoopback, store, workerId: 'solo', workerHeartbeat: { intervalMs: 50 } })
     managers.push(manager)
     await manager.start()
     const [me] = await manager.listWorkers()
@@ -54,6 +55,7 @@ describe('worker registry', () => {
 
   it('works through encryption at rest (the encrypting wrapper passes the registry through)', async () => {
     const manager = createWebhookManager({
+      egress: allowLoopback,
       workerId: 'sealed',
       encryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 3).toString('base64') }],
       workerHeartbeat: { intervalMs: 1000 },
@@ -64,14 +66,14 @@ describe('worker registry', () => {
   })
 
   it('workerHeartbeat: false records nothing', async () => {
-    const manager = createWebhookManager({ workerHeartbeat: false })
+    const manager = createWebhookManager({ egress: allowLoopback, workerHeartbeat: false })
     managers.push(manager)
     await manager.start()
     expect(await manager.listWorkers()).toEqual([])
   })
 
   it('GET /workers lists workers for operators and refuses tenant-scoped callers (403)', async () => {
-    const manager = createWebhookManager({ workerId: 'api-worker', workerHeartbeat: { intervalMs: 1000 } })
+    const manager = createWebhookManager({ egress: allowLoopback, workerId: 'api-worker', workerHeartbeat: { intervalMs: 1000 } })
     managers.push(manager)
     await manager.start()
     const handler = createManagementHandler(manager, {
@@ -92,7 +94,7 @@ describe('worker registry', () => {
     const schema = pgCtx.schema()
     const slowMs = 8000
     receiver.respond(() => ({ delayMs: slowMs }))
-    const setup = createWebhookManager({ store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
+    const setup = createWebhookManager({ egress: allowLoopback, store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
     managers.push(setup)
     await setup.migrate()
     await setup.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 5 })
@@ -107,6 +109,7 @@ describe('worker registry', () => {
     const lost: WorkerInfo[] = []
     const observers = ['observer-1', 'observer-2'].map((workerId) => {
       const m = createWebhookManager({
+        egress: allowLoopback,
         store: postgresStore({ connectionString: PG_URL, schema }),
         workerId,
         workerHeartbeat: { intervalMs: 100, lostAfterMs: 1000 },
