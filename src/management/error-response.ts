@@ -70,7 +70,7 @@ export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) =
     if (status >= 500) {
       onUnexpected(error)
       // A 5xx speaks of the server: a client-side code (VALIDATION_ERROR…) never goes with it.
-      const code = SERVER_CODES.has(error.code) ? error.code : 'INTERNAL_ERROR'
+      const code = CLIENT_CODES.has(error.code) ? 'INTERNAL_ERROR' : error.code
       return errorResponse(status, code, 'internal error; see the server log')
     }
     if (status < 400) {
@@ -84,8 +84,19 @@ export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) =
   return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
 }
 
-/** Codes that may go with a 5xx status. */
-const SERVER_CODES = new Set<string>(['STORE_ERROR', 'CONFIGURATION_ERROR', 'STOPPED', 'TEMPLATE_ERROR', 'INTERNAL_ERROR'])
+/** Codes that name a client's mistake: never sent with a 5xx status. */
+const CLIENT_CODES = new Set<string>([
+  'VALIDATION_ERROR',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'SIGNATURE_INVALID',
+  'METHOD_NOT_ALLOWED',
+])
 
 function stripPrefix(message: string): string {
   return message.replace(/^\[hookline\]\s*/, '')

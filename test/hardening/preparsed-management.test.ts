@@ -66,3 +66,16 @@ describe('management API behind a global express.json()', () => {
     expect(await manager.listEndpoints()).toEqual([])
   })
 })
+
+describe('a 5xx never carries a client code', () => {
+  it('a hookline error with a client code and a 5xx status answers INTERNAL_ERROR; server codes are kept', async () => {
+    const { toErrorResponse } = await import('../../src/management/error-response.js')
+    const { HooklineError, ValidationError } = await import('../../src/errors.js')
+    const seen: unknown[] = []
+    const odd = toErrorResponse(new ValidationError('x', [{ field: 'a', message: 'b' }], { status: 500 }), (e) => seen.push(e))
+    expect([odd.status, ((await odd.json()) as any).error.code]).toEqual([500, 'INTERNAL_ERROR'])
+    const store = toErrorResponse(new HooklineError('STORE_ERROR', 'db down', { status: 500 }), (e) => seen.push(e))
+    expect([store.status, ((await store.json()) as any).error]).toEqual([500, { code: 'STORE_ERROR', message: 'internal error; see the server log' }])
+    expect(seen).toHaveLength(2)
+  })
+})
