@@ -3,7 +3,7 @@
 // hookline with two worker processes on one Postgres against one. Parts that cannot run (a store
 // not written yet, Postgres or Redis down) are skipped with a printed line.
 import { createHmac, randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createWebhookManager, type WebhookManager, type WebhookStore } from '../src/index.js'
@@ -15,6 +15,7 @@ import { makePayload } from './lib/payload.js'
 import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-process.js'
 import { record, section, skip } from './lib/report.js'
 import { fmt, median, settle } from './lib/stats.js'
+import { pgBackendMeter, withApplicationName, type PgBackendMeter } from './lib/pg-backends.js'
 import { benchTransport, loadUndici, type Undici } from './lib/undici.js'
 import { loopbackEgress } from './lib/egress.js'
 
@@ -32,6 +33,10 @@ interface Settings {
 interface Setup {
   /** Enqueues one message (emit, send, add). */
   enqueue(): Promise<unknown>
+  /** Enqueues `count` messages with the system's batch API (emitMany, insert, addBulk). */
+  enqueueMany?(count: number): Promise<unknown>
+  /** Prefix of the `application_name` of this system's Postgres connections (for their CPU), if any. */
+  pgApp?: string
   /** Starts consuming (idempotent). */
   startWorkers(): Promise<void>
   /** Stops consuming once what is in flight is done (idempotent). */
@@ -50,6 +55,10 @@ interface Measured {
   enqueueRate: number
   /** CPU time of this (the parent) process per message, µs. */
   cpuUs: number
+  /** CPU of the worker processes (the parent when the worker runs in it) per delivery, µs. */
+  workerUs: number
+  /** CPU of this system's own Postgres backends per delivery, µs (null: not on Postgres, or unreadable). */
+  pgUs: number | null
   /** Where the machine's CPU went meanwhile. */
   cpu: CpuReport | null
 }
@@ -102,20 +111,83 @@ function meter(setup: Setup, rx: ReceiverProcess) {
   })
 }
 
+/** CPU ticks (10 ms) of the processes `pids`, summed. */
+function pidTicks(pids: number[]): number {
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone
+    }
+  }
+  return total
+}
+
+/** Postgres backend meters by `application_name` prefix, opened once per run. */
+const pgMeters = new Map<string, Promise<PgBackendMeter>>()
+
+/**
+ * A measured window: the machine's CPU by group, the parent's CPU, the worker processes' CPU (the
+ * parent's when the worker runs in it) and the system's own Postgres backends' CPU.
+ */
+async function window(setup: Setup, rx: ReceiverProcess) {
+  const cpuMeter = meter(setup, rx)
+  const pg = setup.pgApp === undefined ? null : await (pgMeters.get(setup.pgApp) ?? pgMeters.set(setup.pgApp, pgBackendMeter(setup.pgApp)).get(setup.pgApp)!)
+  await pg?.start()
+  const workerPids = setup.pids?.() ?? []
+  const workers0 = pidTicks(workerPids)
+  const cpu0 = process.cpuUsage()
+  return {
+    async stop(n: number): Promise<Pick<Measured, 'cpuUs' | 'workerUs' | 'pgUs' | 'cpu'>> {
+      const report = cpuMeter.stop()
+      const cpu = process.cpuUsage(cpu0)
+      const parentUs = cpu.user + cpu.system
+      const pgUs = pg === null ? null : await pg.stop()
+      return {
+        cpu: report,
+        cpuUs: parentUs / n,
+        workerUs: workerPids.length > 0 ? ((pidTicks(workerPids) - workers0) * 10_000) / n : parentUs / n,
+        pgUs: pgUs === null ? null : pgUs / n,
+      }
+    },
+  }
+}
+
 async function live(setup: Setup, rx: ReceiverProcess, n: number, producers: number): Promise<Measured> {
   await setup.startWorkers()
   await rx.reset()
   let failure: unknown = null
-  const cpuMeter = meter(setup, rx)
-  const cpu0 = process.cpuUsage()
+  const measuring = await window(setup, rx)
   const t0 = performance.now()
   const producing = produce(n, producers, () => setup.enqueue())
   producing.catch((error: unknown) => (failure = error))
   const end = await received(rx, n, t0, () => failure)
-  const report = cpuMeter.stop()
   const enqueued = await producing
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: n / ((end - t0) / 1000), enqueueRate: n / ((enqueued - t0) / 1000), cpuUs: (cpu.user + cpu.system) / n, cpu: report }
+  return { rate: n / ((end - t0) / 1000), enqueueRate: n / ((enqueued - t0) / 1000), ...(await measuring.stop(n)) }
+}
+
+/** Messages per call of a batch API in the batch scenario. */
+const BATCH = envInt('BENCH_BATCH_EMIT', 1000)
+
+/**
+ * Enqueue-all-then-drain with the batch API: workers stopped, the clock starts, all `n` messages
+ * are enqueued in batches of {@link BATCH} (emitMany, pg-boss `insert`, BullMQ `addBulk`), then the
+ * workers start; time to the n-th request received. Enqueueing is part of the figure.
+ */
+async function batch(setup: Setup, rx: ReceiverProcess, n: number): Promise<Measured> {
+  await setup.stopWorkers()
+  await rx.reset()
+  await settle(100)
+  const measuring = await window(setup, rx)
+  const t0 = performance.now()
+  for (let done = 0; done < n; done += BATCH) await setup.enqueueMany!(Math.min(BATCH, n - done))
+  const enqueued = performance.now()
+  await setup.startWorkers()
+  const end = await received(rx, n, t0, () => null)
+  return { rate: n / ((end - t0) / 1000), enqueueRate: n / ((enqueued - t0) / 1000), ...(await measuring.stop(n)) }
 }
 
 /**
@@ -127,14 +199,11 @@ async function drain(setup: Setup, rx: ReceiverProcess, n: number, producers: nu
   await produce(n, producers, () => setup.enqueue())
   await rx.reset()
   await settle(100)
-  const cpuMeter = meter(setup, rx)
-  const cpu0 = process.cpuUsage()
+  const measuring = await window(setup, rx)
   const t0 = performance.now()
   await setup.startWorkers()
   const end = await received(rx, n, t0, () => null)
-  const report = cpuMeter.stop()
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: n / ((end - t0) / 1000), enqueueRate: Number.NaN, cpuUs: (cpu.user + cpu.system) / n, cpu: report }
+  return { rate: n / ((end - t0) / 1000), enqueueRate: Number.NaN, ...(await measuring.stop(n)) }
 }
 
 /** Polls until `check` is true (bounded); for the untimed "everything recorded" check after a run. */
@@ -168,7 +237,14 @@ function createPoster(undici: Undici, rx: ReceiverProcess, concurrency: number) 
 }
 
 /** A hookline manager with an in-process worker on `store`. */
-async function hooklineInProcess(store: WebhookStore, rx: ReceiverProcess, s: Settings, data: unknown, cleanup: () => Promise<void>): Promise<Setup> {
+async function hooklineInProcess(
+  store: WebhookStore,
+  rx: ReceiverProcess,
+  s: Settings,
+  data: unknown,
+  cleanup: () => Promise<void>,
+  pgApp?: string,
+): Promise<Setup> {
   const fetchImpl = await benchTransport()
   const manager: WebhookManager = createWebhookManager({
     egress: loopbackEgress,
@@ -182,6 +258,8 @@ async function hooklineInProcess(store: WebhookStore, rx: ReceiverProcess, s: Se
   const endpoint = await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
   return {
     enqueue: () => manager.emit(EVENT, data),
+    enqueueMany: (count) => manager.emitMany(Array.from({ length: count }, () => ({ event: EVENT, data }))),
+    ...(pgApp === undefined ? {} : { pgApp }),
     startWorkers: () => manager.start(),
     stopWorkers: () => manager.stop(),
     settled: (total) =>
@@ -220,8 +298,9 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
     async setup() {
       const factory = (await loadStoreFactory('postgres'))!
       const schema = freshSchema('hookline_bench')
-      const store = factory({ connectionString: PG_URL, schema })
-      return hooklineInProcess(store, rx, s, data, () => dropSchemas([schema]))
+      const app = `hlbench_postgres_${schema.slice(-10)}`
+      const store = factory({ connectionString: withApplicationName(PG_URL, app), schema })
+      return hooklineInProcess(store, rx, s, data, () => dropSchemas([schema]), app)
     },
   }
 
@@ -232,7 +311,9 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
     async setup() {
       const factory = (await loadStoreFactory('postgres'))!
       const schema = freshSchema('hookline_bench')
-      const store = factory({ connectionString: PG_URL, schema })
+      const app = `hlbench_workers${count}_${schema.slice(-10)}`
+      const url = withApplicationName(PG_URL, app)
+      const store = factory({ connectionString: url, schema })
       // The parent only emits (its worker is never started); the children deliver.
       const manager = createWebhookManager({ egress: loopbackEgress, store })
       const children: Child[] = []
@@ -247,12 +328,14 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
         const endpoint = await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
         for (let i = 0; i < count; i++) {
           children.push(
-            forkTs('bench/store-worker.ts', [], { BENCH_PG_URL: PG_URL, BENCH_PG_SCHEMA: schema, BENCH_CONCURRENCY: String(s.concurrency) }),
+            forkTs('bench/store-worker.ts', [], { BENCH_PG_URL: url, BENCH_PG_SCHEMA: schema, BENCH_CONCURRENCY: String(s.concurrency) }),
           )
         }
         await Promise.all(children.map((c) => c.next('ready', 60_000)))
         return {
           enqueue: () => manager.emit(EVENT, data),
+          enqueueMany: (n) => manager.emitMany(Array.from({ length: n }, () => ({ event: EVENT, data }))),
+          pgApp: app,
           pids: () => children.map((c) => c.process.pid ?? 0),
           startWorkers: async () => {
             await Promise.all(children.map((c) => c.request('start')))
@@ -278,7 +361,8 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
     async setup() {
       const { default: PgBoss } = await import('pg-boss')
       const schema = freshSchema('pgboss_bench')
-      const boss = new PgBoss({ connectionString: PG_URL, schema, max: 10 })
+      const app = `hlbench_pgboss_${schema.slice(-10)}`
+      const boss = new PgBoss({ connectionString: withApplicationName(PG_URL, app), schema, max: 10 })
       boss.on('error', (error) => console.error('  pg-boss error:', error))
       const poster = createPoster(undici, rx, s.concurrency)
       await boss.start()
@@ -287,6 +371,8 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
       let working = false
       return {
         enqueue: () => boss.send(queue, data as object),
+        enqueueMany: (n) => boss.insert(Array.from({ length: n }, () => ({ name: queue, data: data as object }))),
+        pgApp: app,
         async startWorkers() {
           if (working) return
           working = true
@@ -336,6 +422,7 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
       let running = false
       return {
         enqueue: () => queue.add('deliver', data),
+        enqueueMany: (n) => queue.addBulk(Array.from({ length: n }, () => ({ name: 'deliver', data }))),
         async startWorkers() {
           if (running) return
           running = true
@@ -375,13 +462,14 @@ export async function runStores(): Promise<void> {
   )
   if (process.env.BENCH_TRANSPORT === 'fetch') console.log('  DIAGNOSTIC: hookline sends through the global fetch (BENCH_TRANSPORT=fetch), not its default transport')
   const only = process.env.BENCH_STORES?.split(',').map((x) => x.trim())
+  const skipBatch = process.env.BENCH_BATCH_EMIT === '0'
   const undici = await loadUndici()
   const rx = await startReceiverProcess()
   const data = makePayload(1024)
   const rates = new Map<string, number>()
   // Every system is set up first and the rounds interleave them, so a change in the machine's load
   // (it may be shared) does not fall on one system only. Idle systems have their workers stopped.
-  const ready: { system: System; setup: Setup; total: number; live: Measured[]; drain: Measured[] }[] = []
+  const ready: { system: System; setup: Setup; total: number; live: Measured[]; drain: Measured[]; batch: Measured[] }[] = []
   try {
     for (const system of systems(undici, rx, s, data)) {
       if (only && !only.includes(system.key)) continue
@@ -392,7 +480,7 @@ export async function runStores(): Promise<void> {
       }
       try {
         const setup = await system.setup()
-        ready.push({ system, setup, total: 0, live: [], drain: [] })
+        ready.push({ system, setup, total: 0, live: [], drain: [], batch: [] })
       } catch (error) {
         skip(system.name, `set-up failed: ${error instanceof Error ? error.message : String(error)}`)
       }
@@ -413,6 +501,12 @@ export async function runStores(): Promise<void> {
           entry.drain.push(await drain(setup, rx, s.n, s.producers))
           entry.total += s.n
           await setup.settled?.(entry.total)
+          if (setup.enqueueMany && !skipBatch) {
+            await settle(200)
+            entry.batch.push(await batch(setup, rx, s.n))
+            entry.total += s.n
+            await setup.settled?.(entry.total)
+          }
           await setup.stopWorkers()
         } catch (error) {
           skip(system.name, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -421,28 +515,30 @@ export async function runStores(): Promise<void> {
         }
       }
     }
-    for (const { system, live: liveRuns, drain: drainRuns } of ready) {
+    for (const { system, live: liveRuns, drain: drainRuns, batch: batchRuns } of ready) {
       const pick = (runs: Measured[]): Measured => [...runs].sort((a, b) => a.rate - b.rate)[runs.length >> 1]!
-      const liveRate = median(liveRuns.map((m) => m.rate))
-      const drainRate = median(drainRuns.map((m) => m.rate))
-      rates.set(system.key, liveRate)
-      rates.set(`${system.key}:drain`, drainRate)
-      record({
-        section: 'stores',
-        name: `${system.name}, live`,
-        value: liveRate,
-        unit: 'deliveries/s',
-        note: `enqueue ${fmt(median(liveRuns.map((m) => m.enqueueRate)))}/s, parent ${fmt(median(liveRuns.map((m) => m.cpuUs)), 0)} µs CPU/msg; ${formatCpu(pick(liveRuns).cpu)}`,
-      })
-      record({
-        section: 'stores',
-        name: `${system.name}, drain`,
-        value: drainRate,
-        unit: 'deliveries/s',
-        note: `parent ${fmt(median(drainRuns.map((m) => m.cpuUs)), 0)} µs CPU/msg; ${formatCpu(pick(drainRuns).cpu)}`,
-      })
+      const us = (runs: Measured[]): string => {
+        const pg = runs.map((m) => m.pgUs).filter((x): x is number => x !== null)
+        return `worker ${fmt(median(runs.map((m) => m.workerUs)), 0)} µs CPU/delivery${pg.length > 0 ? `, its Postgres backends ${fmt(median(pg), 0)} µs/delivery` : ''}, parent ${fmt(median(runs.map((m) => m.cpuUs)), 0)} µs/msg`
+      }
+      const kinds: [string, Measured[], string][] = [
+        ['live', liveRuns, ''],
+        ['drain', drainRuns, ':drain'],
+        [`batch (enqueue all in batches of ${BATCH}, then drain)`, batchRuns, ':batch'],
+      ]
+      for (const [kind, runs, suffix] of kinds) {
+        if (runs.length === 0) continue
+        const rate = median(runs.map((m) => m.rate))
+        rates.set(`${system.key}${suffix}`, rate)
+        const enqueue = suffix === ':drain' ? '' : `enqueue ${fmt(median(runs.map((m) => m.enqueueRate)))}/s, `
+        record({ section: 'stores', name: `${system.name}, ${kind}`, value: rate, unit: 'deliveries/s', note: `${enqueue}${us(runs)}; ${formatCpu(pick(runs).cpu)}` })
+      }
     }
+    if (!only || only.includes('floor')) await senderFloor(undici, rx, s, data, rates)
+    if (!only || only.includes('emitmany')) await emitManyCost(s, data)
   } finally {
+    for (const meter of pgMeters.values()) await (await meter).close().catch(() => {})
+    pgMeters.clear()
     for (const { system, setup } of ready) {
       await setup.teardown().catch((error: unknown) => console.error(`  teardown of ${system.name} failed:`, error))
     }
@@ -471,4 +567,84 @@ export async function runStores(): Promise<void> {
   ratio('Postgres store vs pg-boss, drain', 'postgres:drain', 'pgboss:drain', 'pg-boss', 1.2)
   ratio('2 worker processes vs 1, drain', 'workers2:drain', 'workers1:drain', '1 worker process', 1.3)
   ratio('SQLite store vs BullMQ, live', 'sqlite', 'bullmq', 'BullMQ')
+  ratio('Postgres store vs BullMQ, batch', 'postgres:batch', 'bullmq:batch', 'BullMQ', 1.0)
+  ratio('Postgres store vs pg-boss, batch', 'postgres:batch', 'pgboss:batch', 'pg-boss', 1.2)
+  ratio('2 worker processes vs 1, batch', 'workers2:batch', 'workers1:batch', '1 worker process', 1.3)
+  ratio('Postgres store drain vs the sender floor', 'postgres:drain', 'floor', 'sender floor')
+}
+
+/**
+ * The sender floor of this section: the hand-rolled handler of the pg-boss and BullMQ rows (sign
+ * and POST through an undici Pool) in `concurrency` loops, with no queue at all. No system that
+ * signs and posts each message through undici can deliver faster here.
+ */
+async function senderFloor(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown, rates: Map<string, number>): Promise<void> {
+  const poster = createPoster(undici, rx, s.concurrency)
+  try {
+    const runs: number[] = []
+    for (let r = 0; r < Math.max(1, s.rounds); r++) {
+      await rx.reset()
+      let next = 0
+      const t0 = performance.now()
+      await Promise.all(
+        Array.from({ length: s.concurrency }, async () => {
+          while (next < s.n) await poster.post(`m${next++}`, data)
+        }),
+      )
+      runs.push(s.n / ((performance.now() - t0) / 1000))
+    }
+    rates.set('floor', median(runs))
+    record({ section: 'stores', name: 'sender floor: sign + undici POST in 50 loops, no queue', value: median(runs), unit: 'deliveries/s' })
+  } finally {
+    await poster.close()
+  }
+}
+
+/**
+ * What `emitMany` saves on Postgres: CPU (this process plus the store's own Postgres backends) of
+ * `BENCH_BATCH_EMIT` single emits (from `producers` concurrent callers, so group commit applies)
+ * against one `emitMany` of as many, workers not started; alternating, median of the rounds.
+ */
+async function emitManyCost(s: Settings, data: unknown): Promise<void> {
+  const factory = await loadStoreFactory('postgres')
+  if (BATCH <= 0) return
+  if (!factory || (await probePostgres()) !== null) return skip('emitMany CPU', 'no Postgres')
+  const schema = freshSchema('hookline_bench')
+  const app = `hlbench_emitmany_${schema.slice(-10)}`
+  const manager = createWebhookManager({ store: factory({ connectionString: withApplicationName(PG_URL, app), schema }) })
+  const pg = await pgBackendMeter(app)
+  try {
+    await manager.migrate()
+    await manager.createEndpoint({ url: 'http://127.0.0.1:9/never-started', events: ['agent.*'] })
+    const cost = async (run: () => Promise<unknown>): Promise<number> => {
+      await pg.start()
+      const cpu0 = process.cpuUsage()
+      await run()
+      const cpu = process.cpuUsage(cpu0)
+      return cpu.user + cpu.system + ((await pg.stop()) ?? Number.NaN)
+    }
+    const single: number[] = []
+    const many: number[] = []
+    await manager.emitMany(Array.from({ length: BATCH }, () => ({ event: EVENT, data }))) // warm-up
+    await produce(BATCH, s.producers, () => manager.emit(EVENT, data))
+    for (let r = 0; r < 5; r++) {
+      single.push(await cost(() => produce(BATCH, s.producers, () => manager.emit(EVENT, data))))
+      many.push(await cost(() => manager.emitMany(Array.from({ length: BATCH }, () => ({ event: EVENT, data })))))
+    }
+    const base = median(single) / BATCH
+    const value = median(many) / BATCH
+    record({
+      section: 'stores',
+      name: `emitMany of ${fmt(BATCH)} vs ${fmt(BATCH)} single emits, Postgres, CPU per message (process + its backends)`,
+      value,
+      unit: 'µs',
+      baseline: { name: 'single emits', value: base },
+      ratio: value / base,
+      target: { op: '<=', value: 0.3 },
+    })
+  } finally {
+    await pg.close()
+    await manager.close()
+    await dropSchemas([schema])
+  }
 }
