@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createWebhookManager } from '../src/index.js'
 import { startCpuMeter } from './lib/cpu.js'
+import { pgBackendMeter, withApplicationName } from './lib/pg-backends.js'
 import { dropSchemas, freshSchema, loadStoreFactory, PG_URL } from './lib/durable.js'
 import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
@@ -27,7 +28,9 @@ const rx = await startReceiverProcess()
 const factory = (await loadStoreFactory(kind))!
 const schema = freshSchema('hookline_prof')
 const file = join(tmpdir(), `hookline-prof-${schema}.db`)
-const store = kind === 'postgres' ? factory({ connectionString: PG_URL, schema }) : factory({ filename: file })
+const pgApp = `hlprofile_${schema.slice(-10)}`
+const store = kind === 'postgres' ? factory({ connectionString: withApplicationName(PG_URL, pgApp), schema }) : factory({ filename: file })
+const ownBackends = kind === 'postgres' ? await pgBackendMeter(pgApp) : null
 // BENCH_TRACE=1: time every claim and outcome write (count, rows, mean and max ms) — where the worker waits.
 const traced: Record<string, { calls: number; rows: number; ms: number; max: number }> = {}
 if (process.env.BENCH_TRACE === '1') {
@@ -85,6 +88,7 @@ await session.post('Profiler.start')
 // BENCH_PERF=<file>: also record the whole machine (Postgres's own CPU) with Linux perf, timed phase only.
 const perf = process.env.BENCH_PERF ? spawn('perf', ['record', '-a', '-g', '-o', process.env.BENCH_PERF], { stdio: 'ignore' }) : null
 if (perf) await new Promise((resolve) => setTimeout(resolve, 300)) // perf's own start-up
+await ownBackends?.start()
 const machine = startCpuMeter({ postgres: { command: 'postgres' }, receiver: [rx.pid] })
 const cpu0 = process.cpuUsage()
 const elu0 = performance.eventLoopUtilization()
@@ -94,6 +98,8 @@ if (mode === 'live') await produce(n)
 await waitFor(n)
 const ms = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+const ownUs = (await ownBackends?.stop()) ?? null
+await ownBackends?.close()
 const elu = performance.eventLoopUtilization(elu0)
 const others = machine.stop()
 perf?.kill('SIGINT')
@@ -105,7 +111,8 @@ writeFileSync(out, JSON.stringify(profile))
 console.log(
   `${kind} ${mode}: ${Math.round(n / (ms / 1000))} deliveries/s, CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs/delivery ` +
     `(user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}), event loop ${(elu.utilization * 100).toFixed(0)} % busy` +
-    (others && kind === 'postgres' ? `, Postgres ${(((others.groups.postgres ?? 0) / 100) * ((ms * 1000) / n)).toFixed(0)} µs/delivery` : '') +
+    (others && kind === 'postgres' ? `, Postgres (all) ${(((others.groups.postgres ?? 0) / 100) * ((ms * 1000) / n)).toFixed(0)} µs/delivery` : '') +
+    (ownUs !== null ? `, its own backends ${(ownUs / n).toFixed(0)} µs/delivery` : '') +
     `; profile ${out}`,
 )
 if (process.env.BENCH_TRACE === '1') {
