@@ -23,7 +23,7 @@ export async function runCommand(
   optionNames: Record<string, string> = {},
 ): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions>()
-  const out = new Output({ json: globals.json === true, color: globals.color })
+  const out = new Output({ json: globals.json === true || globals.format === 'json', color: globals.color })
   let manager: WebhookManager | null = null
   try {
     const opened = await openManager(globals)

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `hookline` command. Everything lives in program.ts; this file only runs it.
+import { normalizeArgv } from './normalize-argv.js'
 import { createProgram } from './program.js'
 
-await createProgram().parseAsync(process.argv)
+await createProgram().parseAsync(normalizeArgv(process.argv.slice(2)), { from: 'user' })

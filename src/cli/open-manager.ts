@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseEncryptionKeyList, type EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { EventTypeOptions } from '../events/event-catalog.js'
@@ -15,6 +15,8 @@ export interface GlobalOptions {
   db?: string
   /** Print JSON instead of tables. */
   json?: boolean
+  /** `--format json|table` (seed 003): `json` is `--json`. */
+  format?: 'json' | 'table'
   /** `false` with `--no-color`. */
   color?: boolean
   /** Module that configures the manager (event types, retry policy…). */
@@ -65,6 +67,12 @@ export function resolveDatabase(value: string | undefined, env: NodeJS.ProcessEn
     url.searchParams.delete('schema')
     return { kind: 'postgres', url: url.toString(), schema }
   }
+  // `mysql://…`, `redis://…`, `file://…`: a URL of a store hookline has no adapter for (a
+  // Windows path such as C:\x has no `//` after its colon).
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]
+  if (scheme !== undefined && !/^sqlite$/i.test(scheme)) {
+    throw new CliError(`--db: unsupported database URL scheme "${scheme}:"; supported: a SQLite file path (./hooks.db or sqlite:./hooks.db) or a postgres:// / postgresql:// URL`)
+  }
   const filename = raw.replace(/^sqlite:(\/\/)?/i, '')
   if (filename === '') throw new CliError('--db: the SQLite file path is empty')
   return { kind: 'sqlite', filename }
@@ -82,6 +90,10 @@ export async function openStore(target: DatabaseTarget): Promise<WebhookStore> {
   if (target.kind === 'postgres') {
     const { postgresStore } = await import('../store/postgres/index.js')
     return postgresStore({ connectionString: target.url, ...(target.schema === undefined ? {} : { schema: target.schema }) })
+  }
+  const directory = dirname(resolve(target.filename))
+  if (target.filename !== ':memory:' && !existsSync(directory)) {
+    throw new CliError(`--db: the directory ${JSON.stringify(directory)} of the SQLite file does not exist; create it first (the file itself is created when missing)`)
   }
   const { sqliteStore } = await import('../store/sqlite/index.js')
   return sqliteStore({ filename: target.filename })

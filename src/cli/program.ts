@@ -39,6 +39,7 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .addOption(new Option('--db <file-or-url>', 'SQLite file or postgres:// URL (default: $HOOKLINE_DB)'))
     .option('--json', 'print JSON (the API’s snake_case shapes) instead of tables')
+    .addOption(new Option('--format <format>', 'json or table (seed 003’s spelling of --json)').choices(['json', 'table']))
     .option('--no-color', 'no colours')
     .addOption(new Option('--config <module>', 'JS module that registers event types / sets manager options (default: $HOOKLINE_CONFIG)'))
     .addOption(
@@ -46,6 +47,7 @@ export function createProgram(): Command {
     )
     .option('--egress-allow-private', 'let deliveries reach private networks (RFC 1918, loopback, ULA, CGNAT, link-local; not cloud metadata)')
     .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .addHelpText('after', FOOTER)
 

@@ -7,6 +7,7 @@ import { toCreateInput, toEndpointInput, toWebhookOutput } from '../../managemen
 import { CliError, EXIT } from '../cli-error.js'
 import { runCommand } from '../context.js'
 import { ENDPOINT_OPTION_NAMES, endpointBody, type EndpointOptions } from '../endpoint-input.js'
+import type { WebhookManager } from '../../manager/webhook-manager.js'
 import type { Output } from '../output.js'
 import { shortDate, truncate } from '../output.js'
 import { collect, parseDuration, parseInteger, parseJson } from '../parse-options.js'
@@ -64,7 +65,7 @@ export function registerEndpointCommands(program: Command): void {
         const page = await paginate(query, (limit, offset) => manager.listEndpoints({ status, event: o.event, owner: o.owner, limit, offset }))
         const webhooks = page.items.map(toWebhookOutput)
         if (out.json) return out.printJson({ webhooks, has_more: page.has_more, next_offset: page.next_offset })
-        if (webhooks.length === 0) return out.line(out.style('dim', 'No endpoints. Create one with: hookline endpoints create --url <url> --events <list>'))
+        if (webhooks.length === 0) return out.line(out.style('dim', await emptyListMessage(manager, o)))
         out.table(
           ['ID', 'NAME', 'URL', 'EVENTS', 'STATUS', 'CREATED'],
           webhooks.map((w) => [w.id, truncate(w.name, 24), truncate(w.url, 48), truncate(w.events.join(', '), 40), out.status(w.status), shortDate(w.created_at)]),
@@ -230,4 +231,20 @@ export function printEndpoint(out: Output, w: WebhookOutput): void {
   if (w.failing_since) rows.push(['Failing since', shortDate(w.failing_since)])
   rows.push(['Created', shortDate(w.created_at)], ['Updated', shortDate(w.updated_at)])
   out.details(rows)
+}
+
+/**
+ * What an empty `endpoints list` says: with a filter and endpoints in the database, that none
+ * match it (not that there are none); with no endpoints at all, how to create one.
+ */
+async function emptyListMessage(manager: WebhookManager, o: { status?: string; event?: string; owner?: string; offset: string }): Promise<string> {
+  const filters = [
+    o.status === undefined ? null : `--status ${o.status}${o.status === 'inactive' ? ' (paused)' : ''}`,
+    o.event === undefined ? null : `--event ${o.event}`,
+    o.owner === undefined ? null : `--owner ${o.owner}`,
+  ].filter((f): f is string => f !== null)
+  const any = (await manager.listEndpoints({ limit: 1 })).length > 0
+  if (!any) return 'No endpoints. Create one with: hookline endpoints create --url <url> --events <list>'
+  if (filters.length > 0) return `No endpoints match ${filters.join(' ')}; there are endpoints in other states or for other events (hookline endpoints list shows them all).`
+  return `No endpoints at --offset ${o.offset}.`
 }
