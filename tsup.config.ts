@@ -4,6 +4,7 @@ export default defineConfig([
   {
     entry: {
       index: 'src/index.ts',
+      verify: 'src/verify.ts',
       sqlite: 'src/store/sqlite/index.ts',
       postgres: 'src/store/postgres/index.ts',
       cli: 'src/cli/index.ts',
