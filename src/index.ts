@@ -134,6 +134,7 @@ export type {
   EndpointAuth,
   EndpointSecret,
   EndpointStatus,
+  EndpointTls,
   IncomingHook,
   IncomingLog,
   IncomingStats,

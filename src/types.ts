@@ -133,10 +133,27 @@ export interface Endpoint {
   metadata: Record<string, unknown>
   /** Start of the current unbroken run of failures, `null` after any success. */
   failingSince: Date | null
+  /** Mutual TLS and trust: a client certificate and key to present, a CA bundle to trust; `null` = none. */
+  tls: EndpointTls | null
+  /** `http(s)://[user:password@]host:port` CONNECT proxy of this endpoint; `null` = the manager's `proxy`, if any. */
+  proxy: string | null
   /** Creation time. */
   createdAt: Date
   /** Last change. */
   updatedAt: Date
+}
+
+/**
+ * TLS settings of an endpoint (PEM text). The key is a secret: views show it as `[redacted]`, and
+ * it is encrypted at rest like any credential when encryption keys are configured.
+ */
+export interface EndpointTls {
+  /** Client certificate chain presented to the receiver (mutual TLS). Needs `key`. */
+  cert?: string | null
+  /** Private key of `cert` (unencrypted PEM). Needs `cert`. */
+  key?: string | null
+  /** CA certificates trusted for this endpoint's receiver, in addition to Node's root store. */
+  ca?: string | null
 }
 
 /** One emitted event. Immutable once stored. */

@@ -15,7 +15,8 @@ export type SecretMapper = (value: string) => string
 /**
  * `endpoint` with `fn` applied to every secret value: the signing secrets (the rotated-out ones
  * too), the auth credential (basic password, bearer token, api key, hmac secret) and the values
- * of sensitive custom headers (see `isSensitiveHeader`; any header value that is sealed too).
+ * of sensitive custom headers (see `isSensitiveHeader`; any header value that is sealed too), the
+ * mutual-TLS client key and a proxy URL with a password.
  * Returns the same object when nothing changed.
  */
 export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoint {
@@ -41,7 +42,17 @@ export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoi
       headers[name] = value
     }
   }
-  return changed ? { ...endpoint, secrets, auth, headers } : endpoint
+  // The client key of mutual TLS, and a proxy URL that carries a password (the whole URL: its
+  // password cannot be sealed apart without breaking the URL).
+  const key = endpoint.tls?.key ? map(endpoint.tls.key) : null
+  const tls = endpoint.tls && key !== null && key !== endpoint.tls.key ? { ...endpoint.tls, key } : endpoint.tls
+  const proxy = endpoint.proxy && (hasProxyPassword(endpoint.proxy) || isSealed(endpoint.proxy)) ? map(endpoint.proxy) : endpoint.proxy
+  return changed ? { ...endpoint, secrets, auth, headers, tls, proxy } : endpoint
+}
+
+/** True for a proxy URL with a password in its user-info (`http://user:secret@host`). */
+function hasProxyPassword(proxy: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@/]+@/i.test(proxy)
 }
 
 function mapAuth(auth: EndpointAuth, map: SecretMapper): EndpointAuth {

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import { rootCertificates } from 'node:tls'
 import { Agent, buildConnector, Pool, ProxyAgent, type Dispatcher } from 'undici'
+import type { EndpointTls } from '../types.js'
 import type { EgressPolicy } from './egress-guard.js'
 
 /** How one endpoint's connections are made: mutual TLS and an egress proxy. */
 export interface ConnectionSettings {
   /** Client certificate and key (PEM) presented to the receiver, and extra CA certificates (PEM) to trust. */
-  tls: { cert: string; key: string; ca?: string | null } | { cert?: null; key?: null; ca: string } | null
+  tls: EndpointTls | null
   /** `http://` or `https://` CONNECT proxy URL, credentials in its user-info. */
   proxy: string | null
 }

@@ -5,6 +5,7 @@ import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/ty
 import type { Attempt, AttemptTrigger, Clock, Delivery, Endpoint, Message, RetryPolicy } from '../types.js'
 import { createId } from '../util/ids.js'
 import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
+import type { ConnectionSettings } from './connection-agents.js'
 import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
 import type { OutcomeWriter } from './outcome-writer.js'
 import { nextAttemptAt, resolveRetryPolicy, retryPolicyProblem } from './retry-policy.js'
@@ -30,6 +31,8 @@ export interface DispatcherOptions {
   retryPolicy: Partial<RetryPolicy>
   /** Recheck interval for deliveries of paused or disabled endpoints, in ms. @default 60_000 */
   inactiveRecheckMs: number
+  /** CONNECT proxy of endpoints that have none of their own. @default null */
+  proxy: string | null
 }
 
 /** What the dispatcher tells its owner after each outcome is stored. */
@@ -603,6 +606,7 @@ export class Dispatcher {
       // An attempt never outlives its lease, or a second worker could start the same delivery.
       timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - this.#leaseMargin())),
       maxResponseBytes: this.#options.maxResponseBytes,
+      connection: connectionOf(endpoint, this.#options.proxy),
     }
     let result: SendResult
     if (useBreaker) {
@@ -725,6 +729,12 @@ export function withNextStep(outcome: DeliveryOutcome, now: number): DeliveryOut
 /** A dead outcome whose error says why it was not retried (after the attempt's own error, if any). */
 function deadForGood(outcome: DeliveryOutcome, why: string): DeliveryOutcome {
   return { ...outcome, lastError: `${outcome.lastError ? `${outcome.lastError}; ` : ''}not retried: ${why}` }
+}
+
+/** How the endpoint's requests connect: its TLS settings and its proxy (or the manager's); `null` for the default. */
+function connectionOf(endpoint: Endpoint, defaultProxy: string | null): ConnectionSettings | null {
+  const proxy = endpoint.proxy ?? defaultProxy
+  return endpoint.tls || proxy ? { tls: endpoint.tls ?? null, proxy: proxy ?? null } : null
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createFetch, type $Fetch } from 'ofetch'
+import type { ConnectionSettings } from './connection-agents.js'
 import { EgressRefusedError } from './egress-guard.js'
 import type { Abortable } from './undici-fetch.js'
 
@@ -12,6 +13,8 @@ export interface OutgoingRequest {
   timeoutMs: number
   /** Response bytes kept; the rest is discarded unread. */
   maxResponseBytes: number
+  /** Mutual TLS and proxy of the endpoint (default transport only); none when absent. */
+  connection?: ConnectionSettings | null
 }
 
 /** What came back (or did not). */
@@ -63,6 +66,7 @@ export function createSender(
         redirect: 'manual',
         ignoreResponseError: true,
         responseType: 'stream',
+        ...(req.connection ? { hooklineConnection: req.connection } : {}),
       })
       const body = await readTruncated((res._data ?? res.body) as unknown as AsyncIterable<Uint8Array> | null, req.maxResponseBytes)
       const ok = res.status >= 200 && res.status < 300

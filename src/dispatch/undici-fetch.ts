@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
-import { isIP } from 'node:net'
-import { Agent, buildConnector, errors, type Dispatcher } from 'undici'
+import { errors, type Dispatcher } from 'undici'
+import { ConnectionAgents, type ConnectionSettings } from './connection-agents.js'
 import type { EgressPolicy } from './egress-guard.js'
 
 /** Options of {@link createUndiciFetch}. */
@@ -78,11 +78,11 @@ function createAbortable(): Abortable {
  * not), which is what a webhook sender wants.
  */
 export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch {
-  const timeout = options.connectTimeoutMs ?? 10_000
-  const agent = new Agent({
+  const agents = new ConnectionAgents({
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,
     connections: options.connectionsPerOrigin ?? null,
-    connect: options.egress ? guardedConnector(options.egress, { timeout }) : { timeout },
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    egress: options.egress ?? null,
   })
   const targets = new TargetCache()
   const undiciFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -90,6 +90,7 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
     // An AbortSignal, or the EmitterSignal of createAbortable.
     const signal = (init.signal as unknown as AbortLike | null | undefined) ?? undefined
     const { origin, path } = targets.get(input)
+    const agent = agents.get((init as TransportInit).hooklineConnection)
     const pending = agent.request({
       origin,
       path,
@@ -124,27 +125,17 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
   return {
     fetch: undiciFetch as typeof fetch,
     Headers: RequestHeaders as unknown as typeof Headers,
-    close: () => agent.close(),
+    close: () => agents.close(),
     createAbortable,
   }
 }
 
 /**
- * An undici connector that asks the egress guard before any socket opens, once per new connection
- * (keep-alive connections are reused without a second look). A host name is resolved by the
- * guard's `lookup` hook of `net.connect`, which checks every address and hands the socket only
- * those: what is checked is what is connected to. An address literal never reaches a lookup, so it
- * is checked here.
+ * What the sender adds to fetch's `init` for an endpoint with mutual TLS or a proxy (ofetch
+ * passes it through; another fetch ignores it). The transport picks the matching agent.
  */
-export function guardedConnector(egress: EgressPolicy, connectOptions: buildConnector.BuildOptions): buildConnector.connector {
-  const connect = buildConnector({ ...connectOptions, lookup: egress.connectLookup } as buildConnector.BuildOptions)
-  return (opts, callback) => {
-    if (isIP(opts.hostname) !== 0 && !egress.allowsHost(opts.hostname)) {
-      const refused = egress.refusal(opts.hostname)
-      if (refused) return queueMicrotask(() => callback(refused, null))
-    }
-    return connect(opts, callback)
-  }
+export interface TransportInit extends RequestInit {
+  hooklineConnection?: ConnectionSettings | null
 }
 
 /** Where a request goes, as undici's dispatcher takes it. */

@@ -1,7 +1,7 @@
 import { generateSecret } from '../signature/index.js'
 import { decodeStandardSecret } from '../signature/standard-webhooks.js'
 import type { SignatureScheme } from '../signature/types.js'
-import type { Endpoint, EndpointSecret } from '../types.js'
+import type { Endpoint, EndpointSecret, EndpointTls } from '../types.js'
 import { createId } from '../util/ids.js'
 import { parseInput } from '../validation/parse.js'
 import { assertStorableJson } from '../validation/text-checks.js'
@@ -45,6 +45,8 @@ export function buildEndpoint(input: CreateEndpointInput, defaults: EndpointDefa
     concurrency: v.concurrency ?? null,
     metadata: v.metadata ?? {},
     failingSince: null,
+    tls: v.tls ? compactTls(v.tls) : null,
+    proxy: v.proxy ?? null,
     createdAt: now,
     updatedAt: now,
   }
@@ -74,6 +76,8 @@ export function applyEndpointUpdate(endpoint: Endpoint, input: UpdateEndpointInp
   if (v.rateLimit !== undefined) next.rateLimit = v.rateLimit
   if (v.concurrency !== undefined) next.concurrency = v.concurrency
   if (v.metadata !== undefined) next.metadata = v.metadata
+  if (v.tls !== undefined) next.tls = v.tls ? compactTls(v.tls) : null
+  if (v.proxy !== undefined) next.proxy = v.proxy
   if (v.active !== undefined) next = setActive(next, v.active, now)
   if (v.signatureScheme !== undefined && v.signatureScheme !== endpoint.signatureScheme) {
     // A scheme change needs a secret of that scheme's format: start over with a fresh one.
@@ -107,6 +111,15 @@ export function rotateSecret(endpoint: Endpoint, secret: string, now: Date, over
 function checkSecretFormat(scheme: SignatureScheme, secret: string): void {
   // Throws a ValidationError naming `secret` when it is not `whsec_` + base64.
   if (scheme === 'standard-webhooks') decodeStandardSecret(secret)
+}
+
+/** TLS settings with unset fields left out. */
+function compactTls(tls: EndpointTls): EndpointTls {
+  const out: EndpointTls = {}
+  if (tls.cert) out.cert = tls.cert
+  if (tls.key) out.key = tls.key
+  if (tls.ca) out.ca = tls.ca
+  return out
 }
 
 function dedupe(list: string[]): string[] {

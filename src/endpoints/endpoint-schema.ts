@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
-import type { EndpointAuth, RetryPolicy } from '../types.js'
+import type { EndpointAuth, EndpointTls, RetryPolicy } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
 import { noControlCharacters, proseText } from '../validation/text-checks.js'
 
@@ -154,6 +154,38 @@ export const signaturePrefixSchema = v.pipe(
   v.regex(/^[\x21-\x2b\x2d-\x7e]*$/, 'must be printable ASCII without spaces or commas, e.g. "sha256=" or ""'),
 )
 
+const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----/
+const pem = (what: string) => v.pipe(v.string(), v.maxLength(262_144), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), v.regex(PEM, `must be PEM text (-----BEGIN …-----) of ${what}`))
+
+/** Schema of an endpoint's TLS settings: a client certificate and its key together, and/or a CA bundle. */
+export const tlsSchema = v.pipe(
+  v.strictObject({
+    cert: v.optional(v.nullable(pem('a certificate'))),
+    key: v.optional(v.nullable(pem('a private key'))),
+    ca: v.optional(v.nullable(pem('CA certificates'))),
+  }),
+  v.check((t) => !t.cert === !t.key, 'needs both `cert` and `key` (a client certificate and its private key), or neither'),
+  v.check((t) => Boolean(t.cert || t.ca), 'must set `cert` and `key`, or `ca`'),
+)
+
+/** Schema of a CONNECT proxy URL: http(s), a host, optional credentials, nothing else. */
+export const proxySchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.maxLength(2048),
+  v.check(isProxyUrl, 'must be an http:// or https:// proxy URL with a host and nothing after the port (user:password@ allowed)'),
+  v.check((value) => !value.includes(encodeURIComponent('[redacted]')) && !value.includes('[redacted]'), REDACTED_INPUT_MESSAGE),
+)
+
+function isProxyUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === ''
+  } catch {
+    return false
+  }
+}
+
 /** Schema of payload filters (values are checked further by `assertStorableJson`). */
 export const filtersSchema = v.record(v.pipe(v.string(), v.minLength(1)), v.unknown())
 
@@ -176,6 +208,8 @@ const endpointFields = {
   rateLimit: v.optional(v.nullable(rateLimitSchema)),
   concurrency: v.optional(v.nullable(positiveInt(1000))),
   metadata: v.optional(v.record(v.string(), v.unknown())),
+  tls: v.optional(v.nullable(tlsSchema)),
+  proxy: v.optional(v.nullable(proxySchema)),
 }
 
 /** Schema of `createEndpoint` input. */
@@ -231,6 +265,22 @@ export interface CreateEndpointInput {
   concurrency?: number | null
   /** Free-form data of the host application. @default {} */
   metadata?: Record<string, unknown>
+  /**
+   * Mutual TLS and trust for this endpoint's receiver (PEM): `cert` + `key` (a client certificate
+   * and its unencrypted private key, presented during the handshake) and/or `ca` (certificates
+   * trusted in addition to Node's roots). The key reads `[redacted]` in every view.
+   * @default null
+   * @example { cert: readFileSync('client.crt', 'utf8'), key: readFileSync('client.key', 'utf8') }
+   */
+  tls?: EndpointTls | null
+  /**
+   * CONNECT proxy for this endpoint's requests (`http://` or `https://`, credentials as
+   * `user:password@`): e.g. to leave from a static egress IP. The password reads `[redacted]` in
+   * every view. The egress guard still checks the final destination; the proxy itself is trusted.
+   * @default null (the manager's `proxy`, if any)
+   * @example 'http://hooks:s3cret@egress-proxy.internal:3128'
+   */
+  proxy?: string | null
 }
 
 /** Input of `updateEndpoint`: any subset of the create fields. A new `secret` starts a rotation. */

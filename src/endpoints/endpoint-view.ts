@@ -1,10 +1,14 @@
 import { isSealed } from '../crypto/secret-codec.js'
 import { mapEndpointSecrets } from '../crypto/secret-fields.js'
-import type { Endpoint, EndpointAuth } from '../types.js'
+import type { Endpoint, EndpointAuth, EndpointTls } from '../types.js'
 import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /** An endpoint as returned by the manager: credentials redacted, the signing secret only when asked for. */
-export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
+export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth' | 'tls' | 'proxy'> {
+  /** TLS settings; the client `key` always reads `[redacted]`. */
+  tls: EndpointTls | null
+  /** Proxy URL; its password always reads `[redacted]`. */
+  proxy: string | null
   /** Custom headers; values of credential-looking headers (`Authorization`, `X-API-Key`, …) read `[redacted]` unless secrets were asked for. */
   headers: Record<string, string>
   /** Credentials; passwords, tokens, keys and secrets read `[redacted]` unless secrets were asked for. */
@@ -19,17 +23,26 @@ export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth'> {
 export function toEndpointView(stored: Endpoint, includeSecret: boolean, now: number): EndpointView {
   // A secret still sealed (no configured key opened it) is never shown as if it were the secret.
   const endpoint = includeSecret ? mapEndpointSecrets(stored, (value) => (isSealed(value) ? REDACTED : value)) : stored
-  const { secrets, auth, ...rest } = endpoint
+  const { secrets, auth, tls, proxy, ...rest } = endpoint
   const current = secrets.find((s) => s.expiresAt === null)
   const overlapping = secrets.filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now)
   const view: EndpointView = {
     ...rest,
     headers: includeSecret ? rest.headers : redactHeaders(rest.headers),
     auth: auth && !includeSecret ? redactAuth(auth) : auth,
+    // Never shown, even with secrets: a client key or a proxy password is not a value a caller
+    // needs back (the signing secret is, to hand to the receiver).
+    tls: tls ? { ...tls, ...(tls.key ? { key: REDACTED } : {}) } : null,
+    proxy: proxy ? redactProxy(proxy) : null,
     previousSecretExpiresAt: overlapping.length > 0 ? new Date(Math.max(...overlapping.map((s) => s.expiresAt!.getTime()))) : null,
   }
   if (includeSecret && current) view.secret = current.secret
   return view
+}
+
+/** `http://user:secret@host:3128` → `http://user:[redacted]@host:3128`. */
+export function redactProxy(proxy: string): string {
+  return proxy.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, `$1:${REDACTED}@`)
 }
 
 function redactHeaders(headers: Record<string, string>): Record<string, string> {

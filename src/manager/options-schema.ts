@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { EgressLookup } from '../dispatch/egress-guard.js'
 import { ValidationError, type FieldIssue } from '../errors.js'
-import { retryPolicySchema, signaturePrefixSchema } from '../endpoints/endpoint-schema.js'
+import { proxySchema, retryPolicySchema, signaturePrefixSchema } from '../endpoints/endpoint-schema.js'
 import { toFieldIssues } from '../validation/parse.js'
 import type { WebhookManagerOptions } from './options.js'
 
@@ -101,6 +101,7 @@ export const managerOptionsSchema = v.strictObject({
         : v.strictObject({ intervalMs: v.optional(timerMs), lostAfterMs: v.optional(timerMs), keepStoppedMs: v.optional(durationMs) }),
     ),
   ),
+  proxy: v.optional(proxySchema),
   // The entries themselves (host, address or CIDR range) are checked by EgressPolicy, naming `egress.allow.N`.
   egress: v.optional(
     v.strictObject({

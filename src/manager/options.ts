@@ -96,6 +96,15 @@ export interface WebhookManagerOptions {
    */
   egress?: EgressOptions
   /**
+   * CONNECT proxy (`http://` or `https://`, credentials as `user:password@`) for every endpoint
+   * without a `proxy` of its own: e.g. to send all webhooks from one static egress IP. The egress
+   * guard still checks each final destination; the proxy itself is trusted (it is yours). Applies
+   * to the default transport only.
+   * @default none (direct connections)
+   * @example 'http://egress-proxy.internal:3128'
+   */
+  proxy?: string
+  /**
    * fetch implementation under ofetch. The default is hookline's own transport: undici's `request()`
    * over a keep-alive connection pool owned by the manager (closed by `close()`), without the WHATWG
    * `Request`/`Response`/stream objects that make the global `fetch` about 10× costlier per request.

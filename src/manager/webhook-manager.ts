@@ -284,6 +284,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         maxResponseBytes: options.maxResponseBytes ?? 65_536,
         retryPolicy: options.retryPolicy ?? {},
         inactiveRecheckMs: 60_000,
+        proxy: options.proxy ?? null,
       },
     )
     this.#workers = new WorkerRegistry(

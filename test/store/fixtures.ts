@@ -29,6 +29,8 @@ export function endpointFixture(over: Partial<Endpoint> = {}): Endpoint {
     concurrency: 4,
     metadata: { team: 'billing', n: 1 },
     failingSince: null,
+    tls: { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' },
+    proxy: 'http://hooks:pw@proxy.test:3128',
     createdAt: T0,
     updatedAt: T0,
     ...over,

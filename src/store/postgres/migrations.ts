@@ -203,6 +203,11 @@ export function postgresMigrations(schema: string): Migration[] {
       version: 4,
       up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS signature_prefix text`],
     },
+    {
+      // Per-endpoint mutual TLS (cert, key, ca) and CONNECT proxy URL.
+      version: 5,
+      up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS tls jsonb`, `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS proxy text`],
+    },
   ]
 }
 

@@ -114,6 +114,8 @@ export const endpointCodec: TableCodec<Endpoint> = {
     ['failing_since', 'time'],
     ['created_at', 'time'],
     ['updated_at', 'time'],
+    ['tls', 'json'],
+    ['proxy', 'text'],
   ],
   encode: (e) => ({
     id: e.id,
@@ -139,6 +141,8 @@ export const endpointCodec: TableCodec<Endpoint> = {
     failing_since: e.failingSince,
     created_at: e.createdAt,
     updated_at: e.updatedAt,
+    tls: jsonOrNull(e.tls),
+    proxy: e.proxy,
   }),
   decode: (r) => ({
     id: str(r.id),
@@ -162,6 +166,8 @@ export const endpointCodec: TableCodec<Endpoint> = {
     concurrency: numOrNull(r.concurrency),
     metadata: parseJson<Record<string, unknown>>(r.metadata),
     failingSince: toDateOrNull(r.failing_since),
+    tls: parseJsonOrNull<Endpoint['tls']>(r.tls),
+    proxy: strOrNull(r.proxy),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   }),

@@ -172,6 +172,11 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     version: 3,
     up: [`ALTER TABLE endpoints ADD COLUMN signature_prefix TEXT`],
   },
+  {
+    // Per-endpoint mutual TLS (JSON: cert, key, ca) and CONNECT proxy URL.
+    version: 4,
+    up: [`ALTER TABLE endpoints ADD COLUMN tls TEXT`, `ALTER TABLE endpoints ADD COLUMN proxy TEXT`],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */
