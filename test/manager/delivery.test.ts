@@ -19,7 +19,7 @@ afterEach(async () => {
 
 describe('outgoing delivery', () => {
   it('signaturePrefix: "" (endpoint or manager) sends the bare hex seed 002 compares; verifySignature accepts both forms', async () => {
-    manager = createWebhookManager({ pollIntervalMs: 50, signaturePrefix: '' })
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, signaturePrefix: '' })
     await manager.start()
     const bare = await manager.createEndpoint({ url: receiver.url, events: ['a.bare'] })
     const prefixed = await manager.createEndpoint({ url: receiver.url, events: ['a.prefixed'], signaturePrefix: 'sha256=' })
