@@ -26,7 +26,7 @@ const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: cons
 
 describe('built package', () => {
   it('ships ESM with bundled type declarations for every subpath', () => {
-    for (const f of ['index.js', 'index.d.ts', 'sqlite.js', 'sqlite.d.ts', 'postgres.js', 'postgres.d.ts', 'cli.js', 'console-assets/app.js', 'console-assets/app.css']) {
+    for (const f of ['index.js', 'index.d.ts', 'verify.js', 'verify.d.ts', 'sqlite.js', 'sqlite.d.ts', 'postgres.js', 'postgres.d.ts', 'cli.js', 'console-assets/app.js', 'console-assets/app.css']) {
       expect(existsSync(join(outDir, 'hookline', 'dist', f)), f).toBe(true)
     }
   })
