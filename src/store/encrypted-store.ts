@@ -58,7 +58,7 @@ export interface EncryptedStore extends WebhookStore {
 const MAX_PASSES = 3
 
 /** Optional store methods the wrapper passes through unchanged. */
-const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'pruneWorkers'] as const satisfies readonly (keyof WebhookStore)[]
+const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'pruneWorkers', 'takeRateSlot', 'releaseRateSlot'] as const satisfies readonly (keyof WebhookStore)[]
 
 /**
  * Wraps `inner` so that every secret value (see `src/crypto/secret-fields.ts`) is sealed by `codec`

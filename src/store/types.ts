@@ -194,6 +194,23 @@ export interface PageQuery {
   offset?: number
 }
 
+/** Arguments of `takeRateSlot` (a rate-limit slot shared by every worker of a store). */
+export interface RateSlotRequest {
+  /** Endpoint whose limit it is. */
+  endpointId: string
+  /** The limit's `max`: slots `0 … max − 1` exist. */
+  max: number
+  /** Worker taking it. */
+  workerId: string
+  /** Current time. */
+  now: Date
+  /** The slot is held until then unless given back earlier (so a worker that dies frees it by then). */
+  holdUntil: Date
+}
+
+/** Result of `takeRateSlot`: the slot taken, or when the first one comes free. */
+export type RateSlotGrant = { slot: number; retryAt?: undefined } | { slot?: undefined; retryAt: Date }
+
 /** One worker process's heartbeat, as it writes it (see `WebhookStore.recordWorker`). */
 export interface WorkerHeartbeat {
   /** Worker id (the manager's `workerId`; the `locked_by` of its leases). */
@@ -332,6 +349,14 @@ export interface WebhookStore {
    * one call only, so among many workers exactly one reports each loss.
    */
   reportLostWorkers?(staleBefore: Date, now: Date): Promise<WorkerRecord[]>
+  /**
+   * Optional (shared rate limits): takes a free slot of the endpoint's rate limit — one whose
+   * `free_at` has passed — for `request.workerId` until `request.holdUntil`, or says when the first
+   * slot comes free. Slots live in the store, so every worker sharing it counts against one limit.
+   */
+  takeRateSlot?(request: RateSlotRequest): Promise<RateSlotGrant>
+  /** Optional (shared rate limits): the slot comes free at `freeAt` (only while `workerId` still holds it). */
+  releaseRateSlot?(endpointId: string, slot: number, workerId: string, freeAt: Date): Promise<void>
   /** Optional (worker registry): deletes records of workers stopped or lost before `before`. Returns how many. */
   pruneWorkers?(before: Date): Promise<number>
 }

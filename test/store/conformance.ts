@@ -23,12 +23,14 @@ export interface StoreUnderTest {
   create: () => Promise<WebhookStore>
   /** Extra tests of the adapter, run inside the same describe block. */
   additionalTests?: (get: () => WebhookStore) => void
+  /** The store keeps rate-limit slots shared by its workers (`takeRateSlot`, `releaseRateSlot`). */
+  sharedRateSlots?: boolean
 }
 
 /**
  * The repository conformance suite: every store adapter runs exactly these tests.
  */
-export function testStore({ name, create, additionalTests }: StoreUnderTest): void {
+export function testStore({ name, create, additionalTests, sharedRateSlots = false }: StoreUnderTest): void {
   describe(`store conformance: ${name}`, () => {
     let store: WebhookStore
     beforeEach(async () => {
@@ -834,6 +836,41 @@ export function testStore({ name, create, additionalTests }: StoreUnderTest): vo
         expect((await store.reportLostWorkers!(at(200), at(2000))).map((w) => w.id)).toEqual(['lost'])
         expect(await store.pruneWorkers!(at(3000))).toBe(2)
         expect((await store.listWorkers!()).map((w) => w.id).sort()).toEqual(['running', 'stopped-late'])
+      })
+    })
+
+    describe.skipIf(!sharedRateSlots)('shared rate-limit slots', () => {
+      const take = (workerId: string, now: number, max = 2, holdFor = 10_000) =>
+        store.takeRateSlot!({ endpointId: 'ep_limited', max, workerId, now: at(now), holdUntil: at(now + holdFor) })
+
+      it('.takeRateSlot() hands out max slots, then says when the first comes free', async () => {
+        const a = await take('w1', 0)
+        const b = await take('w2', 0)
+        expect([a.slot, b.slot].sort()).toEqual([0, 1])
+        expect(await take('w3', 10)).toEqual({ retryAt: at(10_000) })
+        // Another endpoint has slots of its own.
+        expect((await store.takeRateSlot!({ endpointId: 'ep_other', max: 1, workerId: 'w1', now: at(10), holdUntil: at(5000) })).slot).toBe(0)
+      })
+
+      it('.releaseRateSlot() frees a slot at the given time, only for its holder; an expired hold frees itself', async () => {
+        const a = await take('w1', 0, 1)
+        expect(a.slot).toBe(0)
+        await store.releaseRateSlot!('ep_limited', 0, 'not-the-holder', at(0))
+        expect(await take('w2', 100, 1)).toEqual({ retryAt: at(10_000) })
+        await store.releaseRateSlot!('ep_limited', 0, 'w1', at(600))
+        expect(await take('w2', 599, 1)).toEqual({ retryAt: at(600) })
+        expect((await take('w2', 600, 1)).slot).toBe(0)
+        // w2 dies holding it: the hold runs out at 600 + 10 000.
+        expect(await take('w3', 5000, 1)).toEqual({ retryAt: at(10_600) })
+        expect((await take('w3', 10_600, 1)).slot).toBe(0)
+      })
+
+      it('.takeRateSlot() with a larger max makes the new slots; a smaller max leaves the others unused', async () => {
+        expect((await take('w1', 0, 1)).slot).toBe(0)
+        expect((await take('w2', 0, 3)).slot).toBeGreaterThan(0)
+        expect((await take('w3', 0, 3)).slot).toBeGreaterThan(0)
+        expect(await take('w4', 0, 3)).toMatchObject({ retryAt: expect.any(Date) })
+        expect(await take('w5', 0, 1)).toEqual({ retryAt: at(10_000) })
       })
     })
 

@@ -29,6 +29,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
 
   testStore({
     name: 'postgres',
+    sharedRateSlots: true,
     create: async () => {
       const store = postgresStore({ connectionString: PG_URL, schema, max: 4 })
       await store.migrate()

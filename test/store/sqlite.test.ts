@@ -33,6 +33,7 @@ async function withSharedDatabase(fn: (db: Database.Database, store: WebhookStor
 
 testStore({
   name: 'sqlite',
+  sharedRateSlots: true,
   create: async () => {
     const store = sqliteStore({ filename: freshFile() })
     await store.migrate()

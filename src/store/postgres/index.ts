@@ -25,6 +25,7 @@ import { assertSchemaName, createPlans, MESSAGE_PREFIX, wakeChannel, withoutNulP
 import { WriteBatcher } from '../../util/write-batcher.js'
 import { decodeWorker } from '../sql/worker-codec.js'
 import { createWorkerPlans } from './worker-plans.js'
+import { createRateSlotPlans } from './rate-slot-plans.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
@@ -163,6 +164,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const schema = options.schema ?? 'hookline'
   const plans = createPlans(schema)
   const workerPlans = createWorkerPlans(schema)
+  const slotPlans = createRateSlotPlans(schema)
   const channel = wakeChannel(schema)
   const connectionString = options.connectionString
   const ownsPool = options.pool === undefined
@@ -568,6 +570,22 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
     async reportLostWorkers(staleBefore, now) {
       return (await rows('reportLostWorkers', workerPlans.reportLost(staleBefore, now))).map(decodeWorker)
+    },
+    async takeRateSlot(request) {
+      for (let round = 0; ; round++) {
+        const row = (await rows('takeRateSlot', slotPlans.take(request)))[0]!
+        if (row.slot !== null && row.slot !== undefined) return { slot: Number(row.slot) }
+        // The endpoint's slots are made on first use (and when its max grows), then taken again.
+        if (Number(row.slots) < request.max && round === 0) {
+          await run('takeRateSlot', slotPlans.ensure(request.endpointId, request.max))
+          continue
+        }
+        const retryAt = row.retry_at === null || row.retry_at === undefined ? request.now : toDate(row.retry_at)
+        return { retryAt: retryAt.getTime() < request.now.getTime() ? request.now : retryAt }
+      }
+    },
+    async releaseRateSlot(endpointId, slot, workerId, freeAt) {
+      await run('releaseRateSlot', slotPlans.release(endpointId, slot, workerId, freeAt))
     },
     async pruneWorkers(before) {
       return (await run('pruneWorkers', workerPlans.prune(before))).rowCount ?? 0

@@ -208,6 +208,19 @@ export function postgresMigrations(schema: string): Migration[] {
       version: 5,
       up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS tls jsonb`, `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS proxy text`],
     },
+    {
+      // Shared rate limits: `max` slots per rate-limited endpoint, each free from `free_at` on.
+      version: 6,
+      up: [
+        `CREATE TABLE IF NOT EXISTS ${s}.rate_slots (
+          endpoint_id text NOT NULL,
+          slot integer NOT NULL,
+          free_at timestamptz NOT NULL,
+          held_by text,
+          PRIMARY KEY (endpoint_id, slot)
+        )`,
+      ],
+    },
   ]
 }
 

@@ -19,6 +19,7 @@ import type { ClaimedDelivery, EnqueueResult, WebhookStore } from '../types.js'
 import { WriteBatcher } from '../../util/write-batcher.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
 import { sqliteWorkerStatements as WORKERS, workerParams } from './worker-statements.js'
+import { sqliteRateSlotStatements as SLOTS } from './rate-slot-statements.js'
 import { decodeWorker } from '../sql/worker-codec.js'
 import {
   bindable,
@@ -645,6 +646,27 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     listWorkers: () => op('listWorkers', (d) => all(d, WORKERS.list, {}).map(decodeWorker)),
     reportLostWorkers: (staleBefore, now) =>
       write('reportLostWorkers', (d) => all(d, WORKERS.reportLost, { stale_before: staleBefore.getTime(), now: now.getTime() }).map(decodeWorker)),
+    takeRateSlot: (r) =>
+      write('takeRateSlot', (d) =>
+        transaction(d, () => {
+          const keys = { endpoint: r.endpointId, max: r.max }
+          const pick = () => one(d, SLOTS.pick, { ...keys, now: r.now.getTime() })
+          let free = pick()
+          const summary = one(d, SLOTS.summary, keys)!
+          // The endpoint's slots are made on first use (and when its max grows).
+          if (!free && Number(summary.slots) < r.max) {
+            changes(d, SLOTS.ensure, keys)
+            free = pick()
+          }
+          if (free) {
+            changes(d, SLOTS.hold, { endpoint: r.endpointId, slot: free.slot, hold_until: r.holdUntil.getTime(), worker: r.workerId })
+            return { slot: Number(free.slot) }
+          }
+          return { retryAt: new Date(Math.max(Number(summary.retry_at ?? 0), r.now.getTime())) }
+        }),
+      ),
+    releaseRateSlot: (endpointId, slot, workerId, freeAt) =>
+      write('releaseRateSlot', (d) => void changes(d, SLOTS.release, { endpoint: endpointId, slot, worker: workerId, free_at: freeAt.getTime() })),
     pruneWorkers: (before) => write('pruneWorkers', (d) => changes(d, WORKERS.prune, { before: before.getTime() })),
   }
   return store

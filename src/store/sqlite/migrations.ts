@@ -177,6 +177,19 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     version: 4,
     up: [`ALTER TABLE endpoints ADD COLUMN tls TEXT`, `ALTER TABLE endpoints ADD COLUMN proxy TEXT`],
   },
+  {
+    // Shared rate limits: `max` slots per rate-limited endpoint, each free from `free_at` on.
+    version: 5,
+    up: [
+      `CREATE TABLE rate_slots (
+        endpoint_id TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        free_at INTEGER NOT NULL,
+        held_by TEXT,
+        PRIMARY KEY (endpoint_id, slot)
+      )`,
+    ],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */

@@ -1,0 +1,11 @@
+/** Statements of the SQLite shared rate-limit slots (named parameters; times in ms). */
+export const sqliteRateSlotStatements = {
+  pick: 'SELECT slot FROM rate_slots WHERE endpoint_id = @endpoint AND slot < @max AND free_at <= @now ORDER BY free_at, slot LIMIT 1',
+  hold: 'UPDATE rate_slots SET free_at = @hold_until, held_by = @worker WHERE endpoint_id = @endpoint AND slot = @slot',
+  summary: 'SELECT count(*) AS slots, min(free_at) AS retry_at FROM rate_slots WHERE endpoint_id = @endpoint AND slot < @max',
+  // Slots 0 … max − 1, free at once; a recursive CTE stands in for generate_series.
+  ensure:
+    'WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g WHERE n + 1 < @max) ' +
+    'INSERT INTO rate_slots (endpoint_id, slot, free_at) SELECT @endpoint, n, 0 FROM g WHERE true ON CONFLICT DO NOTHING',
+  release: 'UPDATE rate_slots SET free_at = @free_at, held_by = NULL WHERE endpoint_id = @endpoint AND slot = @slot AND held_by = @worker',
+} as const
