@@ -9,6 +9,7 @@ import type { ConnectionSettings } from './connection-agents.js'
 import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
 import type { OutcomeWriter } from './outcome-writer.js'
 import { nextAttemptAt, resolveRetryPolicy, retryPolicyProblem } from './retry-policy.js'
+import { SharedRateSlots } from './shared-rate-slots.js'
 import type { OutgoingRequest, SendResult } from './send-request.js'
 
 /** Tuning of the delivery worker. */
@@ -126,6 +127,8 @@ export class Dispatcher {
   #active = 0
   /** Active deliveries per endpoint, and the most one endpoint may have (so one slow endpoint cannot starve the rest). */
   #heldByEndpoint = new Map<string, EndpointHold>()
+  /** Rate-limit slots shared with the other workers of the store, when it keeps them (SQLite, Postgres). */
+  #sharedSlots: SharedRateSlots | null
   /** Deliveries waiting in an endpoint queue (not started), with the function that ends their task. */
   #waiting = new Map<string, () => void>()
   #maxHeld: number
@@ -162,6 +165,7 @@ export class Dispatcher {
   constructor(deps: DispatcherDeps, options: DispatcherOptions) {
     this.#deps = deps
     this.#options = options
+    this.#sharedSlots = SharedRateSlots.supported(deps.store) ? new SharedRateSlots(deps) : null
     this.#global = new PQueue({ concurrency: options.concurrency })
     this.#maxHeld = Math.max(options.batchSize, options.concurrency * 2)
     // A quarter of the holding window: with the defaults (100 held, concurrency 50) the next claim
@@ -531,8 +535,20 @@ export class Dispatcher {
           // Gone from #waiting: released by stop({ drain: false }) while it waited. Waiting for a
           // rate-limit slot or for a global slot still counts as waiting: stop without drain hands
           // it back at once, not when the requests ahead of it are done.
-          const release = rate ? await acquireRateSlot(rate) : null
-          if (!this.#waiting.has(id)) return release?.(false)
+          const local = rate ? await acquireRateSlot(rate) : null
+          if (!this.#waiting.has(id)) return local?.(false)
+          // Then one of the slots every worker of the store shares. Given up when the lease is about
+          // to run out: #attempt then hands the delivery back without an attempt.
+          const leaseEnd = claimed.delivery.lockedUntil?.getTime() ?? this.#deps.clock.now() + this.#options.leaseMs
+          const shared =
+            rate && this.#sharedSlots
+              ? await this.#sharedSlots.acquire(endpoint.id, endpoint.rateLimit!, leaseEnd, leaseEnd - this.#leaseMargin(), () => this.#waiting.has(id))
+              : null
+          const release = (hold: boolean) => {
+            local?.(hold)
+            shared?.(hold)
+          }
+          if (!this.#waiting.has(id)) return release(false)
           let attempted = false
           try {
             await this.#global.add(async () => {
@@ -541,7 +557,7 @@ export class Dispatcher {
               await this.#attempt(claimed, endpoint)
             })
           } finally {
-            release?.(attempted)
+            release(attempted)
           }
         })
         .then(() => resolve(), reject)

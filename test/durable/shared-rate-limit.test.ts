@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
+import { startReceiver, type Receiver } from '../helpers/receiver.js'
+
+let receiver: Receiver
+const managers: WebhookManager[] = []
+const children: ChildProcess[] = []
+const pgCtx = createPgTestContext()
+
+beforeEach(async () => {
+  receiver = await startReceiver()
+})
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
+  await receiver.close()
+})
+afterAll(() => pgCtx.dispose())
+
+const startWorker = (schema: string, id: string) =>
+  new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
+      env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, LEASE_MS: '30000', BATCH: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.push(child)
+    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start`)), 90_000)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    })
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${id}] ${chunk}`))
+  })
+
+/** The most requests any window of `windowMs` holds (every window that starts at an arrival). */
+function busiestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b)
+  let most = 0
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - windowMs) j++
+    most = Math.max(most, i - j + 1)
+  }
+  return most
+}
+
+describe.skipIf(!pgAvailable)('postgres: rate limits shared by every worker', () => {
+  it('4 worker processes, an endpoint limited to 5 per 500 ms: no 500 ms window at the receiver holds more than 5', async () => {
+    const schema = pgCtx.schema()
+    const setup = createWebhookManager({ store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
+    managers.push(setup)
+    await setup.migrate()
+    await setup.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
+    const N = 40
+    for (let i = 0; i < N; i++) await setup.emit('job.done', { i })
+
+    await Promise.all(['w1', 'w2', 'w3', 'w4'].map((id) => startWorker(schema, id)))
+    const received = await receiver.waitFor(N, 60_000)
+    expect(busiestWindow(received.map((r) => r.receivedAt), 500)).toBeLessThanOrEqual(5)
+    // Each worker's own limiter alone would let 4 × 5 through in one window; the shared one is the bound.
+    const byWorker = await pgCtx.pool().query(`SELECT count(DISTINCT held_by)::int AS n FROM "${schema}".rate_slots`)
+    expect(byWorker.rows[0].n).toBe(0) // every slot given back
+  }, 240_000)
+})
