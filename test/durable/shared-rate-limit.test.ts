@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
+import { allowLoopback } from '../helpers/egress.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 
@@ -52,7 +53,7 @@ function busiestWindow(times: number[], windowMs: number): number {
 describe.skipIf(!pgAvailable)('postgres: rate limits shared by every worker', () => {
   it('4 worker processes, an endpoint limited to 5 per 500 ms: no 500 ms window at the receiver holds more than 5', async () => {
     const schema = pgCtx.schema()
-    const setup = createWebhookManager({ store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
+    const setup = createWebhookManager({ egress: allowLoopback, store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
     managers.push(setup)
     await setup.migrate()
     await setup.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
