@@ -63,6 +63,8 @@ export interface RequestSettings {
   userAgent: string
   /** Text before the hex digest of an `hmac-sha256` signature, for endpoints that set none. */
   signaturePrefix: string
+  /** Trace context headers of a message's deliveries (`traceparent`), when the manager sends them. */
+  traceHeaders?: (message: Message) => Record<string, string> | undefined
 }
 
 /** JSON key fragments of an envelope (`"id":` …), computed once per names object; `null` where a field is left out. */
@@ -169,6 +171,7 @@ export function buildHeaders(
   own[names.timestamp] = new Date(now).toISOString()
   own[names.delivery] = deliveryId
   own[names.attempt] = String(attempt)
+  if (settings.traceHeaders !== undefined) Object.assign(own, settings.traceHeaders(message))
   const signatureHeader = addSignature(own, endpoint, message, body, now, settings)
   // Fast path (no custom headers, no auth): nothing to merge; only the signature is redacted.
   if (!hasCustom && !auth) {

@@ -83,6 +83,7 @@ export const managerOptionsSchema = v.strictObject({
       attempt: v.optional(headerName),
     }),
   ),
+  telemetry: v.optional(v.union([v.literal(false), v.strictObject({ traceparent: v.optional(v.boolean()) })])),
   portalSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'), v.maxLength(1024))),
   signaturePrefix: v.optional(signaturePrefixSchema),
   userAgent: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1000), v.regex(HEADER_VALUE, 'must hold only Latin-1 characters and no control characters'))),

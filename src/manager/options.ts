@@ -2,6 +2,7 @@ import type { EncryptionKeyInput } from '../crypto/secret-codec.js'
 import type { BreakerOptions } from '../dispatch/endpoint-breakers.js'
 import type { EnvelopeNames, HeaderNames } from '../dispatch/build-request.js'
 import type { EgressOptions } from '../dispatch/egress-guard.js'
+import type { TelemetryOptions } from '../observability/telemetry.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { WebhookStore } from '../store/types.js'
 import type { WorkerHeartbeatOptions } from './worker-registry.js'
@@ -75,6 +76,14 @@ export interface WebhookManagerOptions {
    * @default a random key per manager
    */
   portalSecret?: string
+  /**
+   * OpenTelemetry: with `@opentelemetry/api` installed (an optional peer dependency) and an SDK
+   * registered by the host, the manager writes `hookline.emit`, `hookline.deliver` and
+   * `hookline.incoming` spans and `hookline.*` metrics (see docs/observability.md). `false` turns
+   * it off; `{ traceparent: true }` also sends the emit's trace context to receivers.
+   * @default {} (on when the package is installed; no `traceparent`)
+   */
+  telemetry?: false | TelemetryOptions
   /** `User-Agent` of outgoing requests. @default 'hookline/<version>' */
   userAgent?: string
   /** Reject `emit` of event types that were not registered. @default false */

@@ -40,6 +40,7 @@ import { unserialisablePath } from '../util/json-path.js'
 import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
 import { MetricsCounters, type MetricsSnapshot } from '../observability/metrics-snapshot.js'
+import { Telemetry } from '../observability/telemetry.js'
 import { createPortalLink, type PortalLink, type PortalLinkOptions } from '../portal/portal-link.js'
 import { verifyPortalToken, type PortalGrant } from '../portal/portal-token.js'
 import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
@@ -225,6 +226,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
   readonly #transport: UndiciFetch | null
   readonly #metrics = new MetricsCounters()
+  /** OpenTelemetry spans and metrics; `null` with `telemetry: false`; inactive without `@opentelemetry/api`. */
+  readonly #telemetry: Telemetry | null
   /** Key of portal links: the `portalSecret` option, else random per manager (links end with the process). */
   readonly #portalSecret: string
   /** Where deliveries may connect (the SSRF guard). */
@@ -251,11 +254,14 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#portalSecret = options.portalSecret ?? randomBytes(32).toString('base64url')
     this.#egress = new EgressPolicy(options.egress)
     this.#transport = options.fetch ? null : createUndiciFetch({ egress: this.#egress })
+    const telemetry = options.telemetry === false ? null : new Telemetry(options.telemetry ?? {}, { queue: () => this.#dispatcher.load, breakers: () => this.#breakers.counts() })
+    this.#telemetry = telemetry
     const settings: RequestSettings = {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
       userAgent: options.userAgent ?? `hookline/${VERSION}`,
       signaturePrefix: options.signaturePrefix ?? HMAC_SHA256_PREFIX,
+      ...(telemetry !== null && options.telemetry && options.telemetry.traceparent ? { traceHeaders: (message: Message) => telemetry.traceHeaders(message) } : {}),
     }
     this.#headerNames = settings.headers
     this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])
@@ -338,6 +344,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async start(): Promise<void> {
     this.#warnPlainSecrets()
     this.#assertOpen('start')
+    // `@opentelemetry/api` (if installed) is loaded once; spans start with the first emit after it.
+    await this.#telemetry?.ready
     // A stop still finishing its deliveries ends first: the worker restarts from a clean state.
     if (this.#stopping) await this.#stopping
     if (this.#options.autoMigrate !== false) await this.migrate()
@@ -524,6 +532,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
    */
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
     this.#assertOpen('emit')
+    const startedAt = this.#telemetry?.active ? Date.now() : 0
     const { message, endpoints, now } = await this.#prepareEmit(event, data, options)
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
@@ -545,6 +554,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
       else this.#dispatcher.unlease(leased)
     }
     if (!result.duplicate) this.#metrics.emitted(deliveries.length)
+    if (startedAt !== 0) this.#telemetry!.emitted(message, deliveries.length, startedAt, result.duplicate)
     if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }
@@ -807,8 +817,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
   incomingHandler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
     const handle = this.#incoming.handler(options)
     return async (request, connection) => {
+      const startedAt = this.#telemetry?.active ? Date.now() : 0
       const response = await handle(request, connection)
       this.#metrics.incoming(response.status)
+      if (startedAt !== 0) this.#telemetry!.incoming(response.status, startedAt)
       return response
     }
   }
@@ -952,6 +964,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const attempt = outcome.attempt
     if (attempt) {
       if (attempt.trigger !== 'test') this.#metrics.outcome(outcome.status, attempt.durationMs)
+      if (this.#telemetry?.active) this.#telemetry.attempted(claimed.message.id, attempt, outcome.status)
       const name = outcome.status === 'succeeded' ? 'delivery.succeeded' : outcome.status === 'dead' ? 'delivery.dead' : 'delivery.failed'
       if (this.#events.hasListeners(name)) {
         this.#events.emit(name, {
