@@ -54,7 +54,7 @@ export async function startConsoleDemo(options: { filename: string; port?: numbe
     retryPolicy: { maxAttempts: 4, initialDelayMs: 1000, maxDelayMs: 5000, jitter: 0 },
     breaker: { failureThreshold: 5, cooldownMs: 120_000 },
     // Receivers on 127.0.0.1 are refused by default (SSRF guard): this demo allows loopback only.
-    ...{ egress: { allow: ['127.0.0.1/32', '::1/128', 'localhost'] } },
+    egress: { allow: ['127.0.0.1/32', '::1/128', 'localhost'] },
   })
   manager.registerEventType('order.created', {
     description: 'A customer placed an order.',

@@ -5,6 +5,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { allowLoopback } from '../helpers/egress.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 
 /** The context manager a Node SDK registers, in a few lines (AsyncLocalStorage). */
@@ -44,7 +45,7 @@ beforeAll(async () => {
   metrics.setGlobalMeterProvider(meterProvider)
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
   receiver = await startReceiver()
-  manager = createWebhookManager({ pollIntervalMs: 50, retryPolicy: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 }, telemetry: { traceparent: true } })
+  manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 }, telemetry: { traceparent: true } })
   await manager.start()
 })
 afterAll(async () => {
@@ -103,7 +104,7 @@ describe('OpenTelemetry', () => {
   })
 
   it('sends no traceparent and writes no span with telemetry: false', async () => {
-    const quiet = createWebhookManager({ pollIntervalMs: 50, telemetry: false })
+    const quiet = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, telemetry: false })
     await quiet.start()
     try {
       await quiet.createEndpoint({ url: `${receiver.url}/quiet`, events: ['*'] })
