@@ -7,6 +7,7 @@ import { createWebhookManager, generateSecret, memoryStore, sign } from '../src/
 import { formatCpu, startCpuMeter, type CpuReport } from './lib/cpu.js'
 import { envInt } from './lib/env.js'
 import { makeEnvelope, makePayloadForEnvelope } from './lib/payload.js'
+import { AnswerAtOnce } from './lib/stub-dispatcher.js'
 import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-process.js'
 import { record, section } from './lib/report.js'
 import { fmt, median, settle, spread } from './lib/stats.js'
@@ -197,34 +198,30 @@ export function hooklineVariant(
 }
 
 /**
- * A `fetch` that answers `200 ok` at once without touching the network, for the diagnostic that
- * shows what hookline's pipeline costs apart from HTTP (emit, store, queues, breaker, signing,
- * ofetch, attempt log). It counts as the receiver would, so the run is checked the same way.
+ * hookline's default transport over a dispatcher that answers `200 ok` without a socket (see
+ * `lib/stub-dispatcher.ts`): what the pipeline costs apart from the network — emit, store,
+ * queues, breaker, signing, ofetch, hookline's transport and undici's request API, the attempt
+ * log. (It used to be a fake `fetch` above the transport, which made the sender use WHATWG
+ * `Headers` and an `AbortController` the real path never builds, ~21 µs per delivery.)
  */
-function noNetworkFetch(): { fetch: typeof fetch; count: () => number; reset: () => void } {
-  let count = 0
-  const answer = async function* (): AsyncGenerator<Uint8Array> {
-    yield Buffer.from('ok')
-  }
-  const fake = async (): Promise<Response> => {
-    count++
-    return { status: 200, statusText: 'OK', ok: true, headers: new Headers({ 'content-length': '2' }), body: answer() } as unknown as Response
-  }
-  return { fetch: fake as unknown as typeof fetch, count: () => count, reset: () => (count = 0) }
+function noNetworkTransport(): { fetch: typeof fetch; count: () => number; reset: () => void } {
+  const stub = new AnswerAtOnce()
+  const transport = createUndiciFetch({ dispatcher: stub })
+  return { fetch: transport.fetch, count: () => stub.count, reset: () => (stub.count = 0) }
 }
 
 /** The delivery variants, keyed by a short name (bench/profile-delivery.ts runs one of them). */
 export function deliveryVariants(undici: Undici, rx: ReceiverProcess, concurrency: number): { variants: Record<string, Variant>; close(): Promise<void> } {
   const data = makePayloadForEnvelope(1024)
   const body = makeEnvelope(data)
-  const offline = noNetworkFetch()
+  const offline = noNetworkTransport()
   const variants: Record<string, Variant> = {
     'raw-undici': rawUndiciVariant(undici, rx, body, concurrency),
     'raw-fetch': rawFetchVariant(rx, body, concurrency),
     'sender-floor': senderFloorVariant(rx, body, concurrency),
     hookline: hooklineVariant('hookline (default transport: undici request)', rx, data, concurrency),
     'hookline-fetch': hooklineVariant('diagnostic: hookline over the global fetch', rx, data, concurrency, globalThis.fetch),
-    'hookline-no-network': hooklineVariant('diagnostic: hookline, a fetch answering at once (no HTTP)', rx, data, concurrency, offline.fetch, async () => {
+    'hookline-no-network': hooklineVariant('diagnostic: hookline, its transport over a stub dispatcher (no network)', rx, data, concurrency, offline.fetch, async () => {
       const sent = offline.count()
       offline.reset()
       return sent

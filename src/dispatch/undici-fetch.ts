@@ -17,6 +17,23 @@ export interface UndiciFetchOptions {
    * @default null
    */
   egress?: EgressPolicy | null
+  /**
+   * Send through this undici dispatcher instead of an `Agent` of the transport's own (tests and
+   * benchmarks: a stub below every layer of hookline's). `close()` then leaves it open, and the
+   * options above do not apply.
+   */
+  dispatcher?: Dispatcher
+}
+
+/** Every transport made by {@link createUndiciFetch}, by its `fetch` (see {@link transportOf}). */
+const transports = new WeakMap<object, UndiciFetch>()
+
+/**
+ * The transport whose `fetch` this is, when it was made by {@link createUndiciFetch}: the sender
+ * then uses its `Headers` and abort handle too, exactly as with the default transport.
+ */
+export function transportOf(fetchImpl: typeof fetch): UndiciFetch | undefined {
+  return transports.get(fetchImpl)
 }
 
 /** A `fetch` for ofetch over undici's `request`, with the connection pool it owns. */
@@ -90,7 +107,7 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
     // An AbortSignal, or the EmitterSignal of createAbortable.
     const signal = (init.signal as unknown as AbortLike | null | undefined) ?? undefined
     const { origin, path } = targets.get(input)
-    const agent = agents.get((init as TransportInit).hooklineConnection)
+    const agent = options.dispatcher ?? agents.get((init as TransportInit).hooklineConnection)
     const pending = agent.request({
       origin,
       path,
@@ -122,12 +139,14 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
       )
     })
   }
-  return {
+  const transport: UndiciFetch = {
     fetch: undiciFetch as typeof fetch,
     Headers: RequestHeaders as unknown as typeof Headers,
     close: () => agents.close(),
     createAbortable,
   }
+  transports.set(transport.fetch, transport)
+  return transport
 }
 
 /**

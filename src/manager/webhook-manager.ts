@@ -9,7 +9,7 @@ import { EgressPolicy } from '../dispatch/egress-guard.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { createSender } from '../dispatch/send-request.js'
-import { createUndiciFetch, type UndiciFetch } from '../dispatch/undici-fetch.js'
+import { createUndiciFetch, transportOf, type UndiciFetch } from '../dispatch/undici-fetch.js'
 import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
@@ -273,7 +273,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         directory: this.#directory,
         breakers: this.#breakers,
         writer: new OutcomeWriter(this.store),
-        send: options.fetch ? createSender(options.fetch) : createSender(this.#transport!.fetch, this.#transport!.Headers, this.#transport!.createAbortable),
+        send: senderFor(options.fetch ? (transportOf(options.fetch) ?? options.fetch) : this.#transport!),
         settings,
         workerId,
         onOutcome: (report) => this.#onOutcome(report),
@@ -1055,6 +1055,11 @@ function assertJson(message: Message): void {
   }
   check('data', message.data, () => dataJson(message))
   if (message.metadata !== null) check('metadata', message.metadata, () => JSON.stringify(message.metadata))
+}
+
+/** The sender over a host's own `fetch`, or over a transport of hookline's (its headers and abort handle too). */
+function senderFor(transport: typeof fetch | UndiciFetch): ReturnType<typeof createSender> {
+  return typeof transport === 'function' ? createSender(transport) : createSender(transport.fetch, transport.Headers, transport.createAbortable)
 }
 
 function newDelivery(message: Message, endpointId: string, now: Date): Delivery {
