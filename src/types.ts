@@ -322,8 +322,8 @@ export interface IncomingHook {
   tokenPrefix: string
   /** Nunjucks template (string) or object of templates that reshapes the payload; `null` = passthrough. */
   transform: string | Record<string, unknown> | null
-  /** Requests accepted per minute. @default 100 */
-  rateLimitPerMinute: number
+  /** Requests accepted per minute (at most 10 000 000); `null` = no limit. @default 100 */
+  rateLimitPerMinute: number | null
   /** Allowed source addresses or CIDR ranges (IPv4 and IPv6); empty = any. */
   allowedIps: string[]
   /** Signature check of incoming requests; `null` = none. */

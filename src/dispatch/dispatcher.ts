@@ -81,6 +81,8 @@ interface EndpointQueue {
   key: string
   /** The endpoint's concurrency. */
   queue: PQueue
+  /** No rate limit, and a concurrency at least the global one: `queue` is skipped (see `#process`). */
+  direct: boolean
   /** With a rate limit: `max` slots, each held until `intervalMs` after its request ended (see `#queueFor`). */
   rate: { slots: PQueue; holdMs: number } | null
 }
@@ -156,6 +158,9 @@ export class Dispatcher {
   #loop: Promise<void> | null = null
   #wakeRequested = false
   #wake: (() => void) | null = null
+  /** The loop's poll timer and when it fires (see `#armPoll`). */
+  #pollTimer: NodeJS.Timeout | null = null
+  #pollAt = Infinity
   #timer: NodeJS.Timeout | null = null
   #timerAt = Infinity
   #unsubscribe: (() => void) | null = null
@@ -201,6 +206,9 @@ export class Dispatcher {
   /** Asks the worker to look at the store now (new work was enqueued). */
   wake(): void {
     this.#wakeRequested = true
+    // Short of room, the loop would only find itself blocked again: `#settle` wakes it once a
+    // chunk is free (and the flag set here makes it claim then).
+    if (this.#blockedOnCapacity && this.#running) return
     this.#wake?.()
   }
 
@@ -246,6 +254,7 @@ export class Dispatcher {
     this.#timerAt = Infinity
     await this.#loop
     this.#loop = null
+    this.#clearPoll()
     // Emits that leased deliveries to this worker are still writing them: wait until each is
     // adopted (and so becomes a task below) or dropped.
     if (this.#leased.size > 0) await new Promise<void>((resolve) => this.#leasedIdle.push(resolve))
@@ -372,15 +381,36 @@ export class Dispatcher {
       }
       if (!this.#running || this.#wakeRequested || waitMs <= 0) continue
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(MAX_TIMER_MS, waitMs))
-        function done() {
-          clearTimeout(timer)
-          resolve()
-        }
-        this.#wake = done
+        this.#wake = resolve
+        this.#armPoll(waitMs)
       })
       this.#wake = null
     }
+  }
+
+  /**
+   * Makes sure the loop looks at the store within `waitMs`. The poll timer stays armed across
+   * waits: a wake-up (every emit the worker could not take directly makes one) ends the wait
+   * without clearing it, and the next wait re-arms it only if it would fire too late. A timer
+   * left from an earlier wait may fire early, which costs one extra look at the store, not a
+   * timer per emit.
+   */
+  #armPoll(waitMs: number): void {
+    const at = Date.now() + Math.min(MAX_TIMER_MS, waitMs)
+    if (this.#pollTimer !== null && this.#pollAt <= at) return
+    if (this.#pollTimer !== null) clearTimeout(this.#pollTimer)
+    this.#pollAt = at
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = null
+      this.#pollAt = Infinity
+      this.#wake?.()
+    }, at - Date.now())
+  }
+
+  #clearPoll(): void {
+    if (this.#pollTimer !== null) clearTimeout(this.#pollTimer)
+    this.#pollTimer = null
+    this.#pollAt = Infinity
   }
 
   /** Lease time kept back after an attempt's timeout, for recording its outcome. */
@@ -524,12 +554,22 @@ export class Dispatcher {
       })
       return
     }
-    const { queue, rate } = this.#queueFor(endpoint)
+    const { queue, rate, direct } = this.#queueFor(endpoint)
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options)
     const id = claimed.delivery.id
     await new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, resolve)
+      // No rate limit and an endpoint concurrency the global one never exceeds: the endpoint's
+      // queue would add nothing but a hop, so the delivery goes straight to the global queue.
+      if (direct) {
+        this.#global
+          .add(async () => {
+            if (this.#waiting.delete(id)) await this.#attempt(claimed, endpoint)
+          })
+          .then(() => resolve(), reject)
+        return
+      }
       queue
         .add(async () => {
           // Gone from #waiting: released by stop({ drain: false }) while it waited. Waiting for a
@@ -721,6 +761,7 @@ export class Dispatcher {
     if (existing && existing.key === key) return existing
     const queues: EndpointQueue = {
       key,
+      direct: !limit && concurrency >= this.#options.concurrency,
       queue: new PQueue({ concurrency }),
       // +1 ms: a timer may fire a millisecond early.
       rate: limit ? { slots: new PQueue({ concurrency: limit.max }), holdMs: limit.intervalMs + 1 } : null,

@@ -120,11 +120,12 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     if (hook.allowedIps.length > 0 && !cachedIpMatcher(hook.allowedIps).matches(sourceIp)) {
       return refuse(403, 'FORBIDDEN', 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
     }
-    const decision = deps.limiter.take(hook.id, hook.rateLimitPerMinute)
+    // No limit (`null`): nothing counted, no RateLimit headers.
+    const decision = hook.rateLimitPerMinute === null ? null : deps.limiter.take(hook.id, hook.rateLimitPerMinute)
     // The IETF draft's RateLimit-Limit / -Remaining on every answer past this point (429s also
     // carry RateLimit-Reset, the same seconds as Retry-After).
-    trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
-    if (!decision.allowed) {
+    if (decision) trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
+    if (decision && !decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
       return refuse(429, 'RATE_LIMITED', 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
         'retry-after': String(seconds),

@@ -50,7 +50,7 @@ export function buildIncomingHook(input: CreateIncomingHookInput, now: Date): Is
     tokenHash: hashIncomingToken(token),
     tokenPrefix: incomingTokenPrefix(token),
     transform: v.transform ?? null,
-    rateLimitPerMinute: v.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    rateLimitPerMinute: v.rateLimitPerMinute === undefined ? DEFAULT_RATE_LIMIT_PER_MINUTE : v.rateLimitPerMinute,
     allowedIps: v.allowedIps ?? [],
     verification: v.verification ?? null,
     dedupeWindowMs: v.dedupeWindowMs ?? null,

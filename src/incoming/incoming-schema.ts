@@ -46,6 +46,12 @@ export const transformSchema = v.nullable(
   ),
 )
 
+/**
+ * Highest `rateLimitPerMinute`. The limiter keeps one timestamp per request inside the window, so
+ * this bounds its memory per hook (~80 MB at the cap); for no limit at all, pass `null`.
+ */
+export const MAX_RATE_LIMIT_PER_MINUTE = 10_000_000
+
 const hookFields = {
   name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200), noControlCharacters()),
   description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000), proseText()))),
@@ -53,7 +59,7 @@ const hookFields = {
   route: v.pipe(v.string(), v.trim(), v.minLength(1, 'must name a handler registered with onIncoming()'), v.maxLength(200), noControlCharacters()),
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), noControlCharacters()))),
   transform: v.optional(transformSchema),
-  rateLimitPerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
+  rateLimitPerMinute: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_RATE_LIMIT_PER_MINUTE)))),
   allowedIps: v.optional(
     v.pipe(
       v.array(v.pipe(v.string(), v.trim(), v.check(isIpRule, 'must be an IPv4 or IPv6 address or CIDR range'))),
@@ -86,7 +92,8 @@ export const updateIncomingHookSchema = v.strictObject({
  * - `description`, `owner`, `metadata` — free data; `owner` scopes management calls to a tenant.
  * - `active` — inactive hooks answer 404. Default `true`.
  * - `transform` — Nunjucks template (string) or object of templates; `null` passes the payload through.
- * - `rateLimitPerMinute` — requests accepted per minute (sliding window). Default 100.
+ * - `rateLimitPerMinute` — requests accepted per minute (sliding window), 1 to 10 000 000; `null` =
+ *   no limit. Default 100.
  * - `allowedIps` — addresses and CIDR ranges, IPv4 and IPv6; empty = any source. Default `[]`.
  * - `verification` — signature preset (`standard-webhooks`, `github`, `stripe`, `hmac`); `null` = none.
  * - `dedupeWindowMs` — repeated delivery ids within this window are acknowledged without calling

@@ -213,6 +213,24 @@ describe('incoming handler (Request → Response core)', () => {
     expect((await t.manager.listIncomingLogs(hook.id)).map((l) => l.status)).toEqual([200, 429, 200, 200])
   })
 
+  it('rateLimitPerMinute: null is no limit (nothing counted, no RateLimit headers); limits above 100 000 are accepted', async () => {
+    const t = setup()
+    t.manager.onIncoming('r', () => undefined)
+    const open = await t.manager.createIncomingHook({ name: 'open', route: 'r', rateLimitPerMinute: null })
+    expect(open.rateLimitPerMinute).toBeNull()
+    for (let i = 0; i < 5; i++) {
+      const res = await t.post(open.path!)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('ratelimit-limit')).toBeNull()
+    }
+    const big = await t.manager.createIncomingHook({ name: 'big', route: 'r', rateLimitPerMinute: 5_000_000 })
+    expect((await t.post(big.path!)).headers.get('ratelimit-remaining')).toBe('4999999')
+    const limited = await t.manager.updateIncomingHook(open.id, { rateLimitPerMinute: 1 })
+    expect(limited.rateLimitPerMinute).toBe(1)
+    expect((await t.manager.updateIncomingHook(open.id, { rateLimitPerMinute: null })).rateLimitPerMinute).toBeNull()
+    await expect(t.manager.createIncomingHook({ name: 'x', route: 'r', rateLimitPerMinute: 10_000_001 })).rejects.toThrow(/rateLimitPerMinute/)
+  })
+
   it('body size: 413 from Content-Length before reading, and while streaming without it', async () => {
     const t = setup({ maxBodyBytes: 4096 })
     t.manager.onIncoming('r', () => undefined)

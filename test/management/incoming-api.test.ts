@@ -133,6 +133,13 @@ describe('management API — incoming hooks in AGiXT\'s request format (seed 002
       transform: '{{ data | tojson }}',
       description: 'Receives data from external system',
     })
+    // No limit (null) and limits above 100 000 are accepted, and read back as given.
+    const unlimited = await acme('PATCH', `/incoming/${created.body.id}`, { rate_limit_per_minute: null })
+    expect([unlimited.status, unlimited.body.rate_limit_per_minute]).toEqual([200, null])
+    const high = await acme('PATCH', `/incoming/${created.body.id}`, { rate_limit_per_minute: 2_000_000 })
+    expect([high.status, high.body.rate_limit_per_minute]).toEqual([200, 2_000_000])
+    expect((await acme('GET', `/incoming/${created.body.id}`)).body.rate_limit_per_minute).toBe(2_000_000)
+    expect((await acme('PATCH', `/incoming/${created.body.id}`, { rate_limit_per_minute: 10_000_001 })).status).toBe(400)
     const off = await fetch(`${incoming.url}${created.body.path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
     expect(off.status).toBe(404)
     expect((await as('globex')('PUT', `/incoming/${created.body.id}`, { name: 'x' })).status).toBe(404)

@@ -679,6 +679,17 @@ export function testStore({ name, create, additionalTests, sharedRateSlots = fal
         expect(await store.listIncomingLogs(hook.id)).toHaveLength(1)
       })
 
+      it('incoming hooks: rateLimitPerMinute null (no limit) and large limits round-trip', async () => {
+        const open = incomingHookFixture({ rateLimitPerMinute: null })
+        const big = incomingHookFixture({ rateLimitPerMinute: 10_000_000 })
+        await store.createIncomingHook(open)
+        await store.createIncomingHook(big)
+        expect((await store.getIncomingHook(open.id))!.rateLimitPerMinute).toBeNull()
+        expect((await store.getIncomingHook(big.id))!.rateLimitPerMinute).toBe(10_000_000)
+        await store.updateIncomingHook({ ...big, rateLimitPerMinute: null })
+        expect((await store.getIncomingHook(big.id))!.rateLimitPerMinute).toBeNull()
+      })
+
       it('.cleanup() deletes dedupe keys that expired before the cutoff and keeps the others', async () => {
         const hook = incomingHookFixture()
         await store.createIncomingHook(hook)

@@ -1,3 +1,4 @@
+import { MAX_RATE_LIMIT_PER_MINUTE } from '../../incoming/incoming-schema.js'
 import { Option, type Command } from 'commander'
 import { paginate } from '../../management/paginate.js'
 import { createIncomingBody, patchIncomingBody, type IncomingHookOutput, type IncomingStatsOutput } from '../../management/incoming/incoming-schemas.js'
@@ -56,7 +57,7 @@ function hookOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('--description <text>', 'free text')
     .option('--transform <template>', 'Nunjucks template that reshapes the payload')
     .option('--transform-json <json>', 'object of Nunjucks templates (JSON)')
-    .option('--rate-limit <n>', 'requests accepted per minute')
+    .option('--rate-limit <n>', 'requests accepted per minute (up to 10000000), or none for no limit')
     .option('--allow-ip <cidr>', 'accept only this address or range (repeatable)', collect)
     .addOption(new Option('--verify <type>', 'signature check of incoming requests').choices(['standard-webhooks', 'github', 'stripe', 'hmac', 'none']))
     .option('--verify-secret <secret>', 'secret of the signature check')
@@ -80,7 +81,9 @@ function hookBody(o: IncomingOptions, mode: 'create' | 'update') {
   if (o.transform !== undefined && o.transformJson !== undefined) throw new CliError('give --transform or --transform-json, not both')
   if (o.transform !== undefined) body.transform = o.transform
   if (o.transformJson !== undefined) body.transform = parseJsonObject(o.transformJson, '--transform-json')
-  if (o.rateLimit !== undefined) body.rate_limit_per_minute = parseInteger(o.rateLimit, '--rate-limit', 1, 1_000_000)
+  if (o.rateLimit !== undefined) {
+    body.rate_limit_per_minute = o.rateLimit.trim() === 'none' ? null : parseInteger(o.rateLimit, '--rate-limit', 1, MAX_RATE_LIMIT_PER_MINUTE)
+  }
   if (o.allowIp !== undefined) body.allowed_ips = o.allowIp
   if (o.verify === 'none') body.verification = null
   else if (o.verify !== undefined) {
@@ -265,7 +268,7 @@ function printHook(out: Output, h: IncomingHookOutput): void {
     ['Active', h.active ? 'yes' : 'no'],
     ['Verification', h.verification?.type ?? 'none'],
     ['Transform', h.transform === null ? null : truncate(typeof h.transform === 'string' ? h.transform : JSON.stringify(h.transform), 80)],
-    ['Rate limit', `${h.rate_limit_per_minute}/min`],
+    ['Rate limit', h.rate_limit_per_minute === null ? 'none' : `${h.rate_limit_per_minute}/min`],
     ['Allowed IPs', h.allowed_ips.length === 0 ? 'any' : h.allowed_ips.join(', ')],
     ['Owner', h.owner],
     ['Created', shortDate(h.created_at)],

@@ -1,3 +1,4 @@
+import { MAX_RATE_LIMIT_PER_MINUTE } from '../../incoming/incoming-schema.js'
 import * as v from 'valibot'
 import type { BodyAlias } from '../route.js'
 import { dateTimeInput, dateTimeOutput, freeObject, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
@@ -39,7 +40,7 @@ const hookEntries = {
       ),
     ),
   ),
-  rate_limit_per_minute: v.optional(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(100_000), v.description('Default 100.'))),
+  rate_limit_per_minute: v.optional(v.pipe(v.nullable(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(MAX_RATE_LIMIT_PER_MINUTE))), v.description('Requests accepted per minute, up to 10 000 000; null = no limit. Default 100.'))),
   allowed_ips: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.maxLength(1000), v.description('Addresses or CIDR ranges; empty = any.'))),
   verification: v.optional(v.nullable(verificationWire)),
   dedupe_window_ms: v.optional(v.nullable(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1000), v.maxValue(30 * 86_400_000)))),
@@ -87,7 +88,7 @@ export const incomingHookOutput = v.object({
   path: v.optional(v.pipe(v.string(), v.description('Path to post to, `<incoming mount path>/<token>` (create only).'))),
   token_prefix: v.pipe(v.string(), v.description('First characters of the token, to recognise it.')),
   transform: v.nullable(v.union([v.string(), freeObject])),
-  rate_limit_per_minute: v.number(),
+  rate_limit_per_minute: v.pipe(v.nullable(v.number()), v.description('null = no limit.')),
   allowed_ips: v.array(v.string()),
   verification: v.pipe(v.nullable(verificationWire), v.description('Secrets read "[redacted]".')),
   dedupe_window_ms: v.nullable(v.number()),

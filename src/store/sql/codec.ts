@@ -356,7 +356,8 @@ export const incomingHookCodec: TableCodec<IncomingHook> = {
     token_hash: h.tokenHash,
     token_prefix: h.tokenPrefix,
     transform: jsonOrNull(h.transform),
-    rate_limit_per_minute: h.rateLimitPerMinute,
+    // No limit (`null`) is stored as 0 (the column is NOT NULL; 0 is never a valid limit).
+    rate_limit_per_minute: h.rateLimitPerMinute ?? 0,
     allowed_ips: json(h.allowedIps),
     verification: jsonOrNull(h.verification),
     dedupe_window_ms: h.dedupeWindowMs,
@@ -377,7 +378,7 @@ export const incomingHookCodec: TableCodec<IncomingHook> = {
     tokenHash: str(r.token_hash),
     tokenPrefix: str(r.token_prefix),
     transform: parseJsonOrNull<IncomingHook['transform']>(r.transform),
-    rateLimitPerMinute: num(r.rate_limit_per_minute),
+    rateLimitPerMinute: num(r.rate_limit_per_minute) || null,
     allowedIps: parseJson<string[]>(r.allowed_ips),
     verification: parseJsonOrNull<IncomingHook['verification']>(r.verification),
     dedupeWindowMs: numOrNull(r.dedupe_window_ms),
