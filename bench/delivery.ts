@@ -279,6 +279,21 @@ export async function runDelivery(): Promise<void> {
         record({ section: 'delivery', name: v.name, value, unit: 'deliveries/s', note: detail })
         continue
       }
+      if (v === byName.hookline) {
+        // The issue-13 target: the whole pipeline against the sender floor of the same run (sign +
+        // ofetch over the default transport, no pipeline), which ofetch in the path bounds anyway.
+        const floor = rate(byName['sender-floor']!)
+        record({
+          section: 'delivery',
+          name: `${v.name} vs the sender floor`,
+          value,
+          unit: 'deliveries/s',
+          baseline: { name: 'sender floor', value: floor },
+          ratio: value / floor,
+          target: { op: '>=' as const, value: 0.9 },
+          note: `sender CPU ${fmt(cpuPer(v), 1)} vs ${fmt(cpuPer(byName['sender-floor']!), 1)} µs/delivery`,
+        })
+      }
       const targeted = v.name.startsWith('hookline')
       record({
         section: 'delivery',
