@@ -123,12 +123,6 @@ export const managerOptionsSchema = v.strictObject({
 })
 
 /**
- * Options the schema accepts ahead of {@link WebhookManagerOptions} (being added on other branches).
- * Remove a name from here once the interface has it: the check below then compares its type too.
- */
-type PendingOptionKeys = never
-
-/**
  * Validates `createWebhookManager` options. Throws a {@link ValidationError} naming every bad
  * option (`retryPolicy.strategy`, …); an unknown key is named with the closest known one.
  */
@@ -212,7 +206,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 /** Options of the interface that the schema does not know. */
 type MissingFromSchema = Exclude<keyof Documented, keyof Validated>
 /** Options of the schema that the interface does not document (beyond the pending ones). */
-type MissingFromInterface = Exclude<keyof Validated, keyof Documented | PendingOptionKeys>
+type MissingFromInterface = Exclude<keyof Validated, keyof Documented>
 /** Options whose types differ between the interface and the schema. */
 type DifferentTypes = { [K in keyof Documented & keyof Validated]: Same<Documented[K], Validated[K]> extends true ? never : K }[keyof Documented & keyof Validated]
 const optionsAgree: [missingFromSchema: never, missingFromInterface: never, differentTypes: never] = null as unknown as [MissingFromSchema, MissingFromInterface, DifferentTypes]

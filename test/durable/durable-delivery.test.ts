@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +9,7 @@ import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { startWorker as startWorkerProcess } from './start-worker.js'
 import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
@@ -80,26 +81,7 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
     for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
   })
 
-  const startWorker = (schema: string, id: string) =>
-    new Promise<ChildProcess>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
-        env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, LEASE_MS: '2000' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      children.push(child)
-      const timer = setTimeout(() => reject(new Error(`worker ${id} did not start`)), 20_000)
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) {
-          clearTimeout(timer)
-          resolve(child)
-        }
-      })
-      child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${id}] ${chunk}`))
-      child.on('exit', (code) => {
-        clearTimeout(timer)
-        if (code !== null && code !== 0) reject(new Error(`worker ${id} exited with ${code}`))
-      })
-    })
+  const startWorker = (schema: string, id: string) => startWorkerProcess(children, schema, id, { LEASE_MS: '2000' })
 
   it('two worker processes deliver every message; one killed with SIGKILL mid-flight loses nothing', async () => {
     const schema = pgCtx.schema()

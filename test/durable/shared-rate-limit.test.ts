@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { allowLoopback } from '../helpers/egress.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
+import { startWorker as startWorkerProcess } from './start-worker.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 
 let receiver: Receiver
@@ -22,22 +22,7 @@ afterEach(async () => {
 })
 afterAll(() => pgCtx.dispose())
 
-const startWorker = (schema: string, id: string) =>
-  new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
-      env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, LEASE_MS: '30000', BATCH: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.push(child)
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start`)), 90_000)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer)
-        resolve(child)
-      }
-    })
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${id}] ${chunk}`))
-  })
+const startWorker = (schema: string, id: string) => startWorkerProcess(children, schema, id, { LEASE_MS: '30000', BATCH: '10' })
 
 /** The most requests any window of `windowMs` holds (every window that starts at an arrival). */
 function busiestWindow(times: number[], windowMs: number): number {

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createManagementHandler, createWebhookManager, memoryStore, type WebhookManager, type WorkerInfo } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
+import { startWorker as startWorkerProcess } from './start-worker.js'
 import { allowLoopback } from '../helpers/egress.js'
 
 let receiver: Receiver
@@ -23,22 +23,7 @@ afterEach(async () => {
 })
 afterAll(() => pgCtx.dispose())
 
-const startWorker = (schema: string, id: string, env: Record<string, string>) =>
-  new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
-      env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.push(child)
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start`)), 20_000)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer)
-        resolve(child)
-      }
-    })
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${id}] ${chunk}`))
-  })
+const startWorker = (schema: string, id: string, env: Record<string, string>) => startWorkerProcess(children, schema, id, env)
 
 describe('worker registry', () => {
   it('a running manager lists itself as active with its host and pid, and as stopped after stop()', async () => {
