@@ -16,28 +16,10 @@ export interface WorkerHeartbeatOptions {
   keepStoppedMs?: number
 }
 
-/** A worker as `manager.listWorkers()` shows it. */
-export interface WorkerInfo {
-  /** Worker id (the `workerId` option; `locked_by` of its leases). */
-  id: string
-  /** Host name of its machine. */
-  host: string
-  /** Its process id. */
-  pid: number
-  /** When it started. */
-  startedAt: Date
-  /** Its last heartbeat. */
-  lastSeenAt: Date
-  /** Deliveries it held at its last heartbeat. */
-  inFlight: number
+/** A worker as `manager.listWorkers()` shows it: its stored record and the state derived from it. */
+export interface WorkerInfo extends WorkerRecord {
   /** `active` (heard from in time), `stopped` (stopped cleanly) or `lost` (no heartbeat for `lostAfterMs`). */
   state: 'active' | 'stopped' | 'lost'
-  /** When it stopped cleanly, or `null`. */
-  stoppedAt: Date | null
-  /** When another worker reported it lost, or `null`. */
-  lostAt: Date | null
-  /** Deliveries still leased to it when it was reported lost (they are taken over when their lease runs out); `null` unless lost. */
-  leases: number | null
 }
 
 interface RegistryDeps {

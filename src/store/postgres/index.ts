@@ -425,9 +425,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (!result.duplicate && result.deliveries.some((d) => d.status !== 'delivering')) notifier.signal()
         return result
       }
-      if (!isQueryable(host)) {
-        throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
-      }
+      assertHostClient(host)
       await ready()
       // The host's transaction decides: no BEGIN/COMMIT here, and no retry (the transaction is
       // aborted after any error; only the host can start it over).
@@ -449,9 +447,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (results.some((r) => !r.duplicate && r.deliveries.some((d) => d.status !== 'delivering'))) notifier.signal()
         return results
       }
-      if (!isQueryable(host)) {
-        throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
-      }
+      assertHostClient(host)
       await ready()
       try {
         return await enqueueManyOn(host, true, items)
@@ -592,6 +588,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
   }
   return store
+}
+
+/** Refuses an `enqueue` / `enqueueMany` `client` that is not a pg client. */
+function assertHostClient(host: unknown): asserts host is PgQueryable {
+  if (!isQueryable(host)) {
+    throw new ValidationError('enqueue options', [{ field: 'client', message: 'expected a pg client (with a query() method) inside an open transaction' }])
+  }
 }
 
 /** Prepared-statement names by statement text: a digest of the text, so equal texts share one. */
