@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import * as v from 'valibot'
 import { createSecretCodec, type SecretCodec } from '../crypto/secret-codec.js'
 import { assertSecretsReadable } from '../crypto/secret-fields.js'
-import { ConflictError, HooklineError, ManagerClosedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js'
-import { authHeader, DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type HeaderNames, type RequestSettings } from '../dispatch/build-request.js'
-import { Dispatcher, type OutcomeReport } from '../dispatch/dispatcher.js'
+import { ConflictError, HooklineError, ManagerClosedError, NotFoundError, ValidationError } from '../errors.js'
+import { DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type RequestSettings } from '../dispatch/build-request.js'
+import { Dispatcher } from '../dispatch/dispatcher.js'
 import { EgressPolicy } from '../dispatch/egress-guard.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
@@ -15,7 +14,7 @@ import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
 import { toEndpointView, type EndpointView } from '../endpoints/endpoint-view.js'
 import { EventCatalog, type EventType, type EventTypeOptions } from '../events/event-catalog.js'
-import { EVENT_PATTERN, isWildcard, matchPattern } from '../events/match-pattern.js'
+import { matchPattern } from '../events/match-pattern.js'
 import type { IncomingRequestHandler } from '../incoming/handle-incoming.js'
 import type { CreateIncomingHookInput, UpdateIncomingHookInput } from '../incoming/incoming-schema.js'
 import {
@@ -31,13 +30,10 @@ import { HMAC_SHA256_PREFIX } from '../signature/hmac-sha256.js'
 import { generateSecret } from '../signature/index.js'
 import { encryptedStore, type EncryptedStore, type ReencryptOptions, type ReencryptResult } from '../store/encrypted-store.js'
 import { memoryStore } from '../store/memory/index.js'
-import type { CleanupResult, EndpointQuery, EnqueueResult, WebhookStore } from '../store/types.js'
-import type { Attempt, Clock, Delivery, DeliveryStats, DeliveryStatus, Endpoint, Message } from '../types.js'
+import type { CleanupResult, EnqueueResult, WebhookStore } from '../store/types.js'
+import type { Attempt, Clock, Delivery, DeliveryStats, Endpoint, Message } from '../types.js'
 import { systemClock } from '../util/clock.js'
-import { dataJson } from '../util/data-json.js'
 import { createId } from '../util/ids.js'
-import { unserialisablePath } from '../util/json-path.js'
-import { parseInput } from '../validation/parse.js'
 import { VERSION } from '../version.js'
 import { MetricsCounters, type MetricsSnapshot } from '../observability/metrics-snapshot.js'
 import { Telemetry } from '../observability/telemetry.js'
@@ -47,139 +43,44 @@ import { TypedEmitter, type WebhookManagerEvents } from './manager-events.js'
 import type { WebhookManagerOptions } from './options.js'
 import { validateManagerOptions } from './options-schema.js'
 import { WorkerRegistry, type WorkerInfo } from './worker-registry.js'
+import { EmitPreparer, newDelivery } from './emit-preparer.js'
+import { EndpointHealth } from './endpoint-health.js'
+import { EndpointRules } from './endpoint-rules.js'
+import { outcomeReporter } from './outcome-reporter.js'
+import type {
+  CleanupOptions,
+  DeliveryDetail,
+  EmitManyItem,
+  EmitManyOptions,
+  EmitOptions,
+  EmitResult,
+  EventMap,
+  FindDeliveriesOptions,
+  ListDeliveriesOptions,
+  ListEndpointsOptions,
+  OwnerScope,
+  ReplayOptions,
+  TestEndpointOptions,
+} from './manager-types.js'
 
-/** Map of event names to their payload types, for a type-checked `emit`. */
-export type EventMap = Record<string, unknown>
-
-/** Options of `emit`. */
-export interface EmitOptions {
-  /** Extra data added to the envelope's `metadata`. */
-  metadata?: Record<string, unknown>
-  /** A repeated emit with the same key returns the first message and sends nothing new. */
-  idempotencyKey?: string
-  /** Tenant the event belongs to: only that owner's endpoints receive it. @default null (endpoints without owner) */
-  owner?: string | null
-  /**
-   * A database client inside the host's open transaction (Postgres store): the message and its
-   * deliveries are written in that transaction (outbox), so a rollback sends nothing.
-   */
-  client?: unknown
-}
-
-/** What `emit` accepts as options (the `client` is checked by the store that uses it). */
-const EMIT_OPTIONS = v.object({
-  metadata: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
-  idempotencyKey: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(255, 'must be at most 255 characters'))),
-  owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters')))),
-  client: v.optional(v.unknown()),
-})
-
-function isEmptyObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  for (const _ in value) return false
-  return true
-}
-
-/** One event of `emitMany`: what `emit` takes, as one object (`client` goes in `emitMany`'s options). */
-export type EmitManyItem<E extends EventMap = EventMap> = {
-  [K in keyof E & string]: Omit<EmitOptions, 'client'> & {
-    /** Event name. */
-    event: K
-    /** Its payload. */
-    data: E[K]
-  }
-}[keyof E & string]
-
-/** Options of `emitMany`. */
-export interface EmitManyOptions {
-  /** As `EmitOptions.client`: the whole batch is written in the host's open transaction. */
-  client?: unknown
-}
-
-/** Result of `emit`. */
-export interface EmitResult {
-  /** The message id (the earlier one for a repeated idempotency key). */
-  messageId: string
-  /** One delivery per matching endpoint. */
-  deliveryIds: string[]
-  /** True when the idempotency key had been seen and nothing new was stored. */
-  duplicate: boolean
-}
-
-/** Scopes a call to one tenant: records of other owners read as not found. */
-export interface OwnerScope {
-  /** Tenant the caller acts for; omit for unscoped (operator) access. */
-  owner?: string | null
-}
-
-/** Options of `listEndpoints`. */
-export interface ListEndpointsOptions extends EndpointQuery {
-  /** Include each endpoint's current signing secret and unredacted credentials. @default false */
-  includeSecrets?: boolean
-  /**
-   * Only endpoints subscribed to this event (by an exact name or a wildcard pattern), active or
-   * not; `limit` and `offset` count the matching ones.
-   * @example { event: 'agent.created' } // endpoints with 'agent.created', 'agent.*' or '*'
-   */
-  event?: string
-}
+export type {
+  CleanupOptions,
+  DeliveryDetail,
+  EmitManyItem,
+  EmitManyOptions,
+  EmitOptions,
+  EmitResult,
+  EventMap,
+  FindDeliveriesOptions,
+  ListDeliveriesOptions,
+  ListEndpointsOptions,
+  OwnerScope,
+  ReplayOptions,
+  TestEndpointOptions,
+} from './manager-types.js'
 
 /** Endpoints read per store page while filtering by event. */
 const EVENT_FILTER_PAGE = 500
-
-/** Options of `listDeliveries`. */
-export interface ListDeliveriesOptions {
-  /** Only deliveries in these states. */
-  status?: DeliveryStatus | DeliveryStatus[]
-  /** Created at or after. */
-  since?: Date
-  /** Created before. */
-  until?: Date
-  /** Page size. @default 50 */
-  limit?: number
-  /** Rows to skip. @default 0 */
-  offset?: number
-}
-
-/** A delivery with its attempts (oldest first) and message. */
-export interface DeliveryDetail extends Delivery {
-  /** Every attempt made. */
-  attemptLog: Attempt[]
-  /** The message delivered (`null` if retention removed it). */
-  message: Message | null
-}
-
-/** Options of `testEndpoint`. */
-export interface TestEndpointOptions {
-  /** Event name of the test message. @default 'webhook.test' */
-  event?: string
-  /** Payload. @default the event type's example, else `{ test: true }` */
-  data?: unknown
-}
-
-/** Options of `cleanup`. */
-export interface CleanupOptions {
-  /** Delete what finished before this time (a Date) or longer ago than this many ms. @default 30 days */
-  olderThan?: Date | number
-}
-
-/** Options of `replayDeliveries`. */
-/** Options of `findDeliveries`: the filters of `listDeliveries`, across endpoints. */
-export interface FindDeliveriesOptions extends ListDeliveriesOptions, OwnerScope {
-  /** Only deliveries to this endpoint. */
-  endpointId?: string
-}
-
-export interface ReplayOptions extends OwnerScope {
-  /** Only deliveries to this endpoint. */
-  endpointId?: string
-  /** Only deliveries created at or after this time. */
-  since?: Date
-  /** Only deliveries created before this time. */
-  until?: Date
-  /** States to replay. @default ['dead', 'failed'] */
-  statuses?: DeliveryStatus[]
-}
 
 const THIRTY_DAYS = 30 * 86_400_000
 const FIVE_DAYS = 5 * 86_400_000
@@ -210,12 +111,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   readonly #breakers: EndpointBreakers
   readonly #dispatcher: Dispatcher
   readonly #workers: WorkerRegistry
-  /** Header names hookline sets on every request (lower-cased): custom endpoint headers may not use them. */
-  readonly #ownHeaders: Set<string>
-  readonly #headerNames: HeaderNames
-  readonly #healthWrites = new Set<string>()
-  /** Disables decided while a health write of the same endpoint was in flight, written after it. */
-  readonly #pendingDisables = new Map<string, { reason: string; at: number }>()
+  readonly #preparer: EmitPreparer
+  readonly #rules: EndpointRules
+  readonly #health: EndpointHealth
   #migrated: Promise<void> | null = null
   /** The running `stop()`s, until they are done (`start()` waits for them). */
   #stopping: Promise<void> | null = null
@@ -263,8 +161,24 @@ export class WebhookManager<E extends EventMap = EventMap> {
       signaturePrefix: options.signaturePrefix ?? HMAC_SHA256_PREFIX,
       ...(telemetry !== null && options.telemetry && options.telemetry.traceparent ? { traceHeaders: (message: Message) => telemetry.traceHeaders(message) } : {}),
     }
-    this.#headerNames = settings.headers
-    this.#ownHeaders = new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())])
+    const strictEventTypes = options.strictEventTypes === true
+    this.#preparer = new EmitPreparer({ catalog: this.#catalog, directory: this.#directory, clock: this.#clock, strictEventTypes })
+    this.#rules = new EndpointRules({
+      egress: this.#egress,
+      catalog: this.#catalog,
+      headerNames: settings.headers,
+      // Header names hookline sets on every request (lower-cased): custom endpoint headers may not use them.
+      ownHeaders: new Set(['user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', ...Object.values(settings.headers).map((h) => h.toLowerCase())]),
+      strictEventTypes,
+    })
+    this.#health = new EndpointHealth({
+      store: this.store,
+      directory: this.#directory,
+      clock: this.#clock,
+      disableAfterFailingMs: options.disableAfterFailingMs === undefined ? FIVE_DAYS : options.disableAfterFailingMs,
+      disabled: (endpointId, reason) => this.#events.emit('endpoint.disabled', { endpointId, reason }),
+      onError: (error) => this.#events.emit('worker.error', { error }),
+    })
     const workerId = options.workerId ?? createId('wrk')
     this.#dispatcher = new Dispatcher(
       {
@@ -276,7 +190,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         send: senderFor(options.fetch ? (transportOf(options.fetch) ?? options.fetch) : this.#transport!),
         settings,
         workerId,
-        onOutcome: (report) => this.#onOutcome(report),
+        onOutcome: outcomeReporter({ events: this.#events, metrics: this.#metrics, telemetry, health: this.#health }),
         onError: (error) => this.#events.emit('worker.error', { error }),
         encryptionKeyIds: this.#keyIds,
       },
@@ -443,9 +357,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   /** Registers an endpoint. The result includes its signing secret (generated when not given). */
   async createEndpoint(input: CreateEndpointInput): Promise<EndpointView> {
     const endpoint = buildEndpoint(input, { signatureScheme: this.#options.signatureScheme ?? 'hmac-sha256' }, this.#now())
-    this.#checkDestination(endpoint.url)
-    this.#checkHeaders(endpoint)
-    this.#checkStrictEvents(endpoint.events)
+    this.#rules.checkDestination(endpoint.url)
+    this.#rules.checkHeaders(endpoint)
+    this.#rules.checkStrictEvents(endpoint.events)
     await this.store.createEndpoint(endpoint)
     this.#directory.invalidate()
     return toEndpointView(endpoint, true, this.#clock.now())
@@ -483,9 +397,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async updateEndpoint(id: string, input: UpdateEndpointInput, options: OwnerScope = {}): Promise<EndpointView> {
     const endpoint = await this.#endpoint(id, options)
     const next = applyEndpointUpdate(endpoint, input, this.#now(), this.#overlapMs())
-    if (input.url !== undefined) this.#checkDestination(next.url)
-    if (input.headers !== undefined || input.auth !== undefined) this.#checkHeaders(next)
-    this.#checkStrictEvents(next.events)
+    if (input.url !== undefined) this.#rules.checkDestination(next.url)
+    if (input.headers !== undefined || input.auth !== undefined) this.#rules.checkHeaders(next)
+    this.#rules.checkStrictEvents(next.events)
     const view = await this.#save(next, input.secret !== undefined || input.signatureScheme !== undefined)
     if (next.status === 'active' && endpoint.status !== 'active') this.#dispatcher.wake()
     return view
@@ -533,7 +447,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
     this.#assertOpen('emit')
     const startedAt = this.#telemetry?.active ? Date.now() : 0
-    const { message, endpoints, now } = await this.#prepareEmit(event, data, options)
+    const { message, endpoints, now } = await this.#preparer.prepare(event, data, options)
     const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
     // it and start as soon as the write is done, without a claim round trip. Never inside the
@@ -559,33 +473,6 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }
 
-  /** Checks one emit's input and builds its message; finds the endpoints that receive it. */
-  async #prepareEmit(event: string, data: unknown, options: EmitOptions): Promise<{ message: Message; endpoints: Endpoint[]; now: Date }> {
-    if (typeof event !== 'string' || event.length === 0 || event.length > 200 || !EVENT_PATTERN.test(event) || isWildcard(event)) {
-      throw new ValidationError('event', [{ field: 'event', message: 'must be a dotted event name such as agent.created (letters, digits, _ and -)' }])
-    }
-    if (this.#options.strictEventTypes && !this.#catalog.has(event)) {
-      throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])
-    }
-    // Most emits pass no options: skip the schema then (emit is the hot path).
-    const emitOptions: v.InferOutput<typeof EMIT_OPTIONS> = isEmptyObject(options) ? {} : parseInput(EMIT_OPTIONS, options, 'emit options')
-    const payload = this.#catalog.validate(event, data)
-    const owner = emitOptions.owner ?? null
-    const endpoints = await this.#directory.match(event, payload, owner)
-    const now = this.#now()
-    const message: Message = {
-      id: createId('msg'),
-      event,
-      data: payload,
-      metadata: emitOptions.metadata ?? null,
-      idempotencyKey: emitOptions.idempotencyKey ?? null,
-      owner,
-      createdAt: now,
-    }
-    assertJson(message)
-    return { message, endpoints, now }
-  }
-
   /**
    * Emits many events at once: each item is what `emit` takes (`event`, `data` and its options but
    * `client`). Every item is checked first, and any bad item refuses the whole batch with one
@@ -606,29 +493,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#assertOpen('emitMany')
     if (!Array.isArray(items)) throw new ValidationError('emitMany', [{ field: 'items', message: 'expected an array' }])
     if (typeof options !== 'object' || options === null) throw new ValidationError('emitMany', [{ field: 'options', message: 'expected an object' }])
-    const issues: FieldIssue[] = []
-    const prepared: { message: Message; deliveries: Delivery[] }[] = []
-    for (let i = 0; i < items.length; i++) {
-      const item: unknown = items[i]
-      const at = `items.${i}`
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        issues.push({ field: at, message: 'expected an object with event and data' })
-        continue
-      }
-      const { event, data, ...rest } = item as { event?: unknown; data?: unknown } & EmitOptions
-      if (rest.client !== undefined) {
-        issues.push({ field: `${at}.client`, message: "is not allowed per item: pass it in emitMany's options, for the whole batch" })
-        continue
-      }
-      try {
-        const { message, endpoints, now } = await this.#prepareEmit(event as string, data, rest)
-        prepared.push({ message, deliveries: endpoints.map((e) => newDelivery(message, e.id, now)) })
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error
-        for (const f of error.fields) issues.push({ field: f.field ? `${at}.${f.field}` : at, message: f.message })
-      }
-    }
-    if (issues.length > 0) throw new ValidationError('emitMany', issues)
+    const prepared = await this.#preparer.prepareBatch(items)
     if (prepared.length === 0) return []
     const results = await this.store.enqueueMany(prepared, options.client !== undefined ? { client: options.client } : undefined)
     for (const r of results) if (!r.duplicate) this.#metrics.emitted(r.deliveries.length)
@@ -922,32 +787,6 @@ export class WebhookManager<E extends EventMap = EventMap> {
     return this.#options.secretRotationOverlapMs ?? 86_400_000
   }
 
-  /** Refuses a URL whose host is, as spelled, an address the egress guard refuses (or `localhost`). */
-  #checkDestination(url: string): void {
-    const refused = this.#egress.urlRefusal(url)
-    if (refused) throw new ValidationError('endpoint', [{ field: 'url', message: `${refused.reason} (allow it with the manager's \`egress\` option)` }])
-  }
-
-  /** Refuses custom headers that hookline or the endpoint's auth set themselves (names ignore case). */
-  #checkHeaders(endpoint: Endpoint): void {
-    const auth = endpoint.auth
-    const authName = auth === null ? null : authHeader(auth, this.#headerNames).toLowerCase()
-    const issues = Object.keys(endpoint.headers).flatMap((name) => {
-      const lower = name.toLowerCase()
-      if (lower === 'user-agent') return [{ field: `headers.${name}`, message: 'is set by hookline; choose it for every endpoint with the manager option `userAgent`' }]
-      if (this.#ownHeaders.has(lower)) return [{ field: `headers.${name}`, message: 'is set by hookline and cannot be overridden' }]
-      if (lower === authName) return [{ field: `headers.${name}`, message: `is set by the endpoint's ${auth!.type} auth` }]
-      return []
-    })
-    if (issues.length > 0) throw new ValidationError('endpoint', issues)
-  }
-
-  #checkStrictEvents(events: string[]): void {
-    if (!this.#options.strictEventTypes) return
-    const unknown = events.filter((e) => !e.includes('*') && !this.#catalog.has(e))
-    if (unknown.length > 0) throw new ValidationError('endpoint', [{ field: 'events', message: `unknown event types: ${unknown.join(', ')}` }])
-  }
-
   async #endpoint(id: string, scope: OwnerScope): Promise<Endpoint> {
     const endpoint = typeof id === 'string' ? await this.store.getEndpoint(id) : null
     if (!endpoint || (scope.owner !== undefined && endpoint.owner !== scope.owner)) throw new NotFoundError('endpoint', String(id))
@@ -959,126 +798,11 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#directory.invalidate()
     return toEndpointView(endpoint, includeSecret, this.#clock.now())
   }
-
-  #onOutcome({ outcome, endpoint, claimed, result }: OutcomeReport): void {
-    const attempt = outcome.attempt
-    if (attempt) {
-      if (attempt.trigger !== 'test') this.#metrics.outcome(outcome.status, attempt.durationMs)
-      if (this.#telemetry?.active) this.#telemetry.attempted(claimed.message.id, attempt, outcome.status)
-      const name = outcome.status === 'succeeded' ? 'delivery.succeeded' : outcome.status === 'dead' ? 'delivery.dead' : 'delivery.failed'
-      if (this.#events.hasListeners(name)) {
-        this.#events.emit(name, {
-          deliveryId: outcome.deliveryId,
-          messageId: claimed.message.id,
-          endpointId: claimed.delivery.endpointId,
-          event: claimed.message.event,
-          attempt: attempt.attempt,
-          status: outcome.status,
-          statusCode: outcome.lastStatusCode,
-          error: outcome.lastError,
-          durationMs: attempt.durationMs,
-          nextAttemptAt: outcome.nextAttemptAt,
-        })
-      }
-    }
-    if (attempt && result?.errorKind === 'egress') {
-      this.#events.emit('egress.refused', {
-        deliveryId: outcome.deliveryId,
-        endpointId: claimed.delivery.endpointId,
-        url: attempt.url,
-        error: attempt.error ?? '',
-        trigger: attempt.trigger,
-      })
-    }
-    if (endpoint && attempt && attempt.trigger !== 'test') this.#trackHealth(endpoint, attempt.succeeded, result?.status ?? null)
-  }
-
-  /** Keeps `failingSince` and applies the auto-disable rules (410 Gone; failing for too long). */
-  #trackHealth(endpoint: Endpoint, succeeded: boolean, status: number | null): void {
-    const now = this.#clock.now()
-    const disableAfter = this.#options.disableAfterFailingMs === undefined ? FIVE_DAYS : this.#options.disableAfterFailingMs
-    let reason: string | null = null
-    if (status === 410) reason = 'endpoint answered 410 Gone'
-    else if (!succeeded && endpoint.failingSince && disableAfter !== null && now - endpoint.failingSince.getTime() >= disableAfter) {
-      reason = `nothing but failures since ${endpoint.failingSince.toISOString()}`
-    }
-    const needsWrite = reason !== null || (succeeded ? endpoint.failingSince !== null : endpoint.failingSince === null)
-    if (!needsWrite) return
-    if (this.#healthWrites.has(endpoint.id)) {
-      // A write for this endpoint is in flight: a failingSince update can wait for the next
-      // outcome, but a disable must not be lost; it is written when that write is done.
-      if (reason !== null && !this.#pendingDisables.has(endpoint.id)) this.#pendingDisables.set(endpoint.id, { reason, at: now })
-      return
-    }
-    this.#writeHealth(endpoint.id, reason, succeeded, now)
-  }
-
-  /** Writes one health change of an endpoint (disable, or failingSince set / cleared), re-reading it first. */
-  #writeHealth(endpointId: string, reason: string | null, succeeded: boolean, now: number): void {
-    this.#healthWrites.add(endpointId)
-    void (async () => {
-      const fresh = await this.store.getEndpoint(endpointId)
-      if (!fresh) return
-      let next: Endpoint
-      if (reason !== null) {
-        if (fresh.status === 'disabled') return
-        next = { ...fresh, status: 'disabled', disabledReason: reason, updatedAt: new Date(now) }
-      } else next = { ...fresh, failingSince: succeeded ? null : (fresh.failingSince ?? new Date(now)) }
-      await this.store.updateEndpoint(next)
-      this.#directory.invalidate()
-      if (reason !== null) this.#events.emit('endpoint.disabled', { endpointId, reason })
-    })()
-      .catch((error: unknown) => this.#events.emit('worker.error', { error }))
-      .finally(() => {
-        this.#healthWrites.delete(endpointId)
-        const pending = this.#pendingDisables.get(endpointId)
-        if (pending === undefined) return
-        this.#pendingDisables.delete(endpointId)
-        this.#writeHealth(endpointId, pending.reason, false, pending.at)
-      })
-  }
-}
-
-/**
- * Refuses data or metadata that JSON cannot represent (a BigInt, a circular reference, a throwing
- * `toJSON`) before anything is stored: every store and every envelope serialises them. The data's
- * JSON text is kept for the envelope and the store (`dataJson`), so this costs no extra pass.
- */
-function assertJson(message: Message): void {
-  const check = (field: 'data' | 'metadata', value: unknown, serialise: () => unknown): void => {
-    try {
-      serialise()
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new ValidationError('emit', [{ field: unserialisablePath(value, field), message: `cannot be sent as JSON (${reason})` }])
-    }
-  }
-  check('data', message.data, () => dataJson(message))
-  if (message.metadata !== null) check('metadata', message.metadata, () => JSON.stringify(message.metadata))
 }
 
 /** The sender over a host's own `fetch`, or over a transport of hookline's (its headers and abort handle too). */
 function senderFor(transport: typeof fetch | UndiciFetch): ReturnType<typeof createSender> {
   return typeof transport === 'function' ? createSender(transport) : createSender(transport.fetch, transport.Headers, transport.createAbortable)
-}
-
-function newDelivery(message: Message, endpointId: string, now: Date): Delivery {
-  return {
-    id: createId('dlv'),
-    messageId: message.id,
-    endpointId,
-    event: message.event,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    lockedUntil: null,
-    lockedBy: null,
-    lastStatusCode: null,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-    completedAt: null,
-  }
 }
 
 /** Creates a webhook manager. See {@link WebhookManagerOptions}. */
