@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import { randomBytes } from 'node:crypto'
 import * as util from 'node:util'
 import { escapeJsonForTerminal, escapeTerminal } from './escape-terminal.js'
 
@@ -12,13 +13,24 @@ export function shouldColor(stream: NodeJS.WriteStream, flag: boolean | undefine
   return stream.isTTY === true && env.TERM !== 'dumb'
 }
 
-/** Where a command writes, and how. */
+/**
+ * Where a command writes, and how.
+ *
+ * Tenant-controlled text (names, URLs, errors, payloads) reaches the terminal only with every
+ * control character made visible, colour or not. The CLI's own colours survive that because
+ * {@link Output.style} does not write ESC itself: it writes a per-process random marker in its
+ * place, which only the final write turns back into ESC, after everything else was escaped. A
+ * tenant's `\x1b[8m` (hidden text) or `\x1b[30;40m` is therefore printed as text; it cannot
+ * forge the marker, which it never sees.
+ */
 export class Output {
   readonly json: boolean
   readonly color: boolean
   readonly errColor: boolean
   readonly #out: NodeJS.WriteStream
   readonly #err: NodeJS.WriteStream
+  /** Stands for ESC in the output of `style` until it is written (private-use characters around a random nonce). */
+  readonly #esc = `\ue000${randomBytes(12).toString('hex')}\ue001`
 
   constructor(options: { json: boolean; color: boolean | undefined; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }) {
     this.#out = options.stdout ?? process.stdout
@@ -33,10 +45,15 @@ export class Output {
     return this.#err
   }
 
-  /** Styles text when colour is on. */
+  /** Styles text when colour is on (the colour codes become real escape sequences only when written). */
   style(style: Style | Style[], text: string, forStderr = false): string {
-    if (!(forStderr ? this.errColor : this.color) || typeof util.styleText !== 'function') return text
-    return util.styleText(style, text)
+    if (!(forStderr ? this.errColor : this.color)) return text
+    let out = text
+    for (const name of Array.isArray(style) ? style : [style]) {
+      const [open, close] = util.inspect.colors[name]!
+      out = `${this.#esc}[${open}m${out}${this.#esc}[${close}m`
+    }
+    return out
   }
 
   /**
@@ -45,7 +62,12 @@ export class Output {
    * URL or payload cannot act on the operator's terminal; only the CLI's own colours pass.
    */
   line(text = ''): void {
-    this.#out.write(`${escapeTerminal(text, this.color)}\n`)
+    this.#out.write(`${this.#render(text)}\n`)
+  }
+
+  /** `text` as written: every control character escaped, then the colour markers of `style` turned into ESC. */
+  #render(text: string): string {
+    return escapeTerminal(text).replaceAll(this.#esc, '\u001b')
   }
 
   /** Writes a value as pretty JSON to stdout (control characters escaped, as JSON allows). */
@@ -56,22 +78,22 @@ export class Output {
   /** Writes a table with a header row. */
   table(head: string[], rows: (string | number | null | undefined)[][]): void {
     const table = new Table({
-      head: head.map((h) => this.style('bold', h)),
+      head: head.map((h) => this.#render(this.style('bold', h))),
       style: { head: [], border: this.color ? ['gray'] : [], compact: true },
       wordWrap: true,
     })
-    // Escaped per cell, before the table measures widths.
-    for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? this.style('dim', '–') : escapeTerminal(String(c), this.color))))
-    this.line(table.toString())
+    // Rendered per cell, before the table measures widths; the table's own output is written as is.
+    for (const row of rows) table.push(row.map((c) => this.#render(c === null || c === undefined ? this.style('dim', '–') : String(c))))
+    this.#out.write(`${table.toString()}\n`)
   }
 
   /** Writes `key  value` pairs as a two-column table. */
   details(pairs: [string, string | number | null | undefined][]): void {
     const table = new Table({ style: { head: [], border: this.color ? ['gray'] : [], compact: true }, wordWrap: true })
     for (const [k, value] of pairs) {
-      table.push({ [this.style('bold', k)]: value === null || value === undefined ? this.style('dim', '–') : escapeTerminal(String(value), this.color) })
+      table.push({ [this.#render(this.style('bold', k))]: this.#render(value === null || value === undefined ? this.style('dim', '–') : String(value)) })
     }
-    this.line(table.toString())
+    this.#out.write(`${table.toString()}\n`)
   }
 
   /** A success line (✔ message). */
@@ -81,12 +103,12 @@ export class Output {
 
   /** A warning on stderr. */
   warn(message: string): void {
-    this.#err.write(`${this.style('yellow', 'warning:', true)} ${escapeTerminal(message)}\n`)
+    this.#err.write(`${this.#render(`${this.style('yellow', 'warning:', true)} ${message}`)}\n`)
   }
 
   /** An error on stderr. */
   error(message: string): void {
-    this.#err.write(`${this.style('red', 'error:', true)} ${escapeTerminal(message)}\n`)
+    this.#err.write(`${this.#render(`${this.style('red', 'error:', true)} ${message}`)}\n`)
   }
 
   /** Colours a delivery or endpoint state. */

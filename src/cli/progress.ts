@@ -1,3 +1,5 @@
+import { escapeTerminal } from './escape-terminal.js'
+
 /** A one-line progress display on stderr; silent when stderr is not a terminal. */
 export interface Progress {
   /** Sets the count done (of `total`, when known). */
@@ -17,7 +19,7 @@ export function startProgress(label: string, stream: NodeJS.WriteStream = proces
   const started = Date.now()
   const draw = () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
-    let text = `${FRAMES[frame++ % FRAMES.length]} ${label}`
+    let text = `${FRAMES[frame++ % FRAMES.length]} ${escapeTerminal(label)}`
     if (total !== undefined && total > 0) {
       const width = 24
       const filled = Math.round((Math.min(done, total) / total) * width)

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PassThrough } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { escapeTerminal } from '../../src/cli/escape-terminal.js'
+import { Output } from '../../src/cli/output.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { endpointFixture } from '../store/fixtures.js'
 import { runCli } from './run-cli.js'
@@ -10,7 +12,9 @@ import { runCli } from './run-cli.js'
 let dir: string
 let db: string
 let id: string
-const HOSTILE = 'evil\u001b[2J\u001b]0;pwned\u0007\rX\u009b31m'
+// A screen clear, a window title (OSC), CR, a C1 CSI, and colour sequences that hide (SGR 8) or
+// recolour text: none may reach the terminal, in colour mode neither.
+const HOSTILE = 'evil\u001b[2J\u001b]0;pwned\u0007\rX\u009b31m\u001b[8mhidden\u001b[30;40mblack'
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hookline-cli-escape-'))
@@ -27,13 +31,47 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Control characters but tab and line feed, and any escape sequence other than SGR colours. */
-const unsafe = (text: string): boolean => /[\u0000-\u0008\u000b-\u001a\u001c-\u001f\u007f-\u009f]/.test(text) || /\u001b(?!\[[0-9;]*m)/.test(text)
+/** SGR sequences the CLI itself writes (`Output.style`: bold, dim, colours, and their resets). */
+const OWN_SGR = /\u001b\[(1|2|22|31|32|33|35|36|39|90)m/g
+
+/** Control characters but tab and line feed, and any escape sequence other than the CLI's own colours. */
+const unsafe = (text: string): boolean => /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text.replace(OWN_SGR, ''))
+
+/** An Output writing to memory, as on a colour terminal. */
+function colourOutput(): { out: Output; written: () => string } {
+  const stream = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.WriteStream
+  let text = ''
+  ;(stream as unknown as PassThrough).on('data', (c: Buffer) => (text += c.toString()))
+  const out = new Output({ json: false, color: undefined, stdout: stream, stderr: stream })
+  return { out, written: () => text }
+}
 
 describe('the CLI escapes tenant-controlled text it prints', () => {
-  it('escapeTerminal makes ESC, BEL, CR and C1 visible; keeps tab, line feed and (on request) SGR colours', () => {
+  it('escapeTerminal makes ESC, BEL, CR and C1 visible, SGR colours too; keeps tab and line feed', () => {
     expect(escapeTerminal('a\u001b[2Jb\u0007c\rd\u009be\tf\ng')).toBe('a\\x1b[2Jb\\x07c\\rd\\x9be\tf\ng')
-    expect(escapeTerminal('\u001b[32mok\u001b[39m \u001b]0;t\u0007', true)).toBe('\u001b[32mok\u001b[39m \\x1b]0;t\\x07')
+    expect(escapeTerminal('\u001b[32mok\u001b[39m \u001b]0;t\u0007')).toBe('\\x1b[32mok\\x1b[39m \\x1b]0;t\\x07')
+  })
+
+  it('in colour mode, tenant SGR / OSC sequences are escaped in lines, tables, details and errors while the CLI’s own colours pass', () => {
+    vi.stubEnv('NO_COLOR', undefined)
+    vi.stubEnv('FORCE_COLOR', '1')
+    try {
+      const { out, written } = colourOutput()
+      expect(out.color).toBe(true)
+      out.line(`${out.style('bold', 'Name')} ${HOSTILE}`)
+      out.success(`Created ${out.style('bold', HOSTILE)}`)
+      out.table(['NAME', 'STATUS'], [[HOSTILE, out.status('active')]])
+      out.details([['Name', HOSTILE], ['Secret', out.style('yellow', 'whsec_x')]])
+      out.warn(HOSTILE)
+      out.error(HOSTILE)
+      const text = written()
+      expect(unsafe(text), JSON.stringify(text)).toBe(false)
+      expect(text).toContain('\\x1b[8mhidden\\x1b[30;40mblack')
+      expect(text).toContain('\u001b[1mName\u001b[22m') // the CLI's bold
+      expect(text).toContain('\u001b[32mactive\u001b[39m') // a status colour
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 
   for (const [label, env] of [
@@ -47,6 +85,10 @@ describe('the CLI escapes tenant-controlled text it prints', () => {
         expect(run.code, run.stderr).toBe(0)
         expect(unsafe(run.stdout), JSON.stringify(run.stdout)).toBe(false)
         expect(run.stdout).toContain('evil')
+        if (label === 'coloured') {
+          expect(run.stdout).toMatch(OWN_SGR) // colour really was on
+          expect(run.stdout).toContain('\\x1b[8mhidden')
+        }
       }
     }, 60_000)
   }
