@@ -104,6 +104,7 @@ export type {
   PageQuery,
   ReplayRequest,
   RequeueResult,
+  UpdateOptions,
   WebhookStore,
   WorkerHeartbeat,
   WorkerRecord,

@@ -144,14 +144,17 @@ export interface Endpoint {
 }
 
 /**
- * TLS settings of an endpoint (PEM text). The key is a secret: views show it as `[redacted]`, and
- * it is encrypted at rest like any credential when encryption keys are configured.
+ * TLS settings of an endpoint (PEM text). The key and its passphrase are secrets: views show them
+ * as `[redacted]`, and they are encrypted at rest like any credential when encryption keys are
+ * configured.
  */
 export interface EndpointTls {
   /** Client certificate chain presented to the receiver (mutual TLS). Needs `key`. */
   cert?: string | null
-  /** Private key of `cert` (unencrypted PEM). Needs `cert`. */
+  /** Private key of `cert` (PEM; an encrypted PEM key needs `passphrase`). Needs `cert`. */
   key?: string | null
+  /** Passphrase of an encrypted `key`. A secret, like `key`. */
+  passphrase?: string | null
   /** CA certificates trusted for this endpoint's receiver, in addition to Node's root store. */
   ca?: string | null
 }

@@ -9,25 +9,29 @@ import { isSealed, unreadableSecretError } from './secret-codec.js'
  * added here and nowhere else.
  */
 
-/** Maps a secret value; returns it unchanged when there is nothing to do. */
-export type SecretMapper = (value: string) => string
+/**
+ * Maps a secret value; returns it unchanged when there is nothing to do. `field` names where the
+ * value sits in its record (`secrets`, `auth.token`, `headers.x-api-key`, `tls.key`,
+ * `tls.passphrase`, `proxy`, `verification.secret`): a sealed value is bound to it.
+ */
+export type SecretMapper = (value: string, field: string) => string
 
 /**
  * `endpoint` with `fn` applied to every secret value: the signing secrets (the rotated-out ones
  * too), the auth credential (basic password, bearer token, api key, hmac secret) and the values
  * of sensitive custom headers (see `isSensitiveHeader`; any header value that is sealed too), the
- * mutual-TLS client key and a proxy URL with a password.
+ * mutual-TLS client key and its passphrase, and a proxy URL with a password.
  * Returns the same object when nothing changed.
  */
 export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoint {
   let changed = false
-  const map = (value: string): string => {
-    const next = fn(value)
+  const map = (value: string, field: string): string => {
+    const next = fn(value, field)
     if (next !== value) changed = true
     return next
   }
   const secrets = endpoint.secrets.map((s) => {
-    const secret = map(s.secret)
+    const secret = map(s.secret, 'secrets')
     return secret === s.secret ? s : { ...s, secret }
   })
   const auth = endpoint.auth === null ? null : mapAuth(endpoint.auth, map)
@@ -36,17 +40,22 @@ export function mapEndpointSecrets(endpoint: Endpoint, fn: SecretMapper): Endpoi
     // A sealed value is visited whatever its name: it stays readable should the list of sensitive
     // names ever change.
     if (!isSensitiveHeader(name) && !isSealed(endpoint.headers[name]!)) continue
-    const value = map(endpoint.headers[name]!)
+    const value = map(endpoint.headers[name]!, `headers.${name.toLowerCase()}`)
     if (value !== endpoint.headers[name]) {
       if (headers === endpoint.headers) headers = { ...endpoint.headers }
       headers[name] = value
     }
   }
-  // The client key of mutual TLS, and a proxy URL that carries a password (the whole URL: its
-  // password cannot be sealed apart without breaking the URL).
-  const key = endpoint.tls?.key ? map(endpoint.tls.key) : null
-  const tls = endpoint.tls && key !== null && key !== endpoint.tls.key ? { ...endpoint.tls, key } : endpoint.tls
-  const proxy = endpoint.proxy && (hasProxyPassword(endpoint.proxy) || isSealed(endpoint.proxy)) ? map(endpoint.proxy) : endpoint.proxy
+  // The client key of mutual TLS and its passphrase, and a proxy URL that carries a password (the
+  // whole URL: its password cannot be sealed apart without breaking the URL).
+  let tls = endpoint.tls
+  for (const field of ['key', 'passphrase'] as const) {
+    const value = tls?.[field]
+    if (!value) continue
+    const next = map(value, `tls.${field}`)
+    if (next !== value) tls = { ...tls, [field]: next }
+  }
+  const proxy = endpoint.proxy && (hasProxyPassword(endpoint.proxy) || isSealed(endpoint.proxy)) ? map(endpoint.proxy, 'proxy') : endpoint.proxy
   return changed ? { ...endpoint, secrets, auth, headers, tls, proxy } : endpoint
 }
 
@@ -58,19 +67,19 @@ function hasProxyPassword(proxy: string): boolean {
 function mapAuth(auth: EndpointAuth, map: SecretMapper): EndpointAuth {
   switch (auth.type) {
     case 'basic': {
-      const password = map(auth.password)
+      const password = map(auth.password, 'auth.password')
       return password === auth.password ? auth : { ...auth, password }
     }
     case 'bearer': {
-      const token = map(auth.token)
+      const token = map(auth.token, 'auth.token')
       return token === auth.token ? auth : { ...auth, token }
     }
     case 'api-key': {
-      const key = map(auth.key)
+      const key = map(auth.key, 'auth.key')
       return key === auth.key ? auth : { ...auth, key }
     }
     case 'hmac': {
-      const secret = map(auth.secret)
+      const secret = map(auth.secret, 'auth.secret')
       return secret === auth.secret ? auth : { ...auth, secret }
     }
     default:
@@ -81,7 +90,7 @@ function mapAuth(auth: EndpointAuth, map: SecretMapper): EndpointAuth {
 /** `hook` with `fn` applied to its verification secret. Returns the same object when nothing changed. */
 export function mapIncomingHookSecrets(hook: IncomingHook, fn: SecretMapper): IncomingHook {
   if (hook.verification === null) return hook
-  const secret = fn(hook.verification.secret)
+  const secret = fn(hook.verification.secret, 'verification.secret')
   return secret === hook.verification.secret ? hook : { ...hook, verification: { ...hook.verification, secret } }
 }
 

@@ -159,11 +159,12 @@ export function guardedConnector(egress: EgressPolicy, connectOptions: buildConn
 }
 
 /** TLS connect options of an endpoint: its client certificate, and its CA bundle added to Node's roots. */
-function tlsOptions(tls: ConnectionSettings['tls']): { cert?: string; key?: string; ca?: string[] } {
+function tlsOptions(tls: ConnectionSettings['tls']): { cert?: string; key?: string; passphrase?: string; ca?: string[] } {
   if (!tls) return {}
   return {
     ...(tls.cert ? { cert: tls.cert } : {}),
     ...(tls.key ? { key: tls.key } : {}),
+    ...(tls.passphrase ? { passphrase: tls.passphrase } : {}),
     ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
   }
 }
@@ -171,6 +172,6 @@ function tlsOptions(tls: ConnectionSettings['tls']): { cert?: string; key?: stri
 /** A digest of the settings, so the cache key holds no key material. */
 function settingsKey(settings: ConnectionSettings): string {
   return createHash('sha256')
-    .update(JSON.stringify([settings.tls?.cert ?? null, settings.tls?.key ?? null, settings.tls?.ca ?? null, settings.proxy ?? null]))
+    .update(JSON.stringify([settings.tls?.cert ?? null, settings.tls?.key ?? null, settings.tls?.passphrase ?? null, settings.tls?.ca ?? null, settings.proxy ?? null]))
     .digest('hex')
 }

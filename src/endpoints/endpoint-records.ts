@@ -118,6 +118,7 @@ function compactTls(tls: EndpointTls): EndpointTls {
   const out: EndpointTls = {}
   if (tls.cert) out.cert = tls.cert
   if (tls.key) out.key = tls.key
+  if (tls.passphrase) out.passphrase = tls.passphrase
   if (tls.ca) out.ca = tls.ca
   return out
 }

@@ -3,7 +3,8 @@ import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
 import type { EndpointAuth, EndpointTls, RetryPolicy } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
-import { noControlCharacters, proseText } from '../validation/text-checks.js'
+import { noControlCharacters, notSealedLike, proseText } from '../validation/text-checks.js'
+import { findTlsProblem } from './tls-check.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /**
@@ -77,7 +78,7 @@ export const headersSchema = v.pipe(
       v.string(),
       v.check((s) => !/[\r\n]/.test(s), 'must not contain line breaks'),
       v.check((s) => /[\r\n]/.test(s) || HEADER_VALUE.test(s), 'must hold only Latin-1 characters and no control characters (HTTP header values are bytes)'),
-      v.check(isNotRedacted, REDACTED_INPUT_MESSAGE),
+      v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike(),
       v.maxLength(8192),
     ),
   ),
@@ -106,17 +107,17 @@ export const authSchema = v.variant('type', [
   v.object({
     type: v.literal('basic'),
     username: v.pipe(v.string(), v.minLength(1), noControlCharacters()),
-    password: v.pipe(v.string(), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+    password: v.pipe(v.string(), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike()),
   }),
-  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)) }),
+  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike()) }),
   v.object({
     type: v.literal('api-key'),
-    key: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+    key: v.pipe(v.string(), v.minLength(1), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike()),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
   v.object({
     type: v.literal('hmac'),
-    secret: v.pipe(v.string(), v.minLength(8), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE)),
+    secret: v.pipe(v.string(), v.minLength(8), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike()),
     headerName: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'))),
   }),
 ])
@@ -155,17 +156,26 @@ export const signaturePrefixSchema = v.pipe(
 )
 
 const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----/
-const pem = (what: string) => v.pipe(v.string(), v.maxLength(262_144), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), v.regex(PEM, `must be PEM text (-----BEGIN …-----) of ${what}`))
+const pem = (what: string) => v.pipe(v.string(), v.maxLength(262_144), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike(), v.regex(PEM, `must be PEM text (-----BEGIN …-----) of ${what}`))
 
 /** Schema of an endpoint's TLS settings: a client certificate and its key together, and/or a CA bundle. */
 export const tlsSchema = v.pipe(
   v.strictObject({
     cert: v.optional(v.nullable(pem('a certificate'))),
     key: v.optional(v.nullable(pem('a private key'))),
+    passphrase: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(1024), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike()))),
     ca: v.optional(v.nullable(pem('CA certificates'))),
   }),
   v.check((t) => !t.cert === !t.key, 'needs both `cert` and `key` (a client certificate and its private key), or neither'),
   v.check((t) => Boolean(t.cert || t.ca), 'must set `cert` and `key`, or `ca`'),
+  v.check((t) => !t.passphrase || Boolean(t.key), 'a `passphrase` needs the encrypted `key` it opens'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const problem = findTlsProblem(dataset.value)
+    if (problem === null) return
+    const value = dataset.value[problem.field]
+    addIssue({ message: problem.message, path: [{ type: 'object', origin: 'value', input: dataset.value, key: problem.field, value }] })
+  }),
 )
 
 /** Schema of a CONNECT proxy URL: http(s), a host, optional credentials, nothing else. */
@@ -198,7 +208,7 @@ const endpointFields = {
   filters: v.optional(v.nullable(filtersSchema)),
   headers: v.optional(headersSchema),
   auth: v.optional(v.nullable(authSchema)),
-  secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), noControlCharacters())),
+  secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), noControlCharacters(), notSealedLike())),
   signatureScheme: v.optional(v.picklist(['hmac-sha256', 'standard-webhooks'])),
   signaturePrefix: v.optional(v.nullable(signaturePrefixSchema)),
   active: v.optional(v.boolean()),
@@ -267,8 +277,10 @@ export interface CreateEndpointInput {
   metadata?: Record<string, unknown>
   /**
    * Mutual TLS and trust for this endpoint's receiver (PEM): `cert` + `key` (a client certificate
-   * and its unencrypted private key, presented during the handshake) and/or `ca` (certificates
-   * trusted in addition to Node's roots). The key reads `[redacted]` in every view.
+   * and its private key, presented during the handshake; `passphrase` opens an encrypted key)
+   * and/or `ca` (certificates trusted in addition to Node's roots). Checked on save: the
+   * certificate parses, the key opens and belongs to it. The key and the passphrase read
+   * `[redacted]` in every view.
    * @default null
    * @example { cert: readFileSync('client.crt', 'utf8'), key: readFileSync('client.key', 'utf8') }
    */

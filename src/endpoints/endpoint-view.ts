@@ -5,7 +5,7 @@ import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
 
 /** An endpoint as returned by the manager: credentials redacted, the signing secret only when asked for. */
 export interface EndpointView extends Omit<Endpoint, 'secrets' | 'auth' | 'tls' | 'proxy'> {
-  /** TLS settings; the client `key` always reads `[redacted]`. */
+  /** TLS settings; the client `key` and its `passphrase` always read `[redacted]`. */
   tls: EndpointTls | null
   /** Proxy URL; its password always reads `[redacted]`. */
   proxy: string | null
@@ -32,7 +32,7 @@ export function toEndpointView(stored: Endpoint, includeSecret: boolean, now: nu
     auth: auth && !includeSecret ? redactAuth(auth) : auth,
     // Never shown, even with secrets: a client key or a proxy password is not a value a caller
     // needs back (the signing secret is, to hand to the receiver).
-    tls: tls ? { ...tls, ...(tls.key ? { key: REDACTED } : {}) } : null,
+    tls: tls ? { ...tls, ...(tls.key ? { key: REDACTED } : {}), ...(tls.passphrase ? { passphrase: REDACTED } : {}) } : null,
     proxy: proxy ? redactProxy(proxy) : null,
     previousSecretExpiresAt: overlapping.length > 0 ? new Date(Math.max(...overlapping.map((s) => s.expiresAt!.getTime()))) : null,
   }

@@ -1,14 +1,14 @@
 import * as v from 'valibot'
 import { decodeStandardSecret } from '../signature/standard-webhooks.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
-import { noControlCharacters, proseText } from '../validation/text-checks.js'
+import { noControlCharacters, notSealedLike, proseText } from '../validation/text-checks.js'
 import { isIpRule } from './ip-allowlist.js'
 import { MAX_TEMPLATE_CHARS } from './sandbox-rules.js'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 const headerName = v.pipe(v.string(), v.regex(HEADER_NAME, 'must be a valid HTTP header name'), v.maxLength(200))
-const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE))
+const secret = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(1024), noControlCharacters(), v.check(isNotRedacted, REDACTED_INPUT_MESSAGE), notSealedLike())
 const tolerance = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400))
 
 function isStandardSecret(value: string): boolean {

@@ -144,7 +144,7 @@ export interface WebhookManagerOptions {
   /**
    * Keys that encrypt secrets at rest: endpoint signing secrets (rotated-out ones too), auth
    * credentials, values of sensitive custom headers and incoming verification secrets are stored
-   * AES-256-GCM encrypted (`enc:v1:<keyId>:…`) in any store, the host's own included. The FIRST key
+   * AES-256-GCM encrypted (`enc:v2:<keyId>:…`, each value bound to its record and field) in any store, the host's own included. The FIRST key
    * encrypts; every key decrypts. To rotate, put a new key first and keep the old ones until
    * `reencryptSecrets()` has run. Rows written before encryption was turned on are read as plain
    * text and encrypted when next written (or by `reencryptSecrets()`). Without keys, secrets are

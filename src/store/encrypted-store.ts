@@ -1,8 +1,9 @@
+import { isDeepStrictEqual } from 'node:util'
 import { EncryptionKeyError, ValidationError } from '../errors.js'
-import type { SecretCodec } from '../crypto/secret-codec.js'
-import { mapEndpointSecrets, mapIncomingHookSecrets } from '../crypto/secret-fields.js'
+import { secretBinding, type SecretCodec } from '../crypto/secret-codec.js'
+import { mapEndpointSecrets, mapIncomingHookSecrets, type SecretMapper } from '../crypto/secret-fields.js'
 import type { Endpoint, IncomingHook } from '../types.js'
-import type { WebhookStore } from './types.js'
+import type { UpdateOptions, WebhookStore } from './types.js'
 
 /** Options of `reencryptSecrets`. */
 export interface ReencryptOptions {
@@ -56,6 +57,12 @@ export interface EncryptedStore extends WebhookStore {
 
 /** Full passes at most: a pass that changed records is followed by one that checks nothing was skipped. */
 const MAX_PASSES = 3
+/** Read-and-write tries of one record whose compare-and-set keeps losing to other writers (the next pass tries again). */
+const MAX_TRIES = 5
+
+/** Binding kinds (the first part of a sealed value's additional authenticated data). */
+const ENDPOINT = 'endpoint'
+const INCOMING_HOOK = 'incomingHook'
 
 /** Optional store methods the wrapper passes through unchanged. */
 const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'pruneWorkers', 'takeRateSlot', 'releaseRateSlot'] as const satisfies readonly (keyof WebhookStore)[]
@@ -71,12 +78,31 @@ const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'prune
  * `EncryptionKeyError` naming the key id (`unreadableSecret`).
  */
 export function encryptedStore(inner: WebhookStore, codec: SecretCodec): EncryptedStore {
-  const seal = (value: string): string => codec.seal(value)
-  const open = (value: string): string => codec.openOrKeep(value)
-  const sealEndpoint = (e: Endpoint): Endpoint => mapEndpointSecrets(e, seal)
-  const openEndpoint = (e: Endpoint): Endpoint => mapEndpointSecrets(e, open)
-  const sealHook = (h: IncomingHook): IncomingHook => mapIncomingHookSecrets(h, seal)
-  const openHook = (h: IncomingHook): IncomingHook => mapIncomingHookSecrets(h, open)
+  // Every value is bound to its record's kind and id and its field (the cipher's AAD).
+  const seal = (kind: string, id: string): SecretMapper => (value, field) => codec.seal(value, secretBinding(kind, id, field))
+  const open = (kind: string, id: string): SecretMapper => (value, field) => codec.openOrKeep(value, secretBinding(kind, id, field))
+  const sealEndpoint = (e: Endpoint): Endpoint => mapEndpointSecrets(e, seal(ENDPOINT, e.id))
+  const openEndpoint = (e: Endpoint): Endpoint => mapEndpointSecrets(e, open(ENDPOINT, e.id))
+  const sealHook = (h: IncomingHook): IncomingHook => mapIncomingHookSecrets(h, seal(INCOMING_HOOK, h.id))
+  const openHook = (h: IncomingHook): IncomingHook => mapIncomingHookSecrets(h, open(INCOMING_HOOK, h.id))
+
+  /**
+   * An update with `expected` (plain text, as this wrapper returned it): the stored values are
+   * sealed with fresh IVs, so the comparison is made on the opened record, and the write is a
+   * compare-and-set against the sealed record that was opened.
+   */
+  const compareAndSet = async <T extends { id: string }>(
+    record: T,
+    options: UpdateOptions<T> | undefined,
+    access: { get(id: string): Promise<T | null>; update(record: T, options?: UpdateOptions<T>): Promise<boolean>; seal(r: T): T; open(r: T): T },
+  ): Promise<boolean> => {
+    if (options?.expected === undefined) return access.update(access.seal(record))
+    const stored = await access.get(record.id)
+    if (stored === null || !isDeepStrictEqual(access.open(stored), options.expected)) return false
+    return access.update(access.seal(record), { expected: stored })
+  }
+  const endpoints = { get: (id: string) => inner.getEndpoint(id), update: (e: Endpoint, o?: UpdateOptions<Endpoint>) => inner.updateEndpoint(e, o), seal: sealEndpoint, open: openEndpoint }
+  const hooks = { get: (id: string) => inner.getIncomingHook(id), update: (h: IncomingHook, o?: UpdateOptions<IncomingHook>) => inner.updateIncomingHook(h, o), seal: sealHook, open: openHook }
 
   const store: EncryptedStore = {
     inner,
@@ -91,7 +117,7 @@ export function encryptedStore(inner: WebhookStore, codec: SecretCodec): Encrypt
       return found === null ? null : openEndpoint(found)
     },
     listEndpoints: async (query) => (await inner.listEndpoints(query)).map(openEndpoint),
-    updateEndpoint: (endpoint) => inner.updateEndpoint(sealEndpoint(endpoint)),
+    updateEndpoint: (endpoint, options) => compareAndSet(endpoint, options, endpoints),
     deleteEndpoint: (id) => inner.deleteEndpoint(id),
 
     enqueue: (message, deliveries, options) => inner.enqueue(message, deliveries, options),
@@ -119,7 +145,7 @@ export function encryptedStore(inner: WebhookStore, codec: SecretCodec): Encrypt
       return found === null ? null : openHook(found)
     },
     listIncomingHooks: async (query) => (await inner.listIncomingHooks(query)).map(openHook),
-    updateIncomingHook: (hook) => inner.updateIncomingHook(sealHook(hook)),
+    updateIncomingHook: (hook, options) => compareAndSet(hook, options, hooks),
     deleteIncomingHook: (id) => inner.deleteIncomingHook(id),
     insertIncomingLog: (log) => inner.insertIncomingLog(log),
     listIncomingLogs: (hookId, query) => inner.listIncomingLogs(hookId, query),
@@ -139,10 +165,12 @@ export function encryptedStore(inner: WebhookStore, codec: SecretCodec): Encrypt
 
 interface RecordAccess<T extends { id: string }> {
   kind: ReencryptProgress['kind']
+  /** Kind in the sealed values' binding. */
+  binding: string
   list(page: { limit: number; offset: number }): Promise<T[]>
   get(id: string): Promise<T | null>
-  update(record: T): Promise<boolean>
-  map(record: T, fn: (value: string) => string): T
+  update(record: T, options: UpdateOptions<T>): Promise<boolean>
+  map(record: T, fn: SecretMapper): T
 }
 
 async function reencrypt(inner: WebhookStore, codec: SecretCodec, options: ReencryptOptions): Promise<ReencryptResult> {
@@ -151,12 +179,17 @@ async function reencrypt(inner: WebhookStore, codec: SecretCodec, options: Reenc
     throw new ValidationError('reencryptSecrets options', [{ field: 'batchSize', message: `expected an integer >= 1, got \`${String(batchSize)}\` (${typeof batchSize})` }])
   }
   let firstError: EncryptionKeyError | null = null
-  const toNewestKey = (value: string): string => (codec.isCurrent(value) ? value : codec.seal(codec.open(value)))
-
   const run = async <T extends { id: string }>(access: RecordAccess<T>): Promise<ReencryptCounts> => {
-    /** The record with every secret under the newest key; `null` when it is so already. Throws EncryptionKeyError when a secret opens with no key. */
+    /**
+     * The record with every secret under the newest key and bound to its place (plain text, older
+     * keys and unbound `enc:v1:` values are sealed again); `null` when it is so already. Throws
+     * EncryptionKeyError when a secret opens with no key.
+     */
     const resealed = (record: T): T | null => {
-      const next = access.map(record, toNewestKey)
+      const next = access.map(record, (value, field) => {
+        const binding = secretBinding(access.binding, record.id, field)
+        return codec.isCurrent(value, binding) ? value : codec.seal(codec.open(value, binding), binding)
+      })
       return next === record ? null : next
     }
     const counts: ReencryptCounts = { scanned: 0, reencrypted: 0, unreadable: 0 }
@@ -169,12 +202,18 @@ async function reencrypt(inner: WebhookStore, codec: SecretCodec, options: Reenc
           if (pass === 0) counts.scanned++
           try {
             if (resealed(record) === null) continue
-            // Read again right before the write: the page may be a moment old, and the write
-            // replaces the whole record.
-            const fresh = await access.get(record.id)
-            const next = fresh === null ? null : resealed(fresh)
-            if (next === null || !(await access.update(next))) continue
-            changed++
+            // Read again right before the write, and write only if the record is still what was
+            // read (compare-and-set): the write replaces the whole record, and a concurrent
+            // update between the read and the write must not be overwritten. Lost: read again.
+            for (let tries = 0; tries < MAX_TRIES; tries++) {
+              const fresh = await access.get(record.id)
+              const next = fresh === null ? null : resealed(fresh)
+              if (next === null) break
+              if (await access.update(next, { expected: fresh! })) {
+                changed++
+                break
+              }
+            }
           } catch (error) {
             if (!(error instanceof EncryptionKeyError)) throw error
             firstError ??= error
@@ -193,16 +232,18 @@ async function reencrypt(inner: WebhookStore, codec: SecretCodec, options: Reenc
 
   const endpoints = await run<Endpoint>({
     kind: 'endpoints',
+    binding: ENDPOINT,
     list: (page) => inner.listEndpoints(page),
     get: (id) => inner.getEndpoint(id),
-    update: (record) => inner.updateEndpoint(record),
+    update: (record, options) => inner.updateEndpoint(record, options),
     map: mapEndpointSecrets,
   })
   const incomingHooks = await run<IncomingHook>({
     kind: 'incomingHooks',
+    binding: INCOMING_HOOK,
     list: (page) => inner.listIncomingHooks(page),
     get: (id) => inner.getIncomingHook(id),
-    update: (record) => inner.updateIncomingHook(record),
+    update: (record, options) => inner.updateIncomingHook(record, options),
     map: mapIncomingHookSecrets,
   })
   return { keyId: codec.keyIds[0]!, endpoints, incomingHooks, firstError }

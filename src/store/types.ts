@@ -237,6 +237,17 @@ export interface WorkerRecord extends WorkerHeartbeat {
   leases: number | null
 }
 
+/** Options of `updateEndpoint` / `updateIncomingHook`. */
+export interface UpdateOptions<T> {
+  /**
+   * Compare-and-set: write only while the stored record still equals `expected` field for field
+   * (as it was read from this store), atomically; otherwise write nothing and return false.
+   * `reencryptSecrets` uses it, so a record changed between its read and its write is read again
+   * instead of overwritten. A store of your own that ignores it reintroduces that race.
+   */
+  expected?: T
+}
+
 /**
  * The one persistence interface of hookline. `memoryStore()`, `sqliteStore()` and `postgresStore()`
  * implement it and pass one conformance suite. Stores keep every record; the manager applies policy.
@@ -266,8 +277,11 @@ export interface WebhookStore {
   getEndpoint(id: string): Promise<Endpoint | null>
   /** Endpoints, oldest first. */
   listEndpoints(query?: EndpointQuery): Promise<Endpoint[]>
-  /** Replaces a stored endpoint (matched by id). Returns false when it does not exist. */
-  updateEndpoint(endpoint: Endpoint): Promise<boolean>
+  /**
+   * Replaces a stored endpoint (matched by id). Returns false when it does not exist, or when
+   * `options.expected` is given and the stored endpoint no longer equals it.
+   */
+  updateEndpoint(endpoint: Endpoint, options?: UpdateOptions<Endpoint>): Promise<boolean>
   /** Deletes an endpoint and its pending deliveries. Returns false when it did not exist. */
   deleteEndpoint(id: string): Promise<boolean>
 
@@ -320,8 +334,11 @@ export interface WebhookStore {
   findIncomingHookByTokenHash(tokenHash: string): Promise<IncomingHook | null>
   /** Incoming hooks, oldest first. */
   listIncomingHooks(query?: IncomingHookQuery): Promise<IncomingHook[]>
-  /** Replaces a stored hook. Returns false when it does not exist. */
-  updateIncomingHook(hook: IncomingHook): Promise<boolean>
+  /**
+   * Replaces a stored hook. Returns false when it does not exist, or when `options.expected` is
+   * given and the stored hook no longer equals it.
+   */
+  updateIncomingHook(hook: IncomingHook, options?: UpdateOptions<IncomingHook>): Promise<boolean>
   /** Deletes a hook and its logs. Returns false when it did not exist. */
   deleteIncomingHook(id: string): Promise<boolean>
   /** Appends a request log. */

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { findJsonProblem, MAX_STORED_JSON_DEPTH, unstorableTextReason } from '../util/json-check.js'
 import { ValidationError, type FieldIssue } from '../errors.js'
+import { isNotSealedLike, SEALED_LIKE_INPUT_MESSAGE } from '../crypto/secret-codec.js'
 
 /** C0 and C1 control characters and DEL: they can rewrite an operator's terminal or break a header. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -22,6 +23,12 @@ export const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters or
 
 /** A valibot check refusing control characters and lone surrogates (names, URLs, routes, owners, secrets). */
 export const noControlCharacters = <T extends string>() => v.check<T, string>((s) => isPlainText(s), CONTROL_CHARACTER_MESSAGE)
+
+/**
+ * A valibot check for every secret field: refuses plain text that begins like an encrypted value
+ * (`enc:v2:…`), which the stores would read back as ciphertext.
+ */
+export const notSealedLike = <T extends string>() => v.check<T, string>(isNotSealedLike, SEALED_LIKE_INPUT_MESSAGE)
 
 /** A valibot check for free text: tab and line breaks allowed, other control characters and lone surrogates refused. */
 export const proseText = <T extends string>() =>

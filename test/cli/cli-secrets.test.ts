@@ -47,7 +47,7 @@ describe('hookline secrets reencrypt', () => {
     const text = bytes()
     expect(text).not.toContain(secret)
     expect(text).not.toContain(token)
-    expect(text).toContain('enc:v1:k2:')
+    expect(text).toContain('enc:v2:k2:')
 
     // k2 alone opens everything now; k1 alone does not, and says which key is missing.
     const listed = await run(k2, 'endpoints', 'list', '--json')

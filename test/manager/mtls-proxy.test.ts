@@ -219,6 +219,6 @@ describe('at rest', () => {
     const keyBody = pki.clientKey.split('\n')[1]!
     expect(bytes).not.toContain(keyBody)
     expect(bytes).not.toContain('pr0xy-pa55')
-    expect(bytes).toContain('enc:v1:k1:')
+    expect(bytes).toContain('enc:v2:k1:')
   })
 })

@@ -133,7 +133,7 @@ describe.each(durables)('secrets at rest through the manager: $name', ({ skip, o
 
     const text = await dump()
     expect(text).toContain('acme-visible') // the dump does hold the rows
-    expect(text).toContain('enc:v1:k1:')
+    expect(text).toContain('enc:v2:k1:')
     const forbidden = [
       ...Object.values(values),
       rotated.secret!,
@@ -160,8 +160,8 @@ describe.each(durables)('secrets at rest through the manager: $name', ({ skip, o
 
     expect(await hooks.reencryptSecrets()).toMatchObject({ keyId: 'k1', endpoints: { scanned: 1, reencrypted: 1, unreadable: 0 } })
     const raw = (await store.getEndpoint(ep.id))!
-    expect(raw.secrets[0]!.secret).toMatch(/^enc:v1:k1:/)
-    expect(raw.auth).toMatchObject({ token: expect.stringMatching(/^enc:v1:k1:/) })
+    expect(raw.secrets[0]!.secret).toMatch(/^enc:v2:k1:/)
+    expect(raw.auth).toMatchObject({ token: expect.stringMatching(/^enc:v2:k1:/) })
     expect((await hooks.getEndpoint(ep.id, { includeSecret: true })).secret).toBe(ep.secret)
     expect(await hooks.reencryptSecrets()).toMatchObject({ endpoints: { reencrypted: 0 } })
   })
@@ -172,6 +172,32 @@ describe('secrets at rest: keys, warnings and unreadable secrets', () => {
     expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(/encryptionKeys\.0\.key: expected 32 bytes/)
     expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [k1, { ...k2, id: 'k1' }] })).toThrow(/encryptionKeys\.1\.id: duplicate key id "k1"/)
     expect(() => createWebhookManager({ egress: allowLoopback, encryptionKeys: [] })).toThrow(/encryptionKeys: expected a non-empty array/)
+  })
+
+  it('a plain-text secret that begins like a sealed value (enc:v1:, enc:v2:, …) is refused on save, naming the field, with or without keys', async () => {
+    for (const encryptionKeys of [undefined, [k1]]) {
+      const m = manage(createWebhookManager({ egress: allowLoopback, ...(encryptionKeys ? { encryptionKeys } : {}) }))
+      const lookalike = 'enc:v1:k1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBB:CCCC'
+      const base = { url: receiver.url, events: ['*'] }
+      const cases: [Record<string, unknown>, string][] = [
+        [{ secret: lookalike }, 'secret'],
+        [{ secret: 'enc:v2:whatever-secret' }, 'secret'],
+        [{ auth: { type: 'bearer', token: lookalike } }, 'auth.token'],
+        [{ auth: { type: 'basic', username: 'u', password: lookalike } }, 'auth.password'],
+        [{ headers: { 'X-Api-Key': lookalike } }, 'headers.X-Api-Key'],
+        [{ headers: { 'X-Trace': 'enc:v7:x' } }, 'headers.X-Trace'],
+      ]
+      for (const [input, field] of cases) {
+        const error = await m.createEndpoint({ ...base, ...input } as never).catch((e: unknown) => e)
+        expect(error, JSON.stringify(input)).toMatchObject({ code: 'VALIDATION_ERROR', fields: [expect.objectContaining({ field, message: expect.stringMatching(/enc:v<n>:/) })] })
+      }
+      expect(await m.listEndpoints()).toEqual([])
+      const ep = await m.createEndpoint({ ...base, secret: 'encrypted-looking-but-not:v1' })
+      await expect(m.rotateSecret(ep.id, { secret: lookalike })).rejects.toMatchObject({ fields: [expect.objectContaining({ field: 'secret' })] })
+      await expect(m.createIncomingHook({ name: 'gh', route: 'gh', verification: { type: 'github', secret: lookalike } })).rejects.toMatchObject({
+        fields: [expect.objectContaining({ field: 'verification.secret' })],
+      })
+    }
   })
 
   it('reencryptSecrets without keys is a configuration error', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSecretCodec, SEALED_PREFIX, type EncryptionKeyInput } from '../../src/crypto/secret-codec.js'
+import { sealUnbound } from '../helpers/legacy-sealed.js'
 import { unreadableSecret } from '../../src/crypto/secret-fields.js'
 import { encryptedStore } from '../../src/store/encrypted-store.js'
 import type { WebhookStore } from '../../src/store/types.js'
@@ -33,6 +34,9 @@ function secretEndpoint(): { endpoint: Endpoint; values: string[] } {
     previous: `whsec_${randomBytes(24).toString('base64')}`,
     token: plain('bearer'),
     header: plain('header'),
+    clientKey: `-----BEGIN PRIVATE KEY-----\n${plain('clientkey')}\n-----END PRIVATE KEY-----\n`,
+    passphrase: plain('passphrase'),
+    proxyPassword: plain('proxypass'),
   }
   const endpoint = endpointFixture({
     signatureScheme: 'standard-webhooks',
@@ -42,6 +46,8 @@ function secretEndpoint(): { endpoint: Endpoint; values: string[] } {
     ],
     auth: { type: 'bearer', token: values.token },
     headers: { 'X-Api-Key': values.header, 'X-Tenant': 'visible-tenant' },
+    tls: { cert: '-----BEGIN CERTIFICATE-----\nvisible-cert\n-----END CERTIFICATE-----\n', key: values.clientKey, passphrase: values.passphrase },
+    proxy: `http://hooks:${values.proxyPassword}@proxy.internal:3128`,
   })
   return { endpoint, values: Object.values(values) }
 }
@@ -80,10 +86,12 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
 
       const raw = (await inner.getEndpoint(endpoint.id))!
       for (const s of raw.secrets) expect(s.secret.startsWith(`${SEALED_PREFIX}k1:`)).toBe(true)
-      expect(raw.auth).toMatchObject({ type: 'bearer', token: expect.stringMatching(/^enc:v1:k1:/) })
-      expect(raw.headers['X-Api-Key']).toMatch(/^enc:v1:k1:/)
+      expect(raw.auth).toMatchObject({ type: 'bearer', token: expect.stringMatching(/^enc:v2:k1:/) })
+      expect(raw.headers['X-Api-Key']).toMatch(/^enc:v2:k1:/)
       expect(raw.headers['X-Tenant']).toBe('visible-tenant') // not a credential: left readable
-      expect((await inner.getIncomingHook(hook.id))!.verification!.secret).toMatch(/^enc:v1:k1:/)
+      expect(raw.tls).toMatchObject({ cert: expect.stringContaining('visible-cert'), key: expect.stringMatching(/^enc:v2:k1:/), passphrase: expect.stringMatching(/^enc:v2:k1:/) })
+      expect(raw.proxy).toMatch(/^enc:v2:k1:/)
+      expect((await inner.getIncomingHook(hook.id))!.verification!.secret).toMatch(/^enc:v2:k1:/)
 
       const text = dump ? await dump(inner) : JSON.stringify([await inner.listEndpoints(), await inner.listIncomingHooks()])
       for (const secret of [...values, value]) expect(text).not.toContain(secret)
@@ -107,7 +115,7 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
       const raw = (await inner.getEndpoint(endpoint.id))!
       const stored = JSON.stringify(raw)
       for (const secret of values) expect(stored).not.toContain(secret)
-      expect((await inner.getIncomingHook(hook.id))!.verification!.secret).toMatch(/^enc:v1:k1:/)
+      expect((await inner.getIncomingHook(hook.id))!.verification!.secret).toMatch(/^enc:v2:k1:/)
     })
 
     it('key rotation: a new key first encrypts, the old one still decrypts; reencryptSecrets moves everything to the new key, resumably', async () => {
@@ -124,7 +132,7 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
       const rotated = encryptedStore(inner, createSecretCodec([k2, k1]))
       const added = secretEndpoint().endpoint
       await rotated.createEndpoint(added)
-      expect((await inner.getEndpoint(added.id))!.secrets[0]!.secret).toMatch(/^enc:v1:k2:/)
+      expect((await inner.getEndpoint(added.id))!.secrets[0]!.secret).toMatch(/^enc:v2:k2:/)
       for (const e of [...sealedByK1, legacy, added]) expect(await rotated.getEndpoint(e.id)).toEqual(e)
 
       const progress: number[] = []
@@ -147,7 +155,7 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
         expect(unreadableSecret(read)).toBeNull()
       }
       expect(await onlyK2.getIncomingHook(hook.id)).toEqual(hook)
-      expect(JSON.stringify(await inner.listEndpoints())).not.toContain('enc:v1:k1:')
+      expect(JSON.stringify(await inner.listEndpoints())).not.toContain('enc:v2:k1:')
     })
 
     it('an interrupted re-encryption is finished by running it again', async () => {
@@ -168,7 +176,7 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
       ).rejects.toThrow('interrupted')
       const result = await store.reencryptSecrets({ batchSize: 2 })
       expect(result.endpoints).toEqual({ scanned: 6, reencrypted: 4, unreadable: 0 })
-      expect(JSON.stringify(await inner.listEndpoints())).not.toContain('enc:v1:k1:')
+      expect(JSON.stringify(await inner.listEndpoints())).not.toContain('enc:v2:k1:')
     })
 
     it('a missing or wrong key: the record still reads, its secret stays sealed, and the typed error names the key id', async () => {
@@ -203,6 +211,117 @@ export function testSecretsAtRest({ name, create, dump }: SecretsStoreUnderTest)
 
       const restored = encryptedStore(inner, createSecretCodec([k2, k1]))
       expect(await restored.getEndpoint(endpoint.id)).toEqual({ ...endpoint, status: 'paused' })
+    })
+
+    it('a ciphertext copied into another record or field does not open there', async () => {
+      const store = encryptedStore(inner, createSecretCodec([key('k1')]))
+      const a = secretEndpoint().endpoint
+      const b = secretEndpoint().endpoint
+      await store.createEndpoint(a)
+      await store.createEndpoint(b)
+      expect(await store.getEndpoint(a.id)).toEqual(a) // A's values are now in the codec's cache too
+      const rawA = (await inner.getEndpoint(a.id))!
+      const rawB = (await inner.getEndpoint(b.id))!
+      const stolen = (rawA.auth as { token: string }).token
+      // Into another row, same field; and into another field of the same row.
+      await inner.updateEndpoint({ ...rawB, auth: { type: 'bearer', token: stolen } })
+      await inner.updateEndpoint({ ...rawA, headers: { ...rawA.headers, 'X-Api-Key': stolen } })
+
+      const readB = (await store.getEndpoint(b.id))!
+      expect(readB.auth).toEqual({ type: 'bearer', token: stolen }) // kept sealed, never A's token
+      expect(unreadableSecret(readB, ['k1'])).toMatchObject({ code: 'ENCRYPTION_KEY', keyId: 'k1', message: expect.stringMatching(/another record or field/) })
+      const readA = (await store.getEndpoint(a.id))!
+      expect(readA.auth).toEqual(a.auth)
+      expect(readA.headers['X-Api-Key']).toBe(stolen)
+      expect((await store.reencryptSecrets()).endpoints).toMatchObject({ unreadable: 2 })
+    })
+
+    it('enc:v1: values (sealed before values were bound to their place) still open, and reencryptSecrets binds them (v2)', async () => {
+      const k1 = key('k1')
+      const { endpoint } = secretEndpoint()
+      const { hook } = secretHook()
+      const v1 = (value: string) => sealUnbound(k1.key as Uint8Array, 'k1', value)
+      await inner.createEndpoint({ ...endpoint, secrets: endpoint.secrets.map((s) => ({ ...s, secret: v1(s.secret) })), auth: { type: 'bearer', token: v1((endpoint.auth as { token: string }).token) } })
+      await inner.createIncomingHook({ ...hook, verification: { ...hook.verification!, secret: v1(hook.verification!.secret) } })
+      const store = encryptedStore(inner, createSecretCodec([k1]))
+      expect(await store.getEndpoint(endpoint.id)).toEqual(endpoint)
+      expect(await store.getIncomingHook(hook.id)).toEqual(hook)
+
+      const result = await store.reencryptSecrets()
+      expect(result).toMatchObject({ endpoints: { reencrypted: 1, unreadable: 0 }, incomingHooks: { reencrypted: 1 } })
+      const text = JSON.stringify([await inner.listEndpoints(), await inner.listIncomingHooks()])
+      expect(text).not.toContain('enc:v1:')
+      expect(text).toContain('enc:v2:k1:')
+      expect(await store.getEndpoint(endpoint.id)).toEqual(endpoint)
+      expect(await store.getIncomingHook(hook.id)).toEqual(hook)
+    })
+
+    it('updateEndpoint / updateIncomingHook with `expected` write only while the stored record is unchanged (compare-and-set)', async () => {
+      const { endpoint } = secretEndpoint()
+      const { hook } = secretHook()
+      await inner.createEndpoint(endpoint)
+      await inner.createIncomingHook(hook)
+      const read = (await inner.getEndpoint(endpoint.id))!
+      const readHook = (await inner.getIncomingHook(hook.id))!
+      expect(await inner.updateEndpoint({ ...read, name: 'concurrent' })).toBe(true)
+      expect(await inner.updateEndpoint({ ...read, name: 'stale' }, { expected: read })).toBe(false)
+      expect((await inner.getEndpoint(endpoint.id))!.name).toBe('concurrent')
+      const fresh = (await inner.getEndpoint(endpoint.id))!
+      expect(await inner.updateEndpoint({ ...fresh, name: 'next' }, { expected: fresh })).toBe(true)
+      expect((await inner.getEndpoint(endpoint.id))!.name).toBe('next')
+      expect(await inner.updateEndpoint({ ...fresh, id: 'ep_missing' }, { expected: { ...fresh, id: 'ep_missing' } })).toBe(false)
+
+      expect(await inner.updateIncomingHook({ ...readHook, version: 2 })).toBe(true)
+      expect(await inner.updateIncomingHook({ ...readHook, version: 3 }, { expected: readHook })).toBe(false)
+      const freshHook = (await inner.getIncomingHook(hook.id))!
+      expect(await inner.updateIncomingHook({ ...freshHook, version: 3 }, { expected: freshHook })).toBe(true)
+      expect((await inner.getIncomingHook(hook.id))!.version).toBe(3)
+
+      // Through the encrypting wrapper: `expected` is the plain-text record it returned.
+      const store = encryptedStore(inner, createSecretCodec([key('k1')]))
+      const plainRead = (await store.getEndpoint(endpoint.id))!
+      await store.updateEndpoint({ ...plainRead, name: 'other writer' })
+      expect(await store.updateEndpoint({ ...plainRead, name: 'stale' }, { expected: plainRead })).toBe(false)
+      const plainFresh = (await store.getEndpoint(endpoint.id))!
+      expect(await store.updateEndpoint({ ...plainFresh, name: 'cas' }, { expected: plainFresh })).toBe(true)
+      expect((await store.getEndpoint(endpoint.id))!).toEqual({ ...endpoint, name: 'cas' })
+    })
+
+    it('reencryptSecrets never overwrites an update made between its read and its write (compare-and-set)', async () => {
+      const k1 = key('k1')
+      const k2 = key('k2')
+      const { endpoint } = secretEndpoint()
+      const { hook } = secretHook()
+      const old = encryptedStore(inner, createSecretCodec([k1]))
+      await old.createEndpoint(endpoint)
+      await old.createIncomingHook(hook)
+      // Another process (still on k1 alone) renames both records right after reencrypt's
+      // read-before-write of each: the moment the lost update used to happen.
+      let armed = true
+      const racing: WebhookStore = Object.create(inner, {
+        getEndpoint: {
+          value: async (id: string) => {
+            const read = await inner.getEndpoint(id)
+            if (armed && read !== null) {
+              armed = false
+              await old.updateEndpoint({ ...(await old.getEndpoint(id))!, name: 'renamed meanwhile' })
+            }
+            return read
+          },
+        },
+        getIncomingHook: {
+          value: async (id: string) => {
+            const read = await inner.getIncomingHook(id)
+            if (read !== null && read.version === hook.version) await old.updateIncomingHook({ ...(await old.getIncomingHook(id))!, version: hook.version + 1 })
+            return read
+          },
+        },
+      })
+      const result = await encryptedStore(racing, createSecretCodec([k2, k1])).reencryptSecrets()
+      expect(result).toMatchObject({ endpoints: { reencrypted: 1, unreadable: 0 }, incomingHooks: { reencrypted: 1, unreadable: 0 } })
+      const onlyK2 = encryptedStore(inner, createSecretCodec([k2]))
+      expect(await onlyK2.getEndpoint(endpoint.id)).toEqual({ ...endpoint, name: 'renamed meanwhile' })
+      expect(await onlyK2.getIncomingHook(hook.id)).toEqual({ ...hook, version: hook.version + 1 })
     })
   })
 }

@@ -7,6 +7,7 @@ import type {
   IncomingLog,
   Message,
 } from '../../types.js'
+import { isDeepStrictEqual } from 'node:util'
 import { ValidationError } from '../../errors.js'
 import { emptyCounts, p95Offset, summarizeIncomingStats, summarizeStats } from '../stats.js'
 import type {
@@ -15,6 +16,7 @@ import type {
   EnqueueResult,
   DeliveryQuery,
   RequeueResult,
+  UpdateOptions,
   WebhookStore,
 } from '../types.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
@@ -177,8 +179,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       }
       return oldestFirstPage(out, query)
     },
-    async updateEndpoint(endpoint) {
-      if (!endpoints.has(endpoint.id)) return false
+    async updateEndpoint(endpoint, options) {
+      if (!isUnchanged(endpoints.get(endpoint.id), options)) return false
       endpoints.set(endpoint.id, { ...endpoint })
       return true
     },
@@ -382,8 +384,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       for (const h of hooks.values()) if (query.owner === undefined || h.owner === query.owner) out.push(h)
       return oldestFirstPage(out, query)
     },
-    async updateIncomingHook(hook) {
-      if (!hooks.has(hook.id)) return false
+    async updateIncomingHook(hook, options) {
+      if (!isUnchanged(hooks.get(hook.id), options)) return false
       hooks.set(hook.id, { ...hook })
       return true
     },
@@ -443,4 +445,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
 /** Idempotency keys are scoped per tenant: one tenant's key never matches another's message. */
 function idempotencyScope(message: { owner: string | null; idempotencyKey: string | null }): string {
   return `${message.owner ?? ''}\u0000${message.idempotencyKey}`
+}
+
+/** True when `stored` exists and, for a compare-and-set update, still equals what the caller read. */
+function isUnchanged<T>(stored: T | undefined, options: UpdateOptions<T> | undefined): boolean {
+  return stored !== undefined && (options?.expected === undefined || isDeepStrictEqual(stored, options.expected))
 }

@@ -406,8 +406,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async listEndpoints(query = {}) {
       return (await rows('listEndpoints', plans.listEndpoints(query))).map(endpointCodec.decode)
     },
-    async updateEndpoint(endpoint) {
-      return ((await run('updateEndpoint', plans.updateEndpoint(endpoint))).rowCount ?? 0) > 0
+    async updateEndpoint(endpoint, options) {
+      return ((await run('updateEndpoint', plans.updateEndpoint(endpoint, options?.expected))).rowCount ?? 0) > 0
     },
     async deleteEndpoint(id) {
       return Number((await rows('deleteEndpoint', plans.deleteEndpoint(id)))[0]?.deleted) > 0
@@ -538,8 +538,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async listIncomingHooks(query = {}) {
       return (await rows('listIncomingHooks', plans.listIncomingHooks(query))).map(incomingHookCodec.decode)
     },
-    async updateIncomingHook(hook) {
-      return ((await run('updateIncomingHook', plans.updateIncomingHook(hook))).rowCount ?? 0) > 0
+    async updateIncomingHook(hook, options) {
+      return ((await run('updateIncomingHook', plans.updateIncomingHook(hook, options?.expected))).rowCount ?? 0) > 0
     },
     async deleteIncomingHook(id) {
       return Number((await rows('deleteIncomingHook', plans.deleteIncomingHook(id)))[0]?.deleted) > 0

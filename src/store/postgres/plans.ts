@@ -196,17 +196,22 @@ function insertRow<T>(codec: TableCodec<T>, table: string, record: T, suffix = '
   }
 }
 
-function updateRow<T>(codec: TableCodec<T>, table: string, record: T): Plan {
+/**
+ * `UPDATE … WHERE id = …`; with `expected`, a compare-and-set: only while every column still holds
+ * the expected record's value (`IS NOT DISTINCT FROM`: NULL equals NULL, jsonb by value).
+ */
+function updateRow<T>(codec: TableCodec<T>, table: string, record: T, expected?: T): Plan {
   const p = new Params()
   const row = codec.encode(record)
   const id = p.add(row.id)
-  const sets = codec.columns
-    .filter(([name]) => name !== 'id')
-    .map(([name, kind]) => {
-      const type = pgType(codec, name, kind)
-      return `${quote(name)} = ${p.add(param(row[name] ?? null, type), type)}`
-    })
-  return { text: `UPDATE ${table} SET ${sets.join(', ')} WHERE id = ${id}`, values: p.values }
+  const columns = codec.columns.filter(([name]) => name !== 'id').map(([name, kind]) => [name, pgType(codec, name, kind)] as const)
+  const sets = columns.map(([name, type]) => `${quote(name)} = ${p.add(param(row[name] ?? null, type), type)}`)
+  let text = `UPDATE ${table} SET ${sets.join(', ')} WHERE id = ${id}`
+  if (expected !== undefined) {
+    const was = codec.encode(expected)
+    text += columns.map(([name, type]) => ` AND ${quote(name)} IS NOT DISTINCT FROM ${p.add(param(was[name] ?? null, type), type)}`).join('')
+  }
+  return { text, values: p.values }
 }
 
 /**
@@ -285,7 +290,8 @@ export function createPlans(schema: string) {
         ` ORDER BY e.created_at, e.seq ${pageClause(p, query)}`
       return { text, values: p.values }
     },
-    updateEndpoint: (e: Endpoint): Plan => updateRow(endpointCodec, t.endpoints, e),
+    /** Replaces an endpoint; with `expected`, only while the stored row still equals it (compare-and-set). */
+    updateEndpoint: (e: Endpoint, expected?: Endpoint): Plan => updateRow(endpointCodec, t.endpoints, e, expected),
     /** Deletes the endpoint and, when it existed, its unfinished deliveries (attempts cascade). */
     deleteEndpoint: (id: string): Plan => ({
       text:
@@ -584,7 +590,8 @@ export function createPlans(schema: string) {
         values: p.values,
       }
     },
-    updateIncomingHook: (h: IncomingHook): Plan => updateRow(incomingHookCodec, t.hooks, h),
+    /** Replaces a hook; with `expected`, only while the stored row still equals it (compare-and-set). */
+    updateIncomingHook: (h: IncomingHook, expected?: IncomingHook): Plan => updateRow(incomingHookCodec, t.hooks, h, expected),
     /** Deletes a hook with its logs and dedupe keys. */
     deleteIncomingHook: (id: string): Plan => ({
       text:

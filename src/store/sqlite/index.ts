@@ -23,6 +23,7 @@ import { sqliteRateSlotStatements as SLOTS } from './rate-slot-statements.js'
 import { decodeWorker } from '../sql/worker-codec.js'
 import {
   bindable,
+  compareAndSetParams,
   listDeliveriesSql,
   listEndpointsSql,
   listIncomingHooksSql,
@@ -410,7 +411,12 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           ...page(query),
         }).map(endpointCodec.decode),
       ),
-    updateEndpoint: (endpoint) => write('updateEndpoint', (d) => changes(d, SQL.updateEndpoint, bindable(endpointCodec.encode(endpoint))) > 0),
+    updateEndpoint: (endpoint, options) =>
+      write('updateEndpoint', (d) =>
+        options?.expected === undefined
+          ? changes(d, SQL.updateEndpoint, bindable(endpointCodec.encode(endpoint))) > 0
+          : changes(d, SQL.updateEndpointIfUnchanged, compareAndSetParams(endpointCodec, endpoint, options.expected)) > 0,
+      ),
     deleteEndpoint: (id) =>
       write('deleteEndpoint', (d) =>
         transaction(d, () => {
@@ -612,7 +618,12 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           incomingHookCodec.decode,
         ),
       ),
-    updateIncomingHook: (hook) => write('updateIncomingHook', (d) => changes(d, SQL.updateIncomingHook, bindable(incomingHookCodec.encode(hook))) > 0),
+    updateIncomingHook: (hook, options) =>
+      write('updateIncomingHook', (d) =>
+        options?.expected === undefined
+          ? changes(d, SQL.updateIncomingHook, bindable(incomingHookCodec.encode(hook))) > 0
+          : changes(d, SQL.updateIncomingHookIfUnchanged, compareAndSetParams(incomingHookCodec, hook, options.expected)) > 0,
+      ),
     deleteIncomingHook: (id) =>
       write('deleteIncomingHook', (d) =>
         transaction(d, () => {

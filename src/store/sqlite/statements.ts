@@ -38,6 +38,23 @@ const update = (codec: TableCodec<unknown>): string =>
     .map(([n]) => `${quote(n)} = @${n}`)
     .join(', ')} WHERE id = @id`
 
+/**
+ * `update` as a compare-and-set: only while every column still holds the value bound as
+ * `@was_<column>` (`IS`: NULL equals NULL). See `compareAndSetParams`.
+ */
+const updateIfUnchanged = (codec: TableCodec<unknown>): string =>
+  `${update(codec)} AND ${codec.columns
+    .filter(([n]) => n !== 'id')
+    .map(([n]) => `${quote(n)} IS @was_${n}`)
+    .join(' AND ')}`
+
+/** Parameters of an `updateIfUnchanged` statement: the new row, and the expected one as `was_<column>`. */
+export function compareAndSetParams<T>(codec: TableCodec<T>, record: T, expected: T): Record<string, SqliteValue> {
+  const params = bindable(codec.encode(record))
+  for (const [key, value] of Object.entries(bindable(codec.encode(expected)))) if (key !== 'id') params[`was_${key}`] = value
+  return params
+}
+
 /** Due time of a claimable delivery; the exact expression of the `deliveries_due_idx` index. */
 const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END)`
 const CLAIMABLE = `status IN ('pending', 'failed', 'delivering')`
@@ -49,6 +66,7 @@ export const sqliteStatements = {
   insertEndpoint: insert(endpointCodec),
   getEndpoint: 'SELECT * FROM endpoints WHERE id = @id',
   updateEndpoint: update(endpointCodec),
+  updateEndpointIfUnchanged: updateIfUnchanged(endpointCodec),
   deleteEndpoint: 'DELETE FROM endpoints WHERE id = @id',
   deleteUnfinishedAttemptsOfEndpoint: `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = @id AND status NOT IN ('succeeded', 'dead'))`,
   deleteUnfinishedDeliveriesOfEndpoint: `DELETE FROM deliveries WHERE endpoint_id = @id AND status NOT IN ('succeeded', 'dead')`,
@@ -109,6 +127,7 @@ export const sqliteStatements = {
   getIncomingHook: 'SELECT * FROM incoming_hooks WHERE id = @id',
   incomingHookByTokenHash: 'SELECT * FROM incoming_hooks WHERE token_hash = @hash',
   updateIncomingHook: update(incomingHookCodec),
+  updateIncomingHookIfUnchanged: updateIfUnchanged(incomingHookCodec),
   deleteIncomingHook: 'DELETE FROM incoming_hooks WHERE id = @id',
   deleteLogsOfHook: 'DELETE FROM incoming_logs WHERE hook_id = @id',
   deleteKeysOfHook: 'DELETE FROM incoming_keys WHERE hook_id = @id',
