@@ -65,7 +65,20 @@ const ENDPOINT = 'endpoint'
 const INCOMING_HOOK = 'incomingHook'
 
 /** Optional store methods the wrapper passes through unchanged. */
-const PASS_THROUGH = ['recordWorker', 'listWorkers', 'reportLostWorkers', 'pruneWorkers', 'takeRateSlot', 'releaseRateSlot'] as const satisfies readonly (keyof WebhookStore)[]
+const PASS_THROUGH = [
+  'recordWorker',
+  'listWorkers',
+  'reportLostWorkers',
+  'pruneWorkers',
+  'takeRateSlot',
+  'releaseRateSlot',
+  'recordBreakerFailure',
+  'recordBreakerSuccess',
+  'takeBreakerProbe',
+  'getBreaker',
+  'listOpenBreakers',
+  'clearBreaker',
+] as const satisfies readonly (keyof WebhookStore)[]
 
 /**
  * Wraps `inner` so that every secret value (see `src/crypto/secret-fields.ts`) is sealed by `codec`

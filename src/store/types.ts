@@ -211,6 +211,58 @@ export interface RateSlotRequest {
 /** Result of `takeRateSlot`: the slot taken, or when the first one comes free. */
 export type RateSlotGrant = { slot: number; retryAt?: undefined } | { slot?: undefined; retryAt: Date }
 
+/**
+ * An endpoint's circuit breaker as every worker of a store sees it. A row exists while the
+ * endpoint has failures in a row or is open; a success (or a successful probe) removes it.
+ */
+export interface SharedBreaker {
+  /** Endpoint whose breaker it is. */
+  endpointId: string
+  /** Failed attempts in a row, over every worker, since the last success. */
+  failures: number
+  /** Set while open: from then on one probe may go out (half-open). `null` while closed. */
+  retryAt: Date | null
+  /** Worker sending the half-open probe, or `null`. */
+  probeBy: string | null
+  /** The probe's lease ends then (a worker that dies probing frees it by then), or `null`. */
+  probeUntil: Date | null
+}
+
+/** Arguments of `recordBreakerFailure`. */
+export interface BreakerFailure {
+  /** Endpoint that failed. */
+  endpointId: string
+  /** Worker that sent the failed attempt. */
+  workerId: string
+  /** Failures in a row that open the breaker. */
+  failureThreshold: number
+  /** When the breaker lets a probe through if this failure opens it (now + cooldown). */
+  retryAt: Date
+}
+
+/** Result of `recordBreakerFailure`: the breaker after the failure, and whether this failure opened it. */
+export interface BreakerFailureVerdict {
+  breaker: SharedBreaker
+  /** This failure opened the breaker (the threshold was reached, or it was this worker's probe). */
+  opened: boolean
+}
+
+/** Arguments of `takeBreakerProbe`. */
+export interface BreakerProbeRequest {
+  endpointId: string
+  workerId: string
+  /** Current time: the probe may be taken once the breaker's `retryAt` has passed. */
+  now: Date
+  /** The probe is this worker's until then unless its outcome is recorded first. */
+  holdUntil: Date
+}
+
+/** Result of `takeBreakerProbe`: whether this worker sends the probe, and the breaker as it is then (`null`: closed, no failures). */
+export interface BreakerProbeGrant {
+  granted: boolean
+  breaker: SharedBreaker | null
+}
+
 /** One worker process's heartbeat, as it writes it (see `WebhookStore.recordWorker`). */
 export interface WorkerHeartbeat {
   /** Worker id (the manager's `workerId`; the `locked_by` of its leases). */
@@ -376,4 +428,27 @@ export interface WebhookStore {
   releaseRateSlot?(endpointId: string, slot: number, workerId: string, freeAt: Date): Promise<void>
   /** Optional (worker registry): deletes records of workers stopped or lost before `before`. Returns how many. */
   pruneWorkers?(before: Date): Promise<number>
+  /**
+   * Optional (shared breakers): counts a failed attempt against the endpoint's breaker. It opens
+   * (with `failure.retryAt`) when the failures in a row reach `failure.failureThreshold` while it
+   * is closed, or when the failure is of the probe `failure.workerId` holds; otherwise an open
+   * breaker keeps its `retryAt`. One atomic write, so among concurrent workers exactly one opens it.
+   */
+  recordBreakerFailure?(failure: BreakerFailure): Promise<BreakerFailureVerdict>
+  /**
+   * Optional (shared breakers): a successful attempt. Clears the failures of a closed breaker, and
+   * closes an open one when it was the probe `workerId` holds. Returns true when it closed one.
+   */
+  recordBreakerSuccess?(endpointId: string, workerId: string): Promise<boolean>
+  /**
+   * Optional (shared breakers): takes the half-open probe of an open breaker whose `retryAt` has
+   * passed, unless another worker holds it; exactly one of concurrent takers gets it.
+   */
+  takeBreakerProbe?(request: BreakerProbeRequest): Promise<BreakerProbeGrant>
+  /** Optional (shared breakers): the endpoint's breaker, or `null` (closed, no failures). */
+  getBreaker?(endpointId: string): Promise<SharedBreaker | null>
+  /** Optional (shared breakers): every open breaker (`retryAt` set), half-open ones included. */
+  listOpenBreakers?(): Promise<SharedBreaker[]>
+  /** Optional (shared breakers): forgets the endpoint's breaker (endpoint deleted or reconfigured). */
+  clearBreaker?(endpointId: string): Promise<void>
 }

@@ -60,7 +60,7 @@ export function createPgTestContext() {
     /** Empties every hookline table of `schema`. */
     async truncate(schema: string): Promise<void> {
       await pool().query(
-        `TRUNCATE ${['attempts', 'deliveries', 'messages', 'endpoints', 'incoming_logs', 'incoming_keys', 'incoming_hooks', 'workers', 'rate_slots']
+        `TRUNCATE ${['attempts', 'deliveries', 'messages', 'endpoints', 'incoming_logs', 'incoming_keys', 'incoming_hooks', 'workers', 'rate_slots', 'breakers']
           .map((t) => `"${schema}".${t}`)
           .join(', ')}`,
       )

@@ -25,12 +25,14 @@ export interface StoreUnderTest {
   additionalTests?: (get: () => WebhookStore) => void
   /** The store keeps rate-limit slots shared by its workers (`takeRateSlot`, `releaseRateSlot`). */
   sharedRateSlots?: boolean
+  /** The store keeps circuit breakers shared by its workers (`recordBreakerFailure`, `takeBreakerProbe`, …). */
+  sharedBreakers?: boolean
 }
 
 /**
  * The repository conformance suite: every store adapter runs exactly these tests.
  */
-export function testStore({ name, create, additionalTests, sharedRateSlots = false }: StoreUnderTest): void {
+export function testStore({ name, create, additionalTests, sharedRateSlots = false, sharedBreakers = false }: StoreUnderTest): void {
   describe(`store conformance: ${name}`, () => {
     let store: WebhookStore
     beforeEach(async () => {
@@ -882,6 +884,73 @@ export function testStore({ name, create, additionalTests, sharedRateSlots = fal
         expect((await take('w3', 0, 3)).slot).toBeGreaterThan(0)
         expect(await take('w4', 0, 3)).toMatchObject({ retryAt: expect.any(Date) })
         expect(await take('w5', 0, 1)).toEqual({ retryAt: at(10_000) })
+      })
+    })
+
+    describe.skipIf(!sharedBreakers)('shared circuit breakers', () => {
+      const fail = (workerId: string, retryAt = 5000, failureThreshold = 3) =>
+        store.recordBreakerFailure!({ endpointId: 'ep_down', workerId, failureThreshold, retryAt: at(retryAt) })
+      const probe = (workerId: string, now: number, holdFor = 1000) =>
+        store.takeBreakerProbe!({ endpointId: 'ep_down', workerId, now: at(now), holdUntil: at(now + holdFor) })
+
+      it('.recordBreakerFailure() counts failures of every worker and opens once, at the threshold', async () => {
+        expect(await fail('w1')).toEqual({ opened: false, breaker: { endpointId: 'ep_down', failures: 1, retryAt: null, probeBy: null, probeUntil: null } })
+        expect((await fail('w2')).opened).toBe(false)
+        const third = await fail('w3', 7000)
+        expect(third).toEqual({ opened: true, breaker: { endpointId: 'ep_down', failures: 3, retryAt: at(7000), probeBy: null, probeUntil: null } })
+        // A straggler's failure while open counts, but neither re-opens nor moves retryAt.
+        expect(await fail('w1', 9000)).toMatchObject({ opened: false, breaker: { failures: 4, retryAt: at(7000) } })
+        expect(await store.getBreaker!('ep_down')).toMatchObject({ failures: 4, retryAt: at(7000) })
+        expect(await store.listOpenBreakers!()).toEqual([{ endpointId: 'ep_down', failures: 4, retryAt: at(7000), probeBy: null, probeUntil: null }])
+        // A threshold of 1 opens on the first failure.
+        expect((await store.recordBreakerFailure!({ endpointId: 'ep_other', workerId: 'w1', failureThreshold: 1, retryAt: at(10) })).opened).toBe(true)
+      })
+
+      it('.recordBreakerSuccess() clears the failures of a closed breaker; an open one stays open', async () => {
+        await fail('w1')
+        expect(await store.recordBreakerSuccess!('ep_down', 'w2')).toBe(false)
+        expect(await store.getBreaker!('ep_down')).toBeNull()
+        for (const w of ['w1', 'w2', 'w3']) await fail(w)
+        expect(await store.recordBreakerSuccess!('ep_down', 'w1')).toBe(false)
+        expect(await store.getBreaker!('ep_down')).toMatchObject({ retryAt: at(5000) })
+        expect(await store.listOpenBreakers!()).toHaveLength(1)
+      })
+
+      it('.takeBreakerProbe() grants one probe once retryAt has passed, until its hold runs out', async () => {
+        expect(await probe('w1', 0)).toEqual({ granted: false, breaker: null })
+        for (const w of ['w1', 'w2', 'w3']) await fail(w)
+        expect(await probe('w1', 4999)).toMatchObject({ granted: false, breaker: { retryAt: at(5000), probeBy: null } })
+        const takes = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((w) => probe(w, 5000)))
+        expect(takes.filter((t) => t.granted)).toHaveLength(1)
+        const holder = takes.find((t) => t.granted)!.breaker!.probeBy!
+        expect(takes.find((t) => !t.granted)!.breaker).toMatchObject({ retryAt: at(5000) })
+        expect(await store.getBreaker!('ep_down')).toMatchObject({ probeBy: holder, probeUntil: at(6000) })
+        // The holder died: its hold runs out at 6000 and another worker probes.
+        expect((await probe('w9', 5999)).granted).toBe(false)
+        expect(await probe('w9', 6000)).toMatchObject({ granted: true, breaker: { probeBy: 'w9', probeUntil: at(7000) } })
+      })
+
+      it('a failed probe re-opens with a new retryAt; a successful one closes the breaker for every worker', async () => {
+        for (const w of ['w1', 'w2', 'w3']) await fail(w)
+        expect((await probe('w2', 5000)).granted).toBe(true)
+        // Another worker's failure is not the probe's: nothing re-opens.
+        expect((await fail('w1', 8000)).opened).toBe(false)
+        const reopened = await fail('w2', 9000)
+        expect(reopened).toEqual({ opened: true, breaker: { endpointId: 'ep_down', failures: 5, retryAt: at(9000), probeBy: null, probeUntil: null } })
+        expect((await probe('w3', 8999)).granted).toBe(false)
+        expect((await probe('w3', 9000)).granted).toBe(true)
+        expect(await store.recordBreakerSuccess!('ep_down', 'w1')).toBe(false)
+        expect(await store.recordBreakerSuccess!('ep_down', 'w3')).toBe(true)
+        expect(await store.getBreaker!('ep_down')).toBeNull()
+        expect(await store.listOpenBreakers!()).toEqual([])
+        expect(await probe('w1', 20_000)).toEqual({ granted: false, breaker: null })
+      })
+
+      it('.clearBreaker() forgets an open breaker', async () => {
+        for (const w of ['w1', 'w2', 'w3']) await fail(w)
+        await store.clearBreaker!('ep_down')
+        expect(await store.getBreaker!('ep_down')).toBeNull()
+        expect((await fail('w1')).breaker.failures).toBe(1)
       })
     })
 

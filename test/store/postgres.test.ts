@@ -30,6 +30,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
   testStore({
     name: 'postgres',
     sharedRateSlots: true,
+    sharedBreakers: true,
     create: async () => {
       const store = postgresStore({ connectionString: PG_URL, schema, max: 4 })
       await store.migrate()

@@ -34,6 +34,7 @@ async function withSharedDatabase(fn: (db: Database.Database, store: WebhookStor
 testStore({
   name: 'sqlite',
   sharedRateSlots: true,
+  sharedBreakers: true,
   create: async () => {
     const store = sqliteStore({ filename: freshFile() })
     await store.migrate()

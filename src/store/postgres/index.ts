@@ -26,6 +26,9 @@ import { WriteBatcher } from '../../util/write-batcher.js'
 import { decodeWorker } from '../sql/worker-codec.js'
 import { createWorkerPlans } from './worker-plans.js'
 import { createRateSlotPlans } from './rate-slot-plans.js'
+import { createBreakerPlans } from './breaker-plans.js'
+import { decodeBreaker } from '../sql/breaker-codec.js'
+import { createId } from '../../util/ids.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
@@ -165,6 +168,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const plans = createPlans(schema)
   const workerPlans = createWorkerPlans(schema)
   const slotPlans = createRateSlotPlans(schema)
+  const breakerPlans = createBreakerPlans(schema)
   const channel = wakeChannel(schema)
   const connectionString = options.connectionString
   const ownsPool = options.pool === undefined
@@ -582,6 +586,27 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
     async releaseRateSlot(endpointId, slot, workerId, freeAt) {
       await run('releaseRateSlot', slotPlans.release(endpointId, slot, workerId, freeAt))
+    },
+    async recordBreakerFailure(failure) {
+      const row = (await rows('recordBreakerFailure', breakerPlans.failure(failure, createId('brk'))))[0]!
+      return { breaker: decodeBreaker(row), opened: row.opened === true }
+    },
+    async recordBreakerSuccess(endpointId, workerId) {
+      return (await rows('recordBreakerSuccess', breakerPlans.success(endpointId, workerId)))[0]?.closed === true
+    },
+    async takeBreakerProbe(request) {
+      const row = (await rows('takeBreakerProbe', breakerPlans.takeProbe(request)))[0]
+      return { granted: row?.granted === true, breaker: row ? decodeBreaker(row) : null }
+    },
+    async getBreaker(endpointId) {
+      const row = (await rows('getBreaker', breakerPlans.get(endpointId)))[0]
+      return row ? decodeBreaker(row) : null
+    },
+    async listOpenBreakers() {
+      return (await rows('listOpenBreakers', breakerPlans.listOpen())).map(decodeBreaker)
+    },
+    async clearBreaker(endpointId) {
+      await run('clearBreaker', breakerPlans.clear(endpointId))
     },
     async pruneWorkers(before) {
       return (await run('pruneWorkers', workerPlans.prune(before))).rowCount ?? 0

@@ -221,6 +221,20 @@ export function postgresMigrations(schema: string): Migration[] {
         )`,
       ],
     },
+    {
+      // Shared circuit breakers: failures in a row over every worker, open until `retry_at`, the half-open probe's lease.
+      version: 7,
+      up: [
+        `CREATE TABLE IF NOT EXISTS ${s}.breakers (
+          endpoint_id text PRIMARY KEY,
+          failures integer NOT NULL,
+          retry_at timestamptz,
+          open_token text,
+          probe_by text,
+          probe_until timestamptz
+        )`,
+      ],
+    },
   ]
 }
 

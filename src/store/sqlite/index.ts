@@ -20,6 +20,8 @@ import { WriteBatcher } from '../../util/write-batcher.js'
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './migrations.js'
 import { sqliteWorkerStatements as WORKERS, workerParams } from './worker-statements.js'
 import { sqliteRateSlotStatements as SLOTS } from './rate-slot-statements.js'
+import { sqliteBreakerStatements as BREAKERS } from './breaker-statements.js'
+import { decodeBreaker } from '../sql/breaker-codec.js'
 import { decodeWorker } from '../sql/worker-codec.js'
 import {
   bindable,
@@ -678,6 +680,43 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
       ),
     releaseRateSlot: (endpointId, slot, workerId, freeAt) =>
       write('releaseRateSlot', (d) => void changes(d, SLOTS.release, { endpoint: endpointId, slot, worker: workerId, free_at: freeAt.getTime() })),
+    recordBreakerFailure: (f) =>
+      write('recordBreakerFailure', (d) =>
+        transaction(d, () => {
+          const was = one(d, BREAKERS.get, { endpoint: f.endpointId })
+          const failures = Number(was?.failures ?? 0) + 1
+          const ownProbe = was?.probe_by === f.workerId
+          // Opens a closed breaker at the threshold, re-opens one whose probe this worker held.
+          const opened = ((was?.retry_at ?? null) === null && failures >= f.failureThreshold) || ownProbe
+          const row = {
+            endpoint: f.endpointId,
+            failures,
+            retry_at: opened ? f.retryAt.getTime() : (was?.retry_at ?? null),
+            probe_by: ownProbe ? null : (was?.probe_by ?? null),
+            probe_until: ownProbe ? null : (was?.probe_until ?? null),
+          }
+          changes(d, BREAKERS.put, row)
+          return { breaker: decodeBreaker({ ...row, endpoint_id: f.endpointId }), opened }
+        }),
+      ),
+    recordBreakerSuccess: (endpointId, workerId) =>
+      write('recordBreakerSuccess', (d) => Number(one(d, BREAKERS.success, { endpoint: endpointId, worker: workerId })?.closed ?? 0) === 1),
+    takeBreakerProbe: (r) =>
+      write('takeBreakerProbe', (d) =>
+        transaction(d, () => {
+          const keys = { endpoint: r.endpointId }
+          const granted = changes(d, BREAKERS.takeProbe, { ...keys, worker: r.workerId, now: r.now.getTime(), hold_until: r.holdUntil.getTime() }) === 1
+          const row = one(d, BREAKERS.get, keys)
+          return { granted, breaker: row ? decodeBreaker(row) : null }
+        }),
+      ),
+    getBreaker: (endpointId) =>
+      op('getBreaker', (d) => {
+        const row = one(d, BREAKERS.get, { endpoint: endpointId })
+        return row ? decodeBreaker(row) : null
+      }),
+    listOpenBreakers: () => op('listOpenBreakers', (d) => all(d, BREAKERS.listOpen, {}).map(decodeBreaker)),
+    clearBreaker: (endpointId) => write('clearBreaker', (d) => void changes(d, BREAKERS.clear, { endpoint: endpointId })),
     pruneWorkers: (before) => write('pruneWorkers', (d) => changes(d, WORKERS.prune, { before: before.getTime() })),
   }
   return store

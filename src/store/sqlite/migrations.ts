@@ -190,6 +190,19 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       )`,
     ],
   },
+  {
+    // Shared circuit breakers: failures in a row over every worker, open until `retry_at`, the half-open probe's lease.
+    version: 6,
+    up: [
+      `CREATE TABLE breakers (
+        endpoint_id TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        retry_at INTEGER,
+        probe_by TEXT,
+        probe_until INTEGER
+      )`,
+    ],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */
