@@ -10,6 +10,7 @@ import pg from 'pg'
 import { createWebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
+import { loopbackEgress } from '../lib/egress.js'
 import { envInt } from '../lib/env.js'
 import { makePayload } from '../lib/payload.js'
 import { pgBackendMeter, withApplicationName } from '../lib/pg-backends.js'
@@ -23,7 +24,7 @@ const rx = await startReceiverProcess()
 const undici = await loadUndici()
 
 async function backlog(schema: string, app: string) {
-  const manager = createWebhookManager({ store: postgresStore({ connectionString: withApplicationName(PG_URL, app), schema }), concurrency: 50, endpointConcurrency: 50 })
+  const manager = createWebhookManager({ egress: loopbackEgress, store: postgresStore({ connectionString: withApplicationName(PG_URL, app), schema }), concurrency: 50, endpointConcurrency: 50 })
   await manager.migrate()
   const endpoint = await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
   for (let done = 0; done < n; done += 1000) await manager.emitMany(Array.from({ length: Math.min(1000, n - done) }, () => ({ event: 'agent.created', data })))

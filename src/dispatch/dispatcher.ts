@@ -5,6 +5,7 @@ import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../store/ty
 import type { Attempt, AttemptTrigger, Clock, Delivery, Endpoint, Message, RetryPolicy } from '../types.js'
 import { createId } from '../util/ids.js'
 import { buildBody, buildHeaders, type RequestSettings } from './build-request.js'
+import { ClaimWindow } from './claim-window.js'
 import type { ConnectionSettings } from './connection-agents.js'
 import { AttemptFailure, BreakerOpenError, type EndpointBreakers } from './endpoint-breakers.js'
 import type { OutcomeWriter } from './outcome-writer.js'
@@ -63,11 +64,14 @@ export interface DispatcherDeps {
 /**
  * Most deliveries one endpoint may hold in this worker (queued or being sent; not counting those
  * whose outcome is being written): enough to keep its concurrency busy and its rate-limit window
- * full, so a slow or rate-limited endpoint never takes every claim slot.
+ * full, so a slow or rate-limited endpoint never takes every claim slot. An endpoint that only the
+ * global concurrency limits (no rate limit, a concurrency at least the global one) may fill the
+ * whole window: its deliveries wait in the global queue like everyone's, within the window's bound.
  */
-function endpointCap(endpoint: Endpoint, options: DispatcherOptions): number {
+function endpointCap(endpoint: Endpoint, options: DispatcherOptions, window: number): number {
   const concurrency = endpoint.concurrency ?? options.endpointConcurrency
-  return 2 * Math.max(concurrency, endpoint.rateLimit?.max ?? concurrency)
+  const cap = 2 * Math.max(concurrency, endpoint.rateLimit?.max ?? concurrency)
+  return !endpoint.rateLimit && concurrency >= options.concurrency ? Math.max(cap, window) : cap
 }
 
 /** Time kept between the end of an attempt's timeout and the end of its lease, for recording the outcome. */
@@ -133,9 +137,8 @@ export class Dispatcher {
   #sharedSlots: SharedRateSlots | null
   /** Deliveries waiting in an endpoint queue (not started), with the function that ends their task. */
   #waiting = new Map<string, () => void>()
-  #maxHeld: number
-  /** Smallest claim made while deliveries are active: refill in chunks, not one claim per finished delivery. */
-  #refillChunk: number
+  /** Most deliveries held at once and the claim sizes, adapted to the backlog. */
+  #window: ClaimWindow
   #blockedOnCapacity = false
   /** The last claim left out endpoints at their hold cap: one of them getting room wakes the loop. */
   #waitingOnSaturated = false
@@ -172,10 +175,7 @@ export class Dispatcher {
     this.#options = options
     this.#sharedSlots = SharedRateSlots.supported(deps.store) ? new SharedRateSlots(deps) : null
     this.#global = new PQueue({ concurrency: options.concurrency })
-    this.#maxHeld = Math.max(options.batchSize, options.concurrency * 2)
-    // A quarter of the holding window: with the defaults (100 held, concurrency 50) the next claim
-    // starts while 50 are in flight and 25 still queued, so the queue never runs dry waiting for it.
-    this.#refillChunk = Math.max(1, Math.min(options.batchSize, Math.floor(this.#maxHeld / 4)))
+    this.#window = new ClaimWindow(options)
   }
 
   /** Deliveries this worker holds now: claimed or handed off, queued, being sent or being recorded. */
@@ -273,11 +273,11 @@ export class Dispatcher {
    */
   lease(message: Message, delivery: Delivery, endpoint: Endpoint): boolean {
     if (!this.#running || !this.#caughtUp) return false
-    const cap = endpointCap(endpoint, this.#options)
+    const cap = endpointCap(endpoint, this.#options, this.#window.size)
     let perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     // A claim in flight was sized before these leases, so the two together may pass the limits
     // by the leases of one round trip; a full claim then ends the hand-offs (not caught up).
-    if (this.#blockedOnCapacity || this.#active >= this.#maxHeld || (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap))) {
+    if (this.#blockedOnCapacity || this.#active >= this.#window.size || (perEndpoint && perEndpoint.count >= Math.min(cap, perEndpoint.cap))) {
       // No room: this one is stored pending, and later ones must not overtake it until a claim
       // that started after it has caught up again.
       this.#caughtUp = false
@@ -345,16 +345,16 @@ export class Dispatcher {
 
   async #run(): Promise<void> {
     const { store, clock, directory } = this.#deps
-    const { batchSize, leaseMs, pollIntervalMs } = this.#options
+    const { leaseMs, pollIntervalMs } = this.#options
     while (this.#running) {
       this.#wakeRequested = false
-      const free = this.#maxHeld - this.#active
-      this.#blockedOnCapacity = free <= 0 || (free < this.#refillChunk && this.#active > 0)
+      const free = this.#window.size - this.#active
+      this.#blockedOnCapacity = free <= 0 || (free < this.#window.chunk && this.#active > 0)
       // Short of room: what is stored now waits for a claim, so hand-offs stop until one catches up.
       if (this.#blockedOnCapacity) this.#caughtUp = false
       let waitMs = pollIntervalMs
       if (!this.#blockedOnCapacity) {
-        const limit = Math.min(free, batchSize)
+        const limit = this.#window.limit(free)
         try {
           const saturated = this.#saturatedEndpoints()
           const refusals = this.#refusals
@@ -363,6 +363,7 @@ export class Dispatcher {
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const claimedAt = clock.now()
           const batch = await store.claim({ now: new Date(claimedAt), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
+          this.#window.claimed(limit, batch.length)
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
           this.#caughtUp = batch.length < limit && saturated.length === 0 && this.#refusals === refusals
           for (const claimed of batch) this.#dispatch(claimed)
@@ -483,13 +484,14 @@ export class Dispatcher {
     if (!held.active) return
     held.active = false
     this.#active--
+    this.#window.settled(this.#deps.clock.now())
     const perEndpoint = held.perEndpoint
     if (--perEndpoint.count === 0) {
       const endpointId = held.claimed.delivery.endpointId
       if (this.#heldByEndpoint.get(endpointId) === perEndpoint) this.#heldByEndpoint.delete(endpointId)
     }
     // Refill in chunks rather than one claim per finished delivery.
-    if (this.#blockedOnCapacity && this.#maxHeld - this.#active >= this.#refillChunk) {
+    if (this.#blockedOnCapacity && this.#window.size - this.#active >= this.#window.chunk) {
       this.#blockedOnCapacity = false
       this.wake()
     } else if (this.#waitingOnSaturated && perEndpoint.count <= perEndpoint.cap / 2) {
@@ -556,27 +558,32 @@ export class Dispatcher {
     }
     const { queue, rate, direct } = this.#queueFor(endpoint)
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
-    if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options)
+    if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options, this.#window.size)
     const id = claimed.delivery.id
     await new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, resolve)
       // No rate limit and an endpoint concurrency the global one never exceeds: the endpoint's
       // queue would add nothing but a hop, so the delivery goes straight to the global queue.
+      // The outcome is recorded after the queues' slots are given back: its write waits for a
+      // batch of outcomes to gather, and a send slot would sit idle through that wait.
+      const record = (report: OutcomeReport | null) => (report ? this.#record(report) : undefined)
       if (direct) {
         this.#global
-          .add(async () => {
-            if (this.#waiting.delete(id)) await this.#attempt(claimed, endpoint)
-          })
+          .add(async () => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
+          .then(record)
           .then(() => resolve(), reject)
         return
       }
       queue
-        .add(async () => {
+        .add(async (): Promise<OutcomeReport | null> => {
           // Gone from #waiting: released by stop({ drain: false }) while it waited. Waiting for a
           // rate-limit slot or for a global slot still counts as waiting: stop without drain hands
           // it back at once, not when the requests ahead of it are done.
           const local = rate ? await acquireRateSlot(rate) : null
-          if (!this.#waiting.has(id)) return local?.(false)
+          if (!this.#waiting.has(id)) {
+            local?.(false)
+            return null
+          }
           // Then one of the slots every worker of the store shares. Given up when the lease is about
           // to run out: #attempt then hands the delivery back without an attempt.
           const leaseEnd = claimed.delivery.lockedUntil?.getTime() ?? this.#deps.clock.now() + this.#options.leaseMs
@@ -588,18 +595,22 @@ export class Dispatcher {
             local?.(hold)
             shared?.(hold)
           }
-          if (!this.#waiting.has(id)) return release(false)
+          if (!this.#waiting.has(id)) {
+            release(false)
+            return null
+          }
           let attempted = false
           try {
-            await this.#global.add(async () => {
-              if (!this.#waiting.delete(id)) return
+            return await this.#global.add(async () => {
+              if (!this.#waiting.delete(id)) return null
               attempted = true
-              await this.#attempt(claimed, endpoint)
+              return this.#attempt(claimed, endpoint)
             })
           } finally {
             release(attempted)
           }
         })
+        .then(record)
         .then(() => resolve(), reject)
     })
   }
@@ -620,7 +631,8 @@ export class Dispatcher {
     }
   }
 
-  async #attempt(claimed: ClaimedDelivery, endpoint: Endpoint): Promise<void> {
+  /** Sends one delivery; returns the outcome to record, or null when it was handed back unattempted. */
+  async #attempt(claimed: ClaimedDelivery, endpoint: Endpoint): Promise<OutcomeReport | null> {
     const { store, clock, workerId } = this.#deps
     const now = clock.now()
     const leaseLeft = (claimed.delivery.lockedUntil?.getTime() ?? 0) - now - this.#leaseMargin()
@@ -628,22 +640,22 @@ export class Dispatcher {
       // Stopping without drain, or the lease (nearly) ran out while queued: hand it back untouched.
       this.#settleId(claimed.delivery.id)
       await store.release([claimed.delivery.id], workerId, new Date(now))
-      return
+      return null
     }
     try {
       const trigger = this.#manual.delete(claimed.delivery.id) ? 'manual' : 'automatic'
       const { attempt, result } = await this.#send(claimed, endpoint, trigger, true)
-      await this.#record({ outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result })
+      return { outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result }
     } catch (error) {
       if (!(error instanceof BreakerOpenError)) throw error
       // Waiting for the breaker never consumes an attempt.
       const at = this.#deps.clock.now()
-      await this.#record({
+      return {
         outcome: { ...this.#baseOutcome(claimed, at), status: 'pending', nextAttemptAt: new Date(error.retryAt) },
         endpoint,
         claimed,
         result: null,
-      })
+      }
     }
   }
 
