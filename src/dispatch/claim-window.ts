@@ -6,6 +6,7 @@
  * (at least the base) and never beyond what the worker finishes in a quarter of the lease at its
  * measured rate, so a held delivery does not wait in a queue until its lease runs out. A claim that
  * comes back short (the backlog is gone) returns it to the base: `max(batchSize, 2 × concurrency)`.
+ * With `adaptiveBatch: false` (the host chose `batchSize`) the window stays at its base.
  */
 export class ClaimWindow {
   readonly #base: number
@@ -18,11 +19,11 @@ export class ClaimWindow {
   #spanStart: number | null = null
   #spanCount = 0
 
-  constructor(options: { batchSize: number; concurrency: number; leaseMs: number }) {
+  constructor(options: { batchSize: number; concurrency: number; leaseMs: number; adaptiveBatch?: boolean }) {
     this.#batchSize = options.batchSize
     this.#leaseMs = options.leaseMs
     this.#base = Math.max(options.batchSize, options.concurrency * 2)
-    this.#max = Math.max(this.#base, options.concurrency * 10)
+    this.#max = options.adaptiveBatch === false ? this.#base : Math.max(this.#base, options.concurrency * 10)
     this.#size = this.#base
   }
 

@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   endpointConcurrency: number
   /** Deliveries claimed per store round trip. @default 100 */
   batchSize: number
+  /** Claims grow beyond `batchSize` with a backlog (see `ClaimWindow`); off when the host set `batchSize`. */
+  adaptiveBatch?: boolean
   /** How long a claimed delivery stays leased to this worker, in ms. @default 120_000 */
   leaseMs: number
   /** Longest wait between two looks at the store when nothing woke the worker, in ms. @default 1000 */
@@ -273,7 +275,7 @@ export class Dispatcher {
    */
   lease(message: Message, delivery: Delivery, endpoint: Endpoint): boolean {
     if (!this.#running || !this.#caughtUp) return false
-    const cap = endpointCap(endpoint, this.#options, this.#window.size)
+    const cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
     let perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     // A claim in flight was sized before these leases, so the two together may pass the limits
     // by the leases of one round trip; a full claim then ends the hand-offs (not caught up).
@@ -558,7 +560,7 @@ export class Dispatcher {
     }
     const { queue, rate, direct } = this.#queueFor(endpoint)
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
-    if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options, this.#window.size)
+    if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
     const id = claimed.delivery.id
     await new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, resolve)

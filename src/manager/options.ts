@@ -28,7 +28,12 @@ export interface WebhookManagerOptions {
   concurrency?: number
   /** Requests in flight at once to one endpoint (endpoints may override). @default 10 */
   endpointConcurrency?: number
-  /** Deliveries claimed per store round trip. @default 100 */
+  /**
+   * Deliveries claimed per store round trip. Unset, claims start at 100 and grow with a backlog
+   * (up to half of `10 × concurrency`, within what the worker finishes in a quarter of the lease);
+   * set, every claim asks for at most this many.
+   * @default 100
+   */
   batchSize?: number
   /**
    * Lease of a claimed delivery, in ms; another worker may take it over after. An attempt's timeout

@@ -198,6 +198,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         concurrency: options.concurrency ?? 50,
         endpointConcurrency: options.endpointConcurrency ?? 10,
         batchSize: options.batchSize ?? 100,
+        adaptiveBatch: options.batchSize === undefined,
         leaseMs: options.leaseMs ?? 120_000,
         pollIntervalMs: options.pollIntervalMs ?? 1000,
         timeoutMs: options.timeoutMs ?? 10_000,

@@ -9,7 +9,7 @@ import { redactSecrets } from '../../src/store/retry.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { testStore } from './conformance.js'
 import { testSecretsAtRest } from './secrets-at-rest.js'
-import { at, attemptFixture, deliveryFixture, endpointFixture, messageFixture } from './fixtures.js'
+import { at, attemptFixture, deliveryFixture, endpointFixture, messageFixture, outcomeFixture } from './fixtures.js'
 
 const ctx = createPgTestContext()
 const schema = ctx.schema()
@@ -161,9 +161,10 @@ describe.skipIf(!pgAvailable)('postgres', () => {
           'Rows Removed by Index Recheck'?: number
           Plans?: PlanNode[]
         }
-        const scans = (node: PlanNode): PlanNode[] => [...(node['Relation Name'] === 'deliveries' && node['Node Type'] !== 'ModifyTable' ? [node] : []), ...(node.Plans ?? []).flatMap(scans)]
+        const read = (relation: string | undefined): boolean => relation === 'deliveries' || relation === 'messages'
+        const scans = (node: PlanNode): PlanNode[] => [...(read(node['Relation Name']) && node['Node Type'] !== 'ModifyTable' ? [node] : []), ...(node.Plans ?? []).flatMap(scans)]
         const plans = createPlans(fresh)
-        /** Rows each scan of `deliveries` in the plan read (returned, or read and filtered out). */
+        /** Rows each scan of `deliveries` or `messages` in the plan read (returned, or read and filtered out). */
         const deliveryRowsRead = async (plan: { text: string; values: unknown[] }): Promise<number[]> => {
           const client = await ctx.pool().connect()
           try {
@@ -180,6 +181,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         const claimRead = () => deliveryRowsRead(plans.claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' }))
         const completeRead = async () => {
           const claimed = await store.claim({ now: at(10_000), limit: 25, leaseMs: 60_000, workerId: 'w' })
+          const data = new Map(claimed.map(({ delivery, message }) => [delivery.id, JSON.stringify(message.data)]))
           const outcomes = claimed.map(({ delivery }) => ({
             deliveryId: delivery.id,
             workerId: 'w',
@@ -190,9 +192,10 @@ describe.skipIf(!pgAvailable)('postgres', () => {
             lastError: null,
             completedAt: at(10_001),
             updatedAt: at(10_001),
-            attempt: attemptFixture(delivery, { startedAt: at(10_000) }),
+            attempt: attemptFixture(delivery, { startedAt: at(10_000), requestBody: `{"data":${data.get(delivery.id)}}` }),
           }))
-          return deliveryRowsRead(plans.complete(outcomes))
+          // With each request body sent without its message's data (read back from `messages`).
+          return deliveryRowsRead(plans.complete(outcomes, (id) => data.get(id)))
         }
         // Before the table has statistics, and after ANALYZE saw the whole backlog due.
         const before = [await claimRead(), await completeRead()]
@@ -201,6 +204,55 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         for (const read of [...before, ...after]) {
           expect(read.length).toBeGreaterThan(0)
           for (const rows of read) expect(rows).toBeLessThanOrEqual(50)
+        }
+      })
+
+      it(".complete() leaves a leased delivery's message data out of the write, and the attempt log still holds each request body exactly", async () => {
+        // The store's own pool, wrapped to see every statement's values.
+        const fresh = ctx.schema()
+        const pool = new pg.Pool({ connectionString: PG_URL, max: 2 })
+        const sent: unknown[][] = []
+        const seen = { query: (config: { values?: unknown[] }) => (sent.push(config.values ?? []), pool.query(config as pg.QueryConfig)), connect: () => pool.connect(), end: () => pool.end() }
+        const store = postgresStore({ pool: seen as never, schema: fresh })
+        others.push(store)
+        try {
+          await store.migrate()
+          const ep = endpointFixture()
+          await store.createEndpoint(ep)
+          const data = { text: 'y'.repeat(300), note: 'ünïcödé ✓ \u2028 \u0000 "quoted"', n: [1, 2.5, null] }
+          const m = messageFixture({ data })
+          const claimedOne = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+          // Stored already leased, as an emit's hand-off stores it.
+          const handedOff = deliveryFixture(m, ep, { status: 'delivering', lockedBy: 'w', lockedUntil: at(60_000), nextAttemptAt: null })
+          const other = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+          await store.enqueue(m, [claimedOne, handedOff, other])
+          const claimed = await store.claim({ now: at(1), limit: 2, leaseMs: 60_000, workerId: 'w' })
+          expect(claimed.map((c) => c.delivery.id).sort()).toEqual([claimedOne.id, other.id].sort())
+          const dataText = JSON.stringify(data)
+          const envelope = (id: string) => `{"id":"${m.id}","webhook_id":"${id}","data":${dataText},"metadata":{"a":1}}`
+          const bodies = new Map([
+            [claimedOne.id, envelope(claimedOne.id)],
+            [handedOff.id, envelope(handedOff.id)],
+            // A body that does not hold the data (a transform, say) goes whole.
+            [other.id, '{"transformed":true}'],
+          ])
+          sent.length = 0
+          await store.complete(
+            [claimedOne, handedOff, other].map((d) =>
+              outcomeFixture(d, 'w', { status: 'succeeded', attempts: 1, completedAt: at(2), attempt: attemptFixture(d, { requestBody: bodies.get(d.id)!, startedAt: at(1) }) }),
+            ),
+          )
+          const written = JSON.stringify(sent)
+          expect(written).not.toContain(JSON.stringify(dataText).slice(1, -1))
+          expect(written).toContain('transformed')
+          for (const d of [claimedOne, handedOff, other]) {
+            const attempts = await store.listAttempts(d.id)
+            expect(attempts.map((a) => a.requestBody)).toEqual([bodies.get(d.id)])
+            expect((await store.getDelivery(d.id))?.status).toBe('succeeded')
+          }
+        } finally {
+          await store.close()
+          await pool.end()
         }
       })
 

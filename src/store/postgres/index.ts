@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { StoreError, ValidationError } from '../../errors.js'
 import type { Delivery, Message } from '../../types.js'
+import { dataJson } from '../../util/data-json.js'
 import {
   attemptCodec,
   deliveryCodec,
@@ -113,6 +114,8 @@ const ADAPTER = 'postgres'
 const ENQUEUE_IN_FLIGHT = 2
 /** Most messages in one enqueue batch. */
 const ENQUEUE_BATCH = 200
+/** Most deliveries whose message data the store keeps for their outcome writes (see `leasedData`). */
+const LEASED_DATA_MAX = 100_000
 
 const isQueryable = (value: unknown): value is PgQueryable =>
   typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
@@ -181,6 +184,20 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const prepare = options.preparedStatements !== false ? preparedName : (plan: PgQueryConfig): PgQueryConfig => plan
   /** Runs `plan` on the store's pool (prepared, unless turned off). */
   const onPool = (plan: PgQueryConfig): Promise<PgQueryResult> => pool.query(prepare(withoutNulParams(plan)))
+  /**
+   * The data JSON of the messages of deliveries this store leased (claimed, or stored leased by
+   * an emit's hand-off), by delivery id, until their outcome or release is written: an outcome
+   * then sends its attempt's request body without the data, which the server has in `messages`
+   * (see `splitRequestBody`). Only an optimisation: a delivery missing here sends its body whole.
+   */
+  const leasedData = new Map<string, string>()
+  const rememberLeased = (deliveryId: string, message: Message): void => {
+    if (leasedData.size >= LEASED_DATA_MAX) leasedData.delete(leasedData.keys().next().value!)
+    leasedData.set(deliveryId, dataJson(message))
+  }
+  const rememberLeasedOf = (results: readonly EnqueueResult[]): void => {
+    for (const r of results) if (!r.duplicate) for (const d of r.deliveries) if (d.status === 'delivering') rememberLeased(d.id, r.message)
+  }
   // Pooled enqueues notify after their commit, at most once per 10 ms (see plans.enqueue).
   const notifier = createWakeNotifier({ send: () => onPool(plans.notify(channel)) })
 
@@ -424,6 +441,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (closed) throw new StoreError(`[${ADAPTER}] enqueue failed: the store is closed`)
         await ready()
         const result = await enqueueBatcher.add({ message, deliveries })
+        rememberLeasedOf([result])
         // In-process workers are woken by the manager directly; this wakes the other processes'.
         // Deliveries stored already leased (emit's hand-off, test sends) are nobody else's to claim.
         if (!result.duplicate && result.deliveries.some((d) => d.status !== 'delivering')) notifier.signal()
@@ -448,6 +466,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         // A retry after a lost COMMIT reply finds its own messages stored and takes them as
         // written (the same id and content), so nothing is doubled.
         const results = await retryTransient('enqueue', () => enqueueManyPooled(items), retry)
+        rememberLeasedOf(results)
         if (results.some((r) => !r.duplicate && r.deliveries.some((d) => d.status !== 'delivering'))) notifier.signal()
         return results
       }
@@ -465,18 +484,21 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
     async claim(request) {
       if (request.limit <= 0) return []
-      return (await rows('claim', plans.claim(request))).map((row) => ({
-        delivery: deliveryCodec.decode(row),
-        message: messageCodec.decode(unprefix(row, MESSAGE_PREFIX)),
-      }))
+      return (await rows('claim', plans.claim(request))).map((row) => {
+        const claimed = { delivery: deliveryCodec.decode(row), message: messageCodec.decode(unprefix(row, MESSAGE_PREFIX)) }
+        rememberLeased(claimed.delivery.id, claimed.message)
+        return claimed
+      })
     },
     async complete(outcomes) {
       if (outcomes.length === 0) return
-      await run('complete', plans.complete(outcomes))
+      await run('complete', plans.complete(outcomes, (id) => leasedData.get(id)))
+      for (const o of outcomes) leasedData.delete(o.deliveryId)
     },
     async release(ids, workerId, now) {
       if (ids.length === 0) return
       await run('release', plans.release(ids, workerId, now))
+      for (const id of ids) leasedData.delete(id)
     },
     async nextDueAt() {
       const value = (await rows('nextDueAt', plans.nextDueAt()))[0]?.due_at

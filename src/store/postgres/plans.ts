@@ -218,7 +218,7 @@ function updateRow<T>(codec: TableCodec<T>, table: string, record: T, expected?:
  * `unnest(...)` of many records as a derived table `alias(col, …)`: one array parameter per column,
  * so a batch of any size is one statement with a fixed number of parameters.
  */
-function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, alias: string): string {
+function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, alias: string, extra: readonly UnnestColumn[] = []): string {
   const rows = records.map((r) => codec.encode(r))
   const arrays = codec.columns.map(([name, kind]) => {
     const type = pgType(codec, name, kind)
@@ -227,8 +227,41 @@ function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, a
       `${type}[]`,
     )
   })
-  return `unnest(${arrays.join(', ')}) AS ${alias}(${columnList(codec)})`
+  for (const column of extra) arrays.push(p.add(column.values, `${column.type}[]`))
+  const names = [columnList(codec), ...extra.map((column) => quote(column.name))].join(', ')
+  return `unnest(${arrays.join(', ')}) AS ${alias}(${names})`
 }
+
+/** A column of an `unnest` derived table beyond its codec's: name, Postgres type, one value per row. */
+interface UnnestColumn {
+  name: string
+  type: string
+  values: unknown[]
+}
+
+/** Attempt columns as sent by `complete`: all but `request_body`, which it sends in two parts (see {@link splitRequestBody}). */
+const attemptColumnsSent = { ...attemptCodec, columns: attemptCodec.columns.filter(([name]) => name !== 'request_body') }
+
+/**
+ * An attempt's request body as `complete` sends it: the text before and after the message's data
+ * when the body holds `data` (the JSON text stored in `messages.data`, which the server then puts
+ * back between them), else the whole body and `null`. Any occurrence of `data` will do: the parts
+ * and `data` make up the body exactly either way.
+ */
+export function splitRequestBody(body: string, data: string | undefined): { head: string; tail: string | null } {
+  const at = data === undefined || data.length < MIN_SPLIT ? -1 : body.indexOf(data)
+  if (at < 0) return { head: pgText(body), tail: null }
+  return { head: pgText(body.slice(0, at)), tail: pgText(body.slice(at + data!.length)) }
+}
+
+/** Shortest data text worth leaving out of an outcome write (shorter: the body goes whole). */
+const MIN_SPLIT = 64
+
+/**
+ * `column` matches `owner` (`null`: no owner), written so that an index on the column serves it:
+ * `IS NOT DISTINCT FROM` would say the same, but Postgres never uses an index for it.
+ */
+const ownerIs = (p: Params, column: string, owner: string | null): string => (owner === null ? `${column} IS NULL` : `${column} = ${p.add(owner, 'text')}`)
 
 const pageClause = (p: Params, query: { limit?: number; offset?: number }): string =>
   `LIMIT ${p.add(query.limit ?? 100, 'bigint')} OFFSET ${p.add(query.offset ?? 0, 'bigint')}`
@@ -282,7 +315,7 @@ export function createPlans(schema: string) {
     listEndpoints: (query: EndpointQuery): Plan => {
       const p = new Params()
       const where: string[] = []
-      if (query.owner !== undefined) where.push(`e.owner IS NOT DISTINCT FROM ${p.add(query.owner)}`)
+      if (query.owner !== undefined) where.push(ownerIs(p, 'e.owner', query.owner))
       if (query.status !== undefined) where.push(`e.status = ${p.add(query.status)}`)
       const text =
         `SELECT ${endpointCols} FROM ${t.endpoints} e` +
@@ -413,7 +446,7 @@ export function createPlans(schema: string) {
      * planner (at the default `random_page_cost`) chose a seq scan of a table of a few thousand
      * deliveries for every batch.
      */
-    complete: (outcomes: readonly DeliveryOutcome[]): Plan => {
+    complete: (outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: string) => string | undefined = () => undefined): Plan => {
       const p = new Params()
       const o = [
         p.add(outcomes.map((x) => x.deliveryId), 'text[]'),
@@ -427,7 +460,12 @@ export function createPlans(schema: string) {
         p.add(outcomes.map((x) => ms(x.updatedAt)), 'timestamptz[]'),
       ]
       const attempts = outcomes.map((x) => x.attempt).filter((a): a is Attempt => a !== null)
-      const rows = unnestRows(attemptCodec, attempts, p, 'a')
+      const bodies = attempts.map((a) => splitRequestBody(a.requestBody, dataOf(a.deliveryId)))
+      const rows = unnestRows(attemptColumnsSent, attempts, p, 'a', [
+        { name: 'body_head', type: 'text', values: bodies.map((b) => b.head) },
+        { name: 'body_tail', type: 'text', values: bodies.map((b) => b.tail) },
+      ])
+      const sentColumns = attemptColumnsSent.columns.map(([name]) => `a.${quote(name)}`).join(', ')
       return {
         text:
           `WITH o AS (SELECT * FROM unnest(${o.join(', ')}) AS o(delivery_id, worker_id, status, attempts, next_attempt_at, last_status_code, last_error, completed_at, updated_at)), ` +
@@ -437,13 +475,16 @@ export function createPlans(schema: string) {
           // still exist: such a delete never fails an attempt's foreign key check, and with it the
           // whole batch (other endpoints' outcomes included). Locked before the update, not by
           // the insert: a row this statement has updated can no longer be locked by it.
-          `live AS (SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT unnest(${o[0]}))) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
+          `live AS (SELECT x.id, x.message_id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT unnest(${o[0]}))) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
+          // The data of their messages, for request bodies sent without it (by primary key, as above).
+          `msg AS (SELECT m.id, m.data::text AS data FROM ${t.messages} m WHERE m.id = ANY(ARRAY(SELECT message_id FROM live))), ` +
           `upd AS (UPDATE ${t.deliveries} d SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, ` +
           `last_status_code = o.last_status_code, last_error = o.last_error, completed_at = o.completed_at, updated_at = o.updated_at, ` +
           `locked_by = NULL, locked_until = NULL ` +
           `FROM o WHERE d.id = ANY(ARRAY(SELECT id FROM live)) AND d.id = o.delivery_id AND d.status = 'delivering' AND d.locked_by = o.worker_id RETURNING d.id), ` +
-          `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) SELECT a.* FROM ${rows} ` +
-          `WHERE a.delivery_id = ANY(ARRAY(SELECT id FROM live)) ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+          `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptColumnsSent)}, request_body) ` +
+          `SELECT ${sentColumns}, CASE WHEN a.body_tail IS NULL THEN a.body_head ELSE a.body_head || msg.data || a.body_tail END ` +
+          `FROM ${rows} JOIN live ON live.id = a.delivery_id LEFT JOIN msg ON msg.id = live.message_id ON CONFLICT (id) DO NOTHING RETURNING id) ` +
           `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
         values: p.values,
         replan: true,
@@ -464,7 +505,7 @@ export function createPlans(schema: string) {
       const p = new Params()
       const where: string[] = []
       if (query.endpointId !== undefined) where.push(`d.endpoint_id = ${p.add(query.endpointId)}`)
-      if (query.owner !== undefined) where.push(`d.endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE e.owner IS NOT DISTINCT FROM ${p.add(query.owner, 'text')})`)
+      if (query.owner !== undefined) where.push(`d.endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE ${ownerIs(p, 'e.owner', query.owner)})`)
       if (query.messageId !== undefined) where.push(`d.message_id = ${p.add(query.messageId)}`)
       if (query.status !== undefined) {
         const statuses = Array.isArray(query.status) ? query.status : [query.status]
@@ -490,7 +531,7 @@ export function createPlans(schema: string) {
       const at = p.add(ms(request.at), 'timestamptz')
       const where = [`status = ANY(${p.add(request.statuses ?? ['dead', 'failed'], 'text[]')})`, `status <> 'delivering'`]
       if (request.endpointId !== undefined) where.push(`endpoint_id = ${p.add(request.endpointId)}`)
-      if (request.owner !== undefined) where.push(`endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE e.owner IS NOT DISTINCT FROM ${p.add(request.owner, 'text')})`)
+      if (request.owner !== undefined) where.push(`endpoint_id IN (SELECT e.id FROM ${t.endpoints} e WHERE ${ownerIs(p, 'e.owner', request.owner)})`)
       if (request.since !== undefined) where.push(`created_at >= ${p.add(ms(request.since), 'timestamptz')}`)
       if (request.until !== undefined) where.push(`created_at < ${p.add(ms(request.until), 'timestamptz')}`)
       return {
@@ -584,7 +625,7 @@ export function createPlans(schema: string) {
     }),
     listIncomingHooks: (query: IncomingHookQuery): Plan => {
       const p = new Params()
-      const where = query.owner !== undefined ? ` WHERE h.owner IS NOT DISTINCT FROM ${p.add(query.owner)}` : ''
+      const where = query.owner !== undefined ? ` WHERE ${ownerIs(p, 'h.owner', query.owner)}` : ''
       return {
         text: `SELECT ${hookCols} FROM ${t.hooks} h${where} ORDER BY h.created_at, h.seq ${pageClause(p, query)}`,
         values: p.values,
