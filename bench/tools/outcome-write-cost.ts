@@ -1,0 +1,294 @@
+// Issue 13 experiments on the Postgres outcome write: the CPU of writing a batch of outcomes (each
+// with its attempt: 1 KB payload envelope, ~400 B of headers) by different means, each on a fresh
+// schema holding the same leased deliveries, variants interleaved over rounds:
+//   complete      the store's statement, request body sent whole
+//   split         the store's statement, body sent without the message data (what the store does)
+//   unlogged      `split` with the attempts table UNLOGGED
+//   copy          BEGIN; UPDATE … FROM unnest; COPY attempts FROM STDIN; COMMIT (pg-copy-streams)
+//   pipelined     `split` sent through the `postgres` package, 4 batches in flight on one connection
+// Reports µs of CPU per outcome: the Postgres backend (/proc/<pid>/stat) and this process.
+//   BENCH_EXP_MODULES=/path/to/node_modules npx tsx bench/tools/outcome-write-cost.ts [outcomes=3000] [batch=100] [rounds=3]
+// (pg-copy-streams and postgres are not dependencies of hookline: install them anywhere and point
+// BENCH_EXP_MODULES at that node_modules; variants whose module is missing are skipped.)
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import pg from 'pg'
+// @ts-expect-error: pg's internal helper has no type declarations
+import { prepareValue } from 'pg/lib/utils.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { createPlans } from '../../src/store/postgres/plans.js'
+import type { DeliveryOutcome } from '../../src/store/types.js'
+import type { Attempt, Delivery, Endpoint, Message } from '../../src/types.js'
+import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
+import { makePayload } from '../lib/payload.js'
+
+const total = Number(process.argv[2] ?? 3000)
+const batch = Number(process.argv[3] ?? 100)
+const rounds = Number(process.argv[4] ?? 3)
+const extra = process.env.BENCH_EXP_MODULES ? createRequire(join(process.env.BENCH_EXP_MODULES, 'x.js')) : null
+const load = (name: string): unknown => {
+  try {
+    return extra?.(name) ?? null
+  } catch {
+    return null
+  }
+}
+const copyStreams = load('pg-copy-streams') as { from: (sql: string) => NodeJS.WritableStream } | null
+const postgresJs = load('postgres') as ((url: string, options: object) => PostgresJs) | null
+interface PostgresJs {
+  unsafe(text: string, values: unknown[], options?: { prepare?: boolean }): Promise<unknown>
+  end(): Promise<void>
+}
+
+const now = new Date()
+const data = makePayload(1024)
+const dataText = JSON.stringify(data)
+
+function fixtures(): { endpoint: Endpoint; items: { message: Message; deliveries: Delivery[] }[] } {
+  const endpoint = {
+    id: 'ep_bench',
+    owner: null,
+    name: 'bench',
+    description: null,
+    url: 'http://127.0.0.1:1/hook',
+    method: 'POST',
+    events: ['*'],
+    filters: null,
+    headers: {},
+    auth: null,
+    signatureScheme: 'hmac-sha256',
+    secrets: [{ secret: 's', createdAt: now, expiresAt: null }],
+    status: 'active',
+    disabledReason: null,
+    timeoutMs: null,
+    retryPolicy: null,
+    rateLimit: null,
+    concurrency: null,
+    metadata: {},
+    failingSince: null,
+    createdAt: now,
+    updatedAt: now,
+  } as unknown as Endpoint
+  const items = Array.from({ length: total }, (_, i) => {
+    const message = { id: `msg_${i}`, event: 'agent.created', data, metadata: null, idempotencyKey: null, owner: null, createdAt: now } as Message
+    const delivery = {
+      id: `dlv_${i}`,
+      messageId: message.id,
+      endpointId: endpoint.id,
+      event: message.event,
+      status: 'delivering',
+      attempts: 0,
+      nextAttemptAt: null,
+      lockedUntil: new Date(now.getTime() + 600_000),
+      lockedBy: 'w',
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+    } as Delivery
+    return { message, deliveries: [delivery] }
+  })
+  return { endpoint, items }
+}
+
+function outcome(d: Delivery): DeliveryOutcome {
+  const body = `{"id":"${d.messageId}","event":"agent.created","timestamp":"${now.toISOString()}","data":${dataText}}`
+  const attempt: Attempt = {
+    id: `att_${d.id}`,
+    deliveryId: d.id,
+    endpointId: d.endpointId,
+    attempt: 1,
+    trigger: 'automatic',
+    url: 'http://127.0.0.1:1/hook',
+    method: 'POST',
+    requestHeaders: {
+      'content-type': 'application/json',
+      'user-agent': 'hookline/1.0',
+      'webhook-id': d.messageId,
+      'webhook-timestamp': '1764662400',
+      'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+      'x-hookline-delivery': d.id,
+      'x-hookline-attempt': '1',
+    },
+    requestBody: body,
+    responseStatus: 200,
+    responseBody: 'ok',
+    responseHeaders: { 'content-type': 'text/plain', 'content-length': '2', date: now.toUTCString() },
+    error: null,
+    succeeded: true,
+    durationMs: 3.2,
+    startedAt: now,
+  }
+  return { deliveryId: d.id, workerId: 'w', status: 'succeeded', attempts: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null, completedAt: now, updatedAt: now, attempt }
+}
+
+const ticksOf = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const x = f.slice(f.lastIndexOf(')') + 2).split(' ')
+  return (Number(x[11]) + Number(x[12])) * 10_000
+}
+/** Backend pids of connections whose application_name is `app`. */
+async function pidsOf(admin: pg.Client, app: string): Promise<number[]> {
+  return (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid)
+}
+
+type Variant = (schema: string, app: string, outcomes: DeliveryOutcome[][]) => Promise<void>
+
+const copyText = (value: unknown): string => {
+  if (value === null || value === undefined) return '\\N'
+  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+}
+
+const variants: Record<string, Variant | null> = {
+  complete: async (schema, app, outcomes) => {
+    const client = new pg.Client({ connectionString: PG_URL, application_name: app })
+    await client.connect()
+    const plans = createPlans(schema)
+    for (const b of outcomes) {
+      const p = plans.complete(b)
+      await client.query({ text: p.text, values: p.values })
+    }
+    await client.end()
+  },
+  split: async (schema, app, outcomes) => {
+    const client = new pg.Client({ connectionString: PG_URL, application_name: app })
+    await client.connect()
+    const plans = createPlans(schema)
+    for (const b of outcomes) {
+      const p = plans.complete(b, () => dataText)
+      await client.query({ text: p.text, values: p.values })
+    }
+    await client.end()
+  },
+  unlogged: async (schema, app, outcomes) => {
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    await admin.query(`ALTER TABLE "${schema}".attempts SET UNLOGGED`)
+    await admin.end()
+    await variants.split!(schema, app, outcomes)
+  },
+  copy: copyStreams
+    ? async (schema, app, outcomes) => {
+        const client = new pg.Client({ connectionString: PG_URL, application_name: app })
+        await client.connect()
+        const t = `"${schema}"`
+        for (const b of outcomes) {
+          await client.query('BEGIN')
+          await client.query({
+            text:
+              `UPDATE ${t}.deliveries d SET status = o.status, attempts = o.attempts, last_status_code = o.code, completed_at = o.done, updated_at = o.done, locked_by = NULL, locked_until = NULL ` +
+              `FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::timestamptz[]) AS o(id, status, attempts, code, done) WHERE d.id = o.id AND d.status = 'delivering' AND d.locked_by = $6`,
+            values: [b.map((o) => o.deliveryId), b.map((o) => o.status), b.map((o) => o.attempts), b.map((o) => o.lastStatusCode), b.map((o) => o.completedAt!.toISOString()), 'w'],
+          })
+          const stream = client.query(
+            copyStreams.from(
+              `COPY ${t}.attempts (id, delivery_id, endpoint_id, attempt, trigger, url, method, request_headers, request_body, response_status, response_body, response_headers, error, succeeded, duration_ms, started_at) FROM STDIN`,
+            ) as never,
+          ) as unknown as NodeJS.WritableStream
+          const lines = b.map((o) => {
+            const a = o.attempt!
+            return [a.id, a.deliveryId, a.endpointId, a.attempt, a.trigger, a.url, a.method, a.requestHeaders, a.requestBody, a.responseStatus, a.responseBody, a.responseHeaders, a.error, a.succeeded, a.durationMs, a.startedAt].map(copyText).join('\t')
+          })
+          await new Promise<void>((resolve, reject) => {
+            stream.on('error', reject)
+            stream.on('finish', () => resolve())
+            stream.end(`${lines.join('\n')}\n`)
+          })
+          await client.query('COMMIT')
+        }
+        await client.end()
+      }
+    : null,
+  pipelined: postgresJs
+    ? async (schema, app, outcomes) => {
+        const sql = postgresJs(PG_URL, { max: 1, connection: { application_name: app }, onnotice: () => {} })
+        const plans = createPlans(schema)
+        let next = 0
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            while (next < outcomes.length) {
+              const p = plans.complete(outcomes[next++]!, () => dataText)
+              // Arrays as pg encodes them (array literals): postgres.js would type them by their first element.
+              await sql.unsafe(p.text, p.values.map((v) => (Array.isArray(v) ? prepareValue(v) : v)) as never[], { prepare: false })
+            }
+          }),
+        )
+        await sql.end()
+      }
+    : null,
+}
+
+const admin = new pg.Client({ connectionString: PG_URL })
+await admin.connect()
+const results: Record<string, { backend: number[]; client: number[]; wall: number[] }> = {}
+const schemas: string[] = []
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, run] of Object.entries(variants)) {
+      if (!run) continue
+      const schema = freshSchema('hookline_owc')
+      schemas.push(schema)
+      const store = postgresStore({ connectionString: PG_URL, schema })
+      await store.migrate()
+      const { endpoint, items } = fixtures()
+      await store.createEndpoint(endpoint)
+      for (let i = 0; i < items.length; i += 500) await store.enqueueMany(items.slice(i, i + 500))
+      await store.close()
+      await admin.query(`ANALYZE "${schema}".deliveries`)
+      const outcomes: DeliveryOutcome[][] = []
+      for (let i = 0; i < items.length; i += batch) outcomes.push(items.slice(i, i + batch).map((x) => outcome(x.deliveries[0]!)))
+      const app = `hlowc_${name}_${r}`
+      // The backend's CPU is read while its connection is open: a sampler polls it.
+      let backend = 0
+      let last = new Map<number, number>()
+      const sample = async () => {
+        for (const pid of await pidsOf(admin, app)) {
+          try {
+            const t = ticksOf(pid)
+            backend += t - (last.get(pid) ?? t)
+            last.set(pid, t)
+          } catch {
+            // ended
+          }
+        }
+      }
+      let sampling = true
+      const sampler = (async () => {
+        while (sampling) {
+          await sample()
+          await new Promise((resolve) => setTimeout(resolve, 5))
+        }
+      })()
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      // Connections opened by the variant are seen by the sampler from their first sample on; the
+      // CPU of connecting is not counted (its first reading is the baseline).
+      try {
+        await run(schema, app, outcomes)
+      } finally {
+        sampling = false
+        await sampler
+      }
+      const wall = performance.now() - t0
+      const cpu = process.cpuUsage(cpu0)
+      last = new Map()
+      const got = (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".attempts`)).rows[0].n as number
+      if (got !== total) throw new Error(`${name}: ${got} attempts written, expected ${total}`)
+      const entry = (results[name] ??= { backend: [], client: [], wall: [] })
+      entry.backend.push(backend / total)
+      entry.client.push((cpu.user + cpu.system) / total)
+      entry.wall.push((wall * 1000) / total)
+    }
+  }
+} finally {
+  await dropSchemas(schemas)
+  await admin.end()
+}
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+console.log(`${total} outcomes in batches of ${batch}, ${rounds} rounds (median; µs per outcome)`)
+for (const [name, r] of Object.entries(results)) {
+  console.log(`  ${name.padEnd(10)} backend ${med(r.backend).toFixed(0).padStart(4)}  client ${med(r.client).toFixed(0).padStart(4)}  wall ${med(r.wall).toFixed(0).padStart(5)}   (backend runs: ${r.backend.map((x) => x.toFixed(0)).join(', ')})`)
+}
