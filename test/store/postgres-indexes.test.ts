@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { createPlans } from '../../src/store/postgres/plans.js'
+import { createBreakerPlans } from '../../src/store/postgres/breaker-plans.js'
 import { createRateSlotPlans } from '../../src/store/postgres/rate-slot-plans.js'
 import { createWorkerPlans } from '../../src/store/postgres/worker-plans.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
@@ -27,6 +28,7 @@ describe.skipIf(!pgAvailable)('postgres index set', () => {
       const plans = createPlans(schema)
       const workers = createWorkerPlans(schema)
       const slots = createRateSlotPlans(schema)
+      const breakers = createBreakerPlans(schema)
       const ep = endpointFixture({ owner: 'acme' })
       const m = messageFixture({ idempotencyKey: 'k1', owner: 'acme' })
       const d = deliveryFixture(m, ep)
@@ -58,6 +60,7 @@ describe.skipIf(!pgAvailable)('postgres index set', () => {
         schema_migrations_pkey: plans.currentVersion(),
         workers_pkey: workers.record({ id: 'w', host: 'h', pid: 1, startedAt: now, lastSeenAt: now, inFlight: 0, leases: 0 } as never),
         rate_slots_pkey: slots.release(ep.id, 0, 'w', now),
+        breakers_pkey: breakers.get(ep.id),
       }
       const { rows } = await ctx.pool().query<{ name: string }>('SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 ORDER BY 1', [schema])
       expect(rows.map((r) => r.name)).toEqual(Object.keys(byIndex).sort())
