@@ -264,6 +264,11 @@ function render(job) {
 }
 
 process.on('message', function (job) {
+  // Jobs are sent ahead (pipelined): one that waited past its deadline is answered as late, not run.
+  if (typeof job.notAfter === 'number' && Date.now() > job.notAfter) {
+    process.send({ id: job.id, ok: false, late: true });
+    return;
+  }
   let reply;
   try {
     reply = { id: job.id, ok: true, value: render(job) };

@@ -63,13 +63,21 @@ interface Slot {
   child: ChildProcess
   ready: boolean
   dead: boolean
-  job: PendingJob | null
+  /** Jobs sent to (or waiting for) this process, in order: the first is the one it renders now. */
+  jobs: PendingJob[]
   timer: NodeJS.Timeout | null
   /** Started under Node's permission model. */
   confined: boolean
 }
 
-type Reply = { ready?: boolean; hardened?: boolean; confined?: boolean; id?: number; ok?: boolean; value?: unknown; message?: string }
+type Reply = { ready?: boolean; hardened?: boolean; confined?: boolean; id?: number; ok?: boolean; late?: boolean; value?: unknown; message?: string }
+
+/**
+ * Jobs sent ahead to one render process. A process renders one job at a time; sending the next
+ * ones before the current answer arrives saves a round trip per render (each job still carries
+ * its own timeout, from the previous answer, and its queue deadline, checked by the process).
+ */
+const PIPELINE_DEPTH = 8
 
 /**
  * Node's permission model for the render process, where this Node has it: the process may read
@@ -142,14 +150,20 @@ export class TemplateRenderPool {
   /** Renders one job. Rejects with a TemplateError when the template fails or exceeds a limit. */
   render(job: RenderJob): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TemplateError('the template renderer is closed'))
-    const busy = this.#slots.length >= this.#size && this.#slots.every((slot) => slot.job !== null)
-    if (busy && this.#queue.length >= this.#maxQueued) {
+    if (this.#waiting() >= this.#maxQueued && this.#slots.length >= this.#size && this.#slots.every((slot) => slot.jobs.length > 0)) {
       return Promise.reject(new TemplateError(`too many transforms waiting (${this.#maxQueued}); try again later`, { status: 503 }))
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...job, id: this.#nextId++, queuedAt: performance.now(), resolve, reject })
       this.#pump()
     })
+  }
+
+  /** Jobs not being rendered yet: queued here, or sent ahead to a process behind its current job. */
+  #waiting(): number {
+    let waiting = this.#queue.length
+    for (const slot of this.#slots) waiting += Math.max(0, slot.jobs.length - 1)
+    return waiting
   }
 
   /** Render processes currently running. */
@@ -172,22 +186,22 @@ export class TemplateRenderPool {
       this.#idleTimer = null
     }
     while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => s.job === null && !s.dead)
-      if (slot === undefined) {
-        if (this.#slots.length >= this.#size) break
-        slot = this.#spawn()
-      }
+      let slot = this.#slots.find((s) => s.jobs.length === 0 && !s.dead)
+      if (slot === undefined && this.#slots.length < this.#size) slot = this.#spawn()
+      // Every process busy: send ahead to the least loaded one with room.
+      slot ??= this.#slots.reduce<Slot | undefined>((best, s) => (!s.dead && s.jobs.length < PIPELINE_DEPTH && (best === undefined || s.jobs.length < best.jobs.length) ? s : best), undefined)
+      if (slot === undefined) break
       const job = this.#queue.shift() as PendingJob
       if (performance.now() - job.queuedAt > this.#maxQueueWaitMs) {
-        job.reject(new TemplateError(`transform waited more than ${this.#maxQueueWaitMs} ms for a free render process; try again later`, { status: 503 }))
+        job.reject(this.#lateError())
         continue
       }
       this.#assign(slot, job)
     }
-    if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.job === null)) {
+    if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.jobs.length === 0)) {
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = null
-        for (const slot of this.#slots.slice()) if (slot.job === null) this.#kill(slot, null)
+        for (const slot of this.#slots.slice()) if (slot.jobs.length === 0) this.#kill(slot, null)
       }, this.#idleTimeoutMs)
       this.#idleTimer.unref()
     }
@@ -212,16 +226,14 @@ export class TemplateRenderPool {
       ],
       { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env, windowsHide: true },
     )
-    const slot: Slot = { child, ready: false, dead: false, job: null, timer: null, confined: permissionFlags().length > 0 }
+    const slot: Slot = { child, ready: false, dead: false, jobs: [], timer: null, confined: permissionFlags().length > 0 }
     this.#setRef(slot, false)
     child.on('message', (message: Reply) => this.#onMessage(slot, message))
     child.on('error', (error) => this.#kill(slot, new TemplateError(`transform process failed: ${error.message}`, { cause: error })))
     child.on('exit', (code, signal) => {
       if (slot.confined && !slot.ready && !slot.dead) {
         dropPermissionFlags()
-        const job = slot.job
-        slot.job = null
-        if (job) this.#queue.unshift(job)
+        this.#queue.unshift(...slot.jobs.splice(0))
         this.#kill(slot, null)
         return
       }
@@ -246,39 +258,57 @@ export class TemplateRenderPool {
       slot.ready = true
       if (slot.timer) clearTimeout(slot.timer)
       slot.timer = null
-      if (slot.job) this.#start(slot)
+      for (const job of slot.jobs) this.#send(slot, job)
+      this.#timeHead(slot)
       return
     }
-    const job = slot.job
-    if (job === null || message.id !== job.id) return
+    const job = slot.jobs[0]
+    if (job === undefined || message.id !== job.id) return
     if (slot.timer) clearTimeout(slot.timer)
     slot.timer = null
-    slot.job = null
-    this.#setRef(slot, false)
+    slot.jobs.shift()
+    // The process starts on the next job at once: its timeout runs from now.
+    this.#timeHead(slot)
+    if (slot.jobs.length === 0) this.#setRef(slot, false)
     if (message.ok === true) job.resolve(message.value)
+    else if (message.late === true) job.reject(this.#lateError())
     else job.reject(new TemplateError(`transform failed: ${cleanTemplateMessage(message.message ?? 'unknown error')}`))
     this.#pump()
   }
 
+  #lateError(): TemplateError {
+    return new TemplateError(`transform waited more than ${this.#maxQueueWaitMs} ms for a free render process; try again later`, { status: 503 })
+  }
+
   #assign(slot: Slot, job: PendingJob): void {
-    slot.job = job
+    slot.jobs.push(job)
     this.#setRef(slot, true)
-    if (slot.ready) this.#start(slot)
-    else if (slot.timer === null) {
+    if (slot.ready) {
+      this.#send(slot, job)
+      if (slot.jobs.length === 1) this.#timeHead(slot)
+    } else if (slot.timer === null) {
       slot.timer = setTimeout(() => this.#kill(slot, new TemplateError('transform process did not start in time')), STARTUP_TIMEOUT_MS)
       slot.timer.unref()
     }
   }
 
-  #start(slot: Slot): void {
-    const job = slot.job as PendingJob
+  /** Arms the timeout of the job the process renders now (the first of its jobs), if any. */
+  #timeHead(slot: Slot): void {
+    const job = slot.jobs[0]
+    if (job === undefined) return
     slot.timer = setTimeout(
       () => this.#kill(slot, new TemplateError(`transform took longer than ${job.timeoutMs} ms and was stopped`)),
       job.timeoutMs,
     )
     slot.timer.unref()
+  }
+
+  #send(slot: Slot, job: PendingJob): void {
+    // A job sent ahead, behind another, carries the deadline of its queue wait (on the wall clock
+    // the process shares with this one); the job the process starts on at once does not.
+    const notAfter = slot.jobs[0] === job ? undefined : Date.now() + Math.max(0, this.#maxQueueWaitMs - (performance.now() - job.queuedAt))
     slot.child.send(
-      { id: job.id, key: job.key, transform: job.transform, payload: job.payload, maxOutputBytes: job.maxOutputBytes },
+      { id: job.id, key: job.key, transform: job.transform, payload: job.payload, maxOutputBytes: job.maxOutputBytes, notAfter },
       (error) => {
         if (error) this.#kill(slot, new TemplateError(`transform process unreachable: ${error.message}`, { cause: error }))
       },
@@ -305,10 +335,13 @@ export class TemplateRenderPool {
     slot.timer = null
     const index = this.#slots.indexOf(slot)
     if (index >= 0) this.#slots.splice(index, 1)
-    const job = slot.job
-    slot.job = null
+    const [job, ...behind] = slot.jobs.splice(0)
     if (slot.child.exitCode === null && slot.child.signalCode === null) slot.child.kill('SIGKILL')
     if (job) job.reject(error ?? new TemplateError('transform process stopped'))
+    // The jobs sent ahead never started: they go back to the front of the queue, in order (and
+    // fail with 503 there if they have waited too long), unless the pool is closing.
+    if (this.#closed) for (const waiting of behind) waiting.reject(error ?? new TemplateError('the template renderer is closed'))
+    else this.#queue.unshift(...behind)
     if (!this.#closed) this.#pump()
   }
 }

@@ -271,4 +271,38 @@ describe('sandbox - a bounded queue', () => {
       await small.close()
     }
   })
+
+  it('jobs sent ahead behind a slow render: past maxQueueWaitMs they fail with 503, never start late', async () => {
+    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 200 })
+    try {
+      const job = (template: string, timeoutMs = 5000) =>
+        small.render({ key: `a@${template}@${timeoutMs}`, transform: template, payload: '{}', timeoutMs, maxOutputBytes: 1000 })
+      expect(await job('{{ 0 }}')).toBe('0') // the process is up
+      // Slow but within its timeout: the job behind it waits longer than 200 ms.
+      const slow = job('{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done', 20_000)
+      const behind = job('{{ 1 }}').catch((e: unknown) => e)
+      expect(await slow).toBe('done')
+      const refused = await behind
+      expect(refused).toBeInstanceOf(TemplateError)
+      expect((refused as TemplateError).status).toBe(503)
+      expect(await job('{{ 2 }}')).toBe('2')
+    } finally {
+      await small.close()
+    }
+  })
+
+  it('a process stopped for a runaway template: the jobs sent ahead behind it render in a new process', async () => {
+    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 30_000 })
+    try {
+      const job = (template: string, timeoutMs = 5000) =>
+        small.render({ key: `b@${template}@${timeoutMs}`, transform: template, payload: '{}', timeoutMs, maxOutputBytes: 1000 })
+      expect(await job('{{ 0 }}')).toBe('0')
+      const runaway = job('{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}', 300)
+      const behind = [job('{{ 1 }}'), job('{{ 2 }}'), job('{{ 3 }}')]
+      await expect(runaway).rejects.toThrow(/longer than 300 ms/)
+      expect(await Promise.all(behind)).toEqual(['1', '2', '3'])
+    } finally {
+      await small.close()
+    }
+  })
 })
