@@ -360,7 +360,7 @@ export class Dispatcher {
         try {
           const saturated = this.#saturatedEndpoints()
           const refusals = this.#refusals
-          const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated]
+          const excludeEndpointIds = [...(await directory.inactiveIds()), ...saturated, ...(await this.#deps.breakers.blockedIds())]
           // No retry loop here: the adapters retry transient errors inside each call (see
           // src/store/retry.ts); a claim that still fails is tried again on the next poll.
           const claimedAt = clock.now()
@@ -681,11 +681,15 @@ export class Dispatcher {
     let result: SendResult
     if (useBreaker) {
       try {
-        result = await breakers.run(endpoint.id, async () => {
-          const r = await send(request)
-          if (!r.ok) throw new AttemptFailure(r)
-          return r
-        })
+        result = await breakers.run(
+          endpoint.id,
+          async () => {
+            const r = await send(request)
+            if (!r.ok) throw new AttemptFailure(r)
+            return r
+          },
+          delivery.lockedUntil?.getTime(),
+        )
       } catch (error) {
         if (!(error instanceof AttemptFailure)) throw error
         result = error.result as SendResult

@@ -6,6 +6,7 @@ import { DEFAULT_ENVELOPE_NAMES, DEFAULT_HEADER_NAMES, type RequestSettings } fr
 import { Dispatcher } from '../dispatch/dispatcher.js'
 import { EgressPolicy } from '../dispatch/egress-guard.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
+import { SharedBreakers, sharedBreakerState } from '../dispatch/shared-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { createSender } from '../dispatch/send-request.js'
 import { createUndiciFetch, transportOf, type UndiciFetch } from '../dispatch/undici-fetch.js'
@@ -143,11 +144,22 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.store = this.#encrypted ?? store
     this.#clock = options.clock ?? systemClock
     this.#directory = new EndpointDirectory(this.store, this.#clock, options.endpointCacheTtlMs ?? 5000)
-    this.#breakers = new EndpointBreakers({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker }, this.#clock, {
-      opened: (endpointId, retryAt) => this.#events.emit('breaker.opened', { endpointId, retryAt: new Date(retryAt) }),
-      closed: (endpointId) => this.#events.emit('breaker.closed', { endpointId }),
-      halfOpen: (endpointId) => this.#events.emit('breaker.halfOpen', { endpointId }),
-    })
+    const workerId = options.workerId ?? createId('wrk')
+    const onWorkerError = (error: unknown) => this.#events.emit('worker.error', { error })
+    // Breakers shared by every worker of a store that keeps them; the open ones are read again at most every poll interval (1 s at most).
+    const sharedBreakers = SharedBreakers.supported(this.store)
+      ? new SharedBreakers({ store: this.store, clock: this.#clock, workerId, refreshMs: Math.min(options.pollIntervalMs ?? 1000, 1000), onError: onWorkerError })
+      : null
+    this.#breakers = new EndpointBreakers(
+      { ...DEFAULT_BREAKER_OPTIONS, ...options.breaker },
+      this.#clock,
+      {
+        opened: (endpointId, retryAt) => this.#events.emit('breaker.opened', { endpointId, retryAt: new Date(retryAt) }),
+        closed: (endpointId) => this.#events.emit('breaker.closed', { endpointId }),
+        halfOpen: (endpointId) => this.#events.emit('breaker.halfOpen', { endpointId }),
+      },
+      sharedBreakers && { breakers: sharedBreakers, onError: onWorkerError },
+    )
     // Validated by the options schema (32+ characters).
     this.#portalSecret = options.portalSecret ?? randomBytes(32).toString('base64url')
     this.#egress = new EgressPolicy(options.egress)
@@ -179,7 +191,6 @@ export class WebhookManager<E extends EventMap = EventMap> {
       disabled: (endpointId, reason) => this.#events.emit('endpoint.disabled', { endpointId, reason }),
       onError: (error) => this.#events.emit('worker.error', { error }),
     })
-    const workerId = options.workerId ?? createId('wrk')
     this.#dispatcher = new Dispatcher(
       {
         store: this.store,
@@ -694,11 +705,13 @@ export class WebhookManager<E extends EventMap = EventMap> {
   // ── observability and the portal ─────────────────────────────────────────
 
   /**
-   * The state of an endpoint's circuit breaker in this process (`closed` when it has not been
-   * called here). Throws NotFoundError when missing or another owner's.
+   * The state of an endpoint's circuit breaker: as every worker shares it when the store keeps
+   * breakers (SQLite, Postgres), else in this process (`closed` when it has not been called here).
+   * Throws NotFoundError when missing or another owner's.
    */
   async getBreakerState(endpointId: string, options: OwnerScope = {}): Promise<BreakerState> {
     await this.#endpoint(endpointId, options)
+    if (this.#breakers.shared) return sharedBreakerState(await this.store.getBreaker!(endpointId), this.#clock.now())
     return this.#breakers.state(endpointId)
   }
 
