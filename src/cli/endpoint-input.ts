@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { validate } from '../management/read-request.js'
 import { createWebhookBody, patchWebhookBody, type PatchWebhookBody } from '../management/webhooks/webhook-schemas.js'
 import { CliError } from './cli-error.js'
@@ -29,6 +30,14 @@ export interface EndpointOptions {
   paused?: boolean
   active?: string
   status?: string
+  tlsCert?: string
+  tlsKey?: string
+  tlsCa?: string
+  tlsPassphrase?: string
+  /** `false` with `--no-tls`. */
+  tls?: boolean
+  /** A URL, or `false` with `--no-proxy`. */
+  proxy?: string | false
 }
 
 /** Wire fields → the options that set them, for error messages. */
@@ -54,6 +63,12 @@ export const ENDPOINT_OPTION_NAMES: Record<string, string> = {
   metadata: '--metadata',
   owner: '--owner',
   active: '--active/--status',
+  tls: '--tls-cert/--tls-key/--tls-ca/--tls-passphrase',
+  'tls.cert': '--tls-cert',
+  'tls.key': '--tls-key',
+  'tls.ca': '--tls-ca',
+  'tls.passphrase': '--tls-passphrase',
+  proxy: '--proxy',
 }
 
 /** Builds the API body of a create (`required`) or update from command options, validated like the API's. */
@@ -85,6 +100,9 @@ export function endpointBody(o: EndpointOptions, mode: 'create' | 'update'): Pat
   if (o.paused === true) body.active = false
   if (o.active !== undefined) body.active = parseBoolean(o.active, '--active')
   if (o.status !== undefined) body.active = statusToActive(o.status)
+  if (o.tls === false) body.tls = null
+  else if (o.tlsCert !== undefined || o.tlsKey !== undefined || o.tlsCa !== undefined || o.tlsPassphrase !== undefined) body.tls = tlsBody(o)
+  if (o.proxy !== undefined) body.proxy = o.proxy === false ? null : o.proxy
   const schema = mode === 'create' ? createWebhookBody : patchWebhookBody
   return validate(schema, body, 'endpoint options')
 }
@@ -99,6 +117,42 @@ function authBody(o: EndpointOptions): Record<string, unknown> {
     delete credentials.api_key
   }
   return { type: o.authType, ...credentials }
+}
+
+/** TLS settings from `--tls-cert/--tls-key/--tls-ca` (PEM files) and `--tls-passphrase` (a source). */
+function tlsBody(o: EndpointOptions): Record<string, unknown> {
+  const tls: Record<string, unknown> = {}
+  if (o.tlsCert !== undefined) tls.cert = readPem(o.tlsCert, '--tls-cert')
+  if (o.tlsKey !== undefined) tls.key = readPem(o.tlsKey, '--tls-key')
+  if (o.tlsCa !== undefined) tls.ca = readPem(o.tlsCa, '--tls-ca')
+  if (o.tlsPassphrase !== undefined) tls.passphrase = readPassphrase(o.tlsPassphrase)
+  return tls
+}
+
+function readPem(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new CliError(`${option}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+/**
+ * A passphrase given as OpenSSL's `-passin` takes it: `env:NAME` (an environment variable),
+ * `file:PATH` (the first line of a file) or `pass:TEXT` (the text itself, visible to `ps`).
+ */
+function readPassphrase(source: string): string {
+  const at = source.indexOf(':')
+  const kind = at < 0 ? '' : source.slice(0, at)
+  const rest = source.slice(at + 1)
+  if (kind === 'pass') return rest
+  if (kind === 'env') {
+    const value = process.env[rest]
+    if (value === undefined || value === '') throw new CliError(`--tls-passphrase: the environment variable ${rest} is not set`)
+    return value
+  }
+  if (kind === 'file') return readPem(rest, '--tls-passphrase').split(/\r?\n/)[0]!
+  throw new CliError('--tls-passphrase: expected env:NAME, file:PATH or pass:TEXT (as openssl -passin)')
 }
 
 function rateLimitBody(value: string): Record<string, unknown> {

@@ -170,7 +170,8 @@ export const tlsSchema = v.pipe(
   v.check((t) => Boolean(t.cert || t.ca), 'must set `cert` and `key`, or `ca`'),
   v.check((t) => !t.passphrase || Boolean(t.key), 'a `passphrase` needs the encrypted `key` it opens'),
   v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return
+    // Loaded only when every field passed its own checks (a redacted placeholder opens nothing).
+    if (!dataset.typed || dataset.issues !== undefined) return
     const problem = findTlsProblem(dataset.value)
     if (problem === null) return
     const value = dataset.value[problem.field]

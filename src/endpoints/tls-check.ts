@@ -23,13 +23,14 @@ export function findTlsProblem(tls: EndpointTls): TlsProblem | null {
     }
   }
   if (!tls.key) return null
+  // PKCS #8 `ENCRYPTED PRIVATE KEY`, or a traditional PEM key with `Proc-Type: 4,ENCRYPTED`.
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(tls.key)
+  if (encrypted && !tls.passphrase) return { field: 'passphrase', message: 'is needed: `key` is an encrypted PEM key' }
   let key: KeyObject
   try {
     key = createPrivateKey({ key: tls.key, format: 'pem', ...(tls.passphrase ? { passphrase: tls.passphrase } : {}) })
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? ''
-    if (code === 'ERR_MISSING_PASSPHRASE') return { field: 'passphrase', message: 'is needed: `key` is an encrypted PEM key' }
-    if (tls.passphrase && /decrypt|passphrase|password/i.test(`${code} ${(error as Error).message}`)) return { field: 'passphrase', message: 'does not open `key` (wrong passphrase)' }
+  } catch {
+    if (encrypted) return { field: 'passphrase', message: 'does not open `key` (wrong passphrase)' }
     return { field: 'key', message: 'is not a private key Node can read (PEM text of a private key)' }
   }
   if (cert !== null && !cert.checkPrivateKey(key)) return { field: 'key', message: 'is not the private key of `cert`' }

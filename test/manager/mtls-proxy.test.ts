@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -11,28 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createWebhookManager, ValidationError, type WebhookManager, type WebhookManagerOptions } from '../../src/index.js'
 import { allowLoopback } from '../helpers/egress.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
-
-/** PEM files made by the `openssl` binary: a CA, a server certificate for localhost, a client certificate. */
-interface Pki {
-  ca: string
-  serverCert: string
-  serverKey: string
-  clientCert: string
-  clientKey: string
-}
-
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-  openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=hookline test CA')
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
-  openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost')
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext')
-  openssl('req', ...ecKey, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=hookline-client')
-  openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2')
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8')
-  return { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), clientCert: read('client.crt'), clientKey: read('client.key') }
-}
+import { makePki, type Pki } from '../helpers/pki.js'
 
 const listen = async (server: Server): Promise<number> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -126,6 +104,41 @@ describe('mutual TLS', () => {
       expect(error, JSON.stringify(tls)).toBeInstanceOf(ValidationError)
       expect((error as ValidationError).fields[0]!.field).toMatch(/^tls/)
     }
+  })
+})
+
+describe('mutual TLS with an encrypted key', () => {
+  it('an encrypted PEM key with its passphrase completes the handshake; the passphrase is never shown', async () => {
+    const m = make()
+    const tls = { cert: pki.clientCert, key: pki.clientKeyEncrypted, passphrase: pki.clientKeyPassphrase, ca: pki.ca }
+    const ep = await m.createEndpoint({ url: `https://localhost:${mtlsPort}/hook`, events: ['*'], tls })
+    expect(await m.testEndpoint(ep.id)).toMatchObject({ succeeded: true, responseStatus: 200 })
+    expect(clientNames).toEqual(['hookline-client'])
+    for (const view of [ep, await m.getEndpoint(ep.id, { includeSecret: true })]) {
+      expect(view.tls).toEqual({ cert: pki.clientCert, key: '[redacted]', passphrase: '[redacted]', ca: pki.ca })
+      expect(JSON.stringify(view)).not.toContain(pki.clientKeyPassphrase)
+    }
+  })
+
+  it('TLS settings are loaded on save: each problem is a ValidationError naming its field', async () => {
+    const m = make()
+    const url = `https://localhost:${mtlsPort}/hook`
+    const brokenPem = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n'
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ cert: pki.clientCert, key: pki.clientKeyEncrypted }, 'tls.passphrase', /is needed/],
+      [{ cert: pki.clientCert, key: pki.clientKeyEncrypted, passphrase: 'wrong' }, 'tls.passphrase', /wrong passphrase/],
+      [{ cert: pki.otherCert, key: pki.clientKey }, 'tls.key', /not the private key of `cert`/],
+      [{ cert: brokenPem, key: pki.clientKey }, 'tls.cert', /not a certificate/],
+      [{ cert: pki.clientCert, key: pki.clientCert }, 'tls.key', /not a private key/],
+      [{ ca: pki.ca, passphrase: 'x' }, 'tls', /passphrase/],
+      [{ cert: pki.clientCert, key: pki.clientKeyEncrypted, passphrase: '[redacted]' }, 'tls.passphrase', /placeholder/],
+    ]
+    for (const [tls, field, message] of cases) {
+      const error = await m.createEndpoint({ url, events: ['*'], tls: tls as never }).catch((e: unknown) => e)
+      expect(error, JSON.stringify(tls)).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).fields, JSON.stringify(tls)).toEqual([expect.objectContaining({ field, message: expect.stringMatching(message) })])
+    }
+    expect(await m.listEndpoints()).toEqual([])
   })
 })
 

@@ -42,6 +42,13 @@ function endpointOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('--filter <path=value>', 'only events whose data has this value at this path (repeatable)', collect)
     .option('--metadata <json>', 'free-form JSON object of your own')
     .option('--owner <owner>', 'tenant the endpoint belongs to')
+    .option('--tls-cert <file>', 'client certificate (PEM file) for mutual TLS; needs --tls-key')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM file; encrypted at rest, never printed)')
+    .option('--tls-passphrase <source>', 'passphrase of an encrypted --tls-key: env:NAME, file:PATH or pass:TEXT')
+    .option('--tls-ca <file>', 'CA certificates (PEM file) trusted for this receiver')
+    .option('--no-tls', 'remove the TLS settings')
+    .option('--proxy <url>', 'http(s) CONNECT proxy, e.g. http://user:password@proxy:3128')
+    .option('--no-proxy', 'use no proxy of its own (the manager default, if any)')
 }
 
 /** `hookline endpoints …` */
@@ -228,9 +235,24 @@ export function printEndpoint(out: Output, w: WebhookOutput): void {
   if (w.rate_limit) rows.push(['Rate limit', `${w.rate_limit.max} per ${w.rate_limit.interval_ms} ms`])
   if (w.concurrency !== null) rows.push(['Concurrency', w.concurrency])
   if (Object.keys(w.metadata).length > 0) rows.push(['Metadata', JSON.stringify(w.metadata)])
+  if (w.tls) rows.push(['TLS', describeTls(w.tls)])
+  if (w.proxy) rows.push(['Proxy', w.proxy])
   if (w.failing_since) rows.push(['Failing since', shortDate(w.failing_since)])
   rows.push(['Created', shortDate(w.created_at)], ['Updated', shortDate(w.updated_at)])
   out.details(rows)
+}
+
+/** The TLS settings of an endpoint in a few lines: which client certificate, never the key. */
+function describeTls(tls: NonNullable<WebhookOutput['tls']>): string {
+  const lines: string[] = []
+  if (tls.cert) {
+    const expires = tls.cert_expires_at ? `, expires ${shortDate(tls.cert_expires_at)}` : ''
+    lines.push(`client certificate ${tls.cert_subject ?? '(unreadable)'}${expires}`)
+    if (tls.cert_fingerprint) lines.push(`  sha256 ${tls.cert_fingerprint}`)
+    lines.push(`client key ${tls.key ?? '–'}${tls.passphrase ? ', passphrase [redacted]' : ''}`)
+  }
+  if (tls.ca) lines.push(`CA bundle: ${(tls.ca.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length} certificate(s)`)
+  return lines.join('\n')
 }
 
 /**

@@ -51,6 +51,43 @@ export const rateLimitInput = v.union(
   'must be { max, interval_ms? } or a number of requests per minute',
 )
 
+const pemText = (what: string) => v.pipe(v.string(), v.maxLength(262_144), v.description(what))
+
+/**
+ * Mutual TLS and trust for the receiver, as a body gives them (the library's field names; the
+ * library checks that the certificate parses and the key opens and belongs to it, naming
+ * `tls.cert`, `tls.key` or `tls.passphrase`).
+ */
+export const tlsInput = v.pipe(
+  v.strictObject({
+    cert: v.optional(v.nullable(pemText('Client certificate chain (PEM) presented to the receiver. Needs `key`.'))),
+    key: v.optional(v.nullable(pemText('Private key of `cert` (PEM). Write-only: answers show "[redacted]".'))),
+    passphrase: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(1024), v.description('Passphrase of an encrypted `key`. Write-only: answers show "[redacted]".')))),
+    ca: v.optional(v.nullable(pemText('CA certificates (PEM) trusted for this receiver besides Node’s roots.'))),
+  }),
+  v.description('Mutual TLS: `cert` + `key` (+ `passphrase`), and/or a `ca` bundle. The key and passphrase are encrypted at rest and never returned. Replaced as a whole: send every part you want to keep.'),
+)
+
+/** TLS settings in an answer: the certificates, a summary of the client certificate, the secrets redacted. */
+export const tlsOutput = v.pipe(
+  v.object({
+    cert: v.pipe(v.nullable(v.string()), v.description('Client certificate (PEM).')),
+    key: v.pipe(v.nullable(v.literal('[redacted]')), v.description('"[redacted]" when a client key is set.')),
+    passphrase: v.pipe(v.nullable(v.literal('[redacted]')), v.description('"[redacted]" when a passphrase is set.')),
+    ca: v.pipe(v.nullable(v.string()), v.description('Trusted CA certificates (PEM).')),
+    cert_fingerprint: v.pipe(v.nullable(v.string()), v.description('SHA-256 fingerprint of the client certificate (AB:CD:…).')),
+    cert_subject: v.pipe(v.nullable(v.string()), v.description('Subject of the client certificate.')),
+    cert_expires_at: v.pipe(nullableDateTime, v.description('End of the client certificate’s validity.')),
+  }),
+  v.description('Mutual TLS settings; the client key and its passphrase are never returned.'),
+)
+
+const proxyInput = v.pipe(
+  v.string(),
+  v.maxLength(2048),
+  v.description('http(s) CONNECT proxy for this webhook’s requests, credentials as user:password@ (the password is encrypted at rest and answers show it as "[redacted]"). null = the manager’s proxy, if any.'),
+)
+
 const configEntries = {
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200), v.description('Display name. Default: the URL host.'))),
   description: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2000)))),
@@ -81,6 +118,8 @@ const configEntries = {
   rate_limit: v.optional(v.nullable(rateLimitInput)),
   concurrency: v.optional(v.nullable(positiveInt(1000))),
   metadata: v.optional(freeObject),
+  tls: v.optional(v.nullable(tlsInput)),
+  proxy: v.optional(v.nullable(proxyInput)),
 }
 
 /**
@@ -182,6 +221,8 @@ export const webhookOutput = v.object({
   rate_limit: v.nullable(v.object({ max: v.number(), interval_ms: v.number() })),
   concurrency: v.nullable(v.number()),
   metadata: freeObject,
+  tls: v.nullable(tlsOutput),
+  proxy: v.pipe(v.nullable(v.string()), v.description('CONNECT proxy URL; its password reads "[redacted]".')),
   failing_since: nullableDateTime,
   created_at: dateTimeOutput,
   updated_at: dateTimeOutput,

@@ -1,12 +1,15 @@
+import { X509Certificate } from 'node:crypto'
 import type * as v from 'valibot'
 import type { CreateEndpointInput, UpdateEndpointInput } from '../../endpoints/endpoint-schema.js'
 import type { EndpointView } from '../../endpoints/endpoint-view.js'
-import type { DeliveryStats, EndpointAuth, RetryPolicy } from '../../types.js'
+import type { DeliveryStats, EndpointAuth, EndpointTls, RetryPolicy } from '../../types.js'
+import { REDACTED } from '../../util/sensitive-header.js'
 import { iso } from '../common-schemas.js'
-import type { authWire, PatchWebhookBody, retryPolicyWire, StatsOutput, WebhookOutput } from './webhook-schemas.js'
+import type { authWire, PatchWebhookBody, retryPolicyWire, StatsOutput, tlsOutput, WebhookOutput } from './webhook-schemas.js'
 
 type AuthWire = v.InferOutput<typeof authWire>
 type RetryPolicyWire = v.InferOutput<typeof retryPolicyWire>
+type TlsOutput = v.InferOutput<typeof tlsOutput>
 
 // Conversions between the library's endpoint shapes (camelCase) and the API's (snake_case).
 // Written out field by field: payload-like values (headers, filters, metadata) pass through
@@ -36,6 +39,8 @@ export function toWebhookOutput(view: EndpointView): WebhookOutput {
     rate_limit: view.rateLimit === null ? null : { max: view.rateLimit.max, interval_ms: view.rateLimit.intervalMs },
     concurrency: view.concurrency,
     metadata: view.metadata,
+    tls: view.tls === null ? null : tlsToWire(view.tls),
+    proxy: view.proxy,
     failing_since: iso(view.failingSince),
     created_at: view.createdAt.toISOString(),
     updated_at: view.updatedAt.toISOString(),
@@ -65,6 +70,8 @@ export function toEndpointInput(body: PatchWebhookBody): UpdateEndpointInput {
   if (body.rate_limit !== undefined) input.rateLimit = rateLimitFromWire(body.rate_limit)
   if (body.concurrency !== undefined) input.concurrency = body.concurrency
   if (body.metadata !== undefined) input.metadata = body.metadata
+  if (body.tls !== undefined) input.tls = body.tls
+  if (body.proxy !== undefined) input.proxy = body.proxy
   return input
 }
 
@@ -93,6 +100,8 @@ export function toReplaceInput(body: PatchWebhookBody, current: EndpointView): U
     concurrency: sent.concurrency ?? null,
     metadata: sent.metadata ?? {},
     signaturePrefix: sent.signaturePrefix ?? null,
+    tls: sent.tls ?? null,
+    proxy: sent.proxy ?? null,
     ...pick(sent, ['url', 'events', 'secret', 'signatureScheme', 'owner']),
   }
 }
@@ -137,6 +146,29 @@ export function toWireField(field: string): string {
   if (head === undefined || ['headers', 'filters', 'metadata', 'data'].includes(head)) return field
   const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
   return [snake(head), ...(['retryPolicy', 'rateLimit', 'auth'].includes(head) ? rest.map(snake) : rest)].join('.')
+}
+
+/**
+ * TLS settings of a view (key and passphrase already redacted) → the answer's form: the
+ * certificates as PEM, the client certificate summarised (fingerprint, subject, expiry) so a
+ * listing shows which certificate is in use and when it runs out.
+ */
+function tlsToWire(tls: EndpointTls): TlsOutput {
+  let cert: X509Certificate | null = null
+  try {
+    cert = tls.cert ? new X509Certificate(tls.cert) : null
+  } catch {
+    // Stored before certificates were checked on save: shown, not summarised.
+  }
+  return {
+    cert: tls.cert ?? null,
+    key: tls.key ? REDACTED : null,
+    passphrase: tls.passphrase ? REDACTED : null,
+    ca: tls.ca ?? null,
+    cert_fingerprint: cert?.fingerprint256 ?? null,
+    cert_subject: cert?.subject.replaceAll('\n', ', ') ?? null,
+    cert_expires_at: cert ? new Date(cert.validTo).toISOString() : null,
+  }
 }
 
 function authToWire(auth: EndpointAuth): AuthWire {
