@@ -21,10 +21,13 @@ export class DueHeap<T extends HeapItem> {
     return this.#items.length
   }
 
-  /** Puts `item` in the heap at due time `at`, or moves it there if it is in already. */
-  set(item: T, at: number): void {
+  /**
+   * Puts `item` in the heap at due time `at`, or moves it there if it is in already. `seq` orders
+   * items due at the same time (default: the order of these calls).
+   */
+  set(item: T, at: number, seq: number = this.#seq++): void {
     item.dueAt = at
-    item.seq = this.#seq++
+    item.seq = seq
     if (item.heapIndex < 0) {
       item.heapIndex = this.#items.length
       this.#items.push(item)

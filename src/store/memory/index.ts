@@ -21,7 +21,7 @@ import type {
 } from '../types.js'
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { firstOccurrences } from '../first-occurrences.js'
-import { DueHeap } from './due-heap.js'
+import { DueLanes } from './due-lanes.js'
 import { AttemptRecord, DeliveryRecord, MessageRecord, Times } from './records.js'
 import { inMemoryWorkerRegistry } from '../worker-records.js'
 
@@ -83,7 +83,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
   const idempotency = new Map<string, string>()
   const deliveries = new Map<string, DeliveryRecord>()
   const byEndpoint = new Map<string, EndpointDeliveries>()
-  const due = new DueHeap<DeliveryRecord>()
+  const due = new DueLanes<DeliveryRecord>()
   const hooks = new Map<string, IncomingHook>()
   const logs = new Map<string, IncomingLog[]>()
   const seenKeys = new Map<string, number>()
@@ -208,18 +208,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     async claim({ now, limit, leaseMs, workerId, excludeEndpointIds }) {
       const nowMs = times.of(now)
       const excluded = excludeEndpointIds && excludeEndpointIds.length > 0 ? new Set(excludeEndpointIds) : undefined
-      const skipped: DeliveryRecord[] = []
       const out: ClaimedDelivery[] = []
       // One Message object per message in this batch (its envelope is built once for all its deliveries).
       let shared: Map<MessageRecord, Message> | undefined
-      while (out.length < limit) {
-        const d = due.peek()
-        if (!d || d.dueAt > nowMs) break
-        due.pop()
-        if (excluded?.has(d.endpointId)) {
-          skipped.push(d)
-          continue
-        }
+      due.takeDue(nowMs, limit, excluded, (d) => {
         d.status = 'delivering'
         d.lockedBy = workerId
         d.lockedUntil = nowMs + leaseMs
@@ -233,9 +225,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
           if (!message) shared.set(d.message, (message = d.message.toMessage(times)))
         }
         out.push({ delivery: d.toDelivery(times), message })
-      }
-      // Back in at their old due time (and order).
-      for (const d of skipped) due.set(d, d.dueAt)
+      })
       return out
     },
     async complete(outcomes) {
