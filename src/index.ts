@@ -15,7 +15,7 @@ export type {
   OwnerScope,
   ReplayOptions,
   TestEndpointOptions,
-} from './manager/webhook-manager.js'
+} from './manager/manager-types.js'
 export type { RetentionOptions, WebhookManagerOptions } from './manager/options.js'
 export type { EncryptionKeyInput } from './crypto/secret-codec.js'
 export type { ReencryptCounts, ReencryptOptions, ReencryptProgress, ReencryptResult } from './store/encrypted-store.js'

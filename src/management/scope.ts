@@ -1,5 +1,5 @@
 import { HooklineError } from '../errors.js'
-import type { OwnerScope } from '../manager/webhook-manager.js'
+import type { OwnerScope } from '../manager/manager-types.js'
 import type { RequestScope } from './route.js'
 
 /** The manager's owner scope for a request: `{ owner }` when the caller is confined to a tenant. */

@@ -64,22 +64,6 @@ import type {
   TestEndpointOptions,
 } from './manager-types.js'
 
-export type {
-  CleanupOptions,
-  DeliveryDetail,
-  EmitManyItem,
-  EmitManyOptions,
-  EmitOptions,
-  EmitResult,
-  EventMap,
-  FindDeliveriesOptions,
-  ListDeliveriesOptions,
-  ListEndpointsOptions,
-  OwnerScope,
-  ReplayOptions,
-  TestEndpointOptions,
-} from './manager-types.js'
-
 /** Endpoints read per store page while filtering by event. */
 const EVENT_FILTER_PAGE = 500
 

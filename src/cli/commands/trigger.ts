@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { ValidationError, type FieldIssue } from '../../errors.js'
-import type { EmitManyItem, EmitResult } from '../../manager/webhook-manager.js'
+import type { EmitManyItem, EmitResult } from '../../manager/manager-types.js'
 import { triggerBody } from '../../management/events/event-schemas.js'
 import { validate } from '../../management/read-request.js'
 import { toDeliveryOutput } from '../../management/deliveries/delivery-wire.js'

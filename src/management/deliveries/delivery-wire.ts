@@ -1,4 +1,4 @@
-import type { DeliveryDetail } from '../../manager/webhook-manager.js'
+import type { DeliveryDetail } from '../../manager/manager-types.js'
 import type { Attempt, Delivery, Message } from '../../types.js'
 import { iso } from '../common-schemas.js'
 import type { AttemptOutput, DeliveryDetailOutput, DeliveryOutput, MessageOutput } from './delivery-schemas.js'

@@ -3,7 +3,7 @@ import { defineRoute, type Route } from '../route.js'
 import { ownerForWrite } from '../scope.js'
 import type * as v from 'valibot'
 import { ValidationError } from '../../errors.js'
-import type { EmitResult } from '../../manager/webhook-manager.js'
+import type { EmitResult } from '../../manager/manager-types.js'
 import { eventTypeListOutput, MAX_TRIGGER_BATCH, triggerBody, triggerRequestBody, triggerResponse } from './event-schemas.js'
 
 /**
