@@ -10,6 +10,7 @@ export type {
   EmitOptions,
   EmitResult,
   EventMap,
+  FindDeliveriesOptions,
   ListDeliveriesOptions,
   ListEndpointsOptions,
   OwnerScope,
