@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of hookline, each against a baseline measured in the same run.
-// BENCH_ONLY=delivery,verify,emit,stores,heap,egress,incoming selects sections; see docs/benchmarks.md for the knobs.
+// BENCH_ONLY=delivery,verify,emit,stores,heap,egress,incoming,scaling selects sections; see docs/benchmarks.md for the knobs.
 import { availableParallelism } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { selectedSections } from './lib/env.js'
@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   heap: async () => (await import('./heap.js')).runHeap(),
   egress: async () => (await import('./egress.js')).runEgress(),
   incoming: async () => (await import('./incoming.js')).runIncoming(),
+  scaling: async () => (await import('./scaling.js')).runScaling(),
 }
 
 await initGlobalFetch()

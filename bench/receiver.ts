@@ -6,17 +6,20 @@
 //   child → parent  { type: 'listening', port }                 once, after listen()
 //   parent → child  { type: 'count', id }  → { type: 'count', id, count, bytes }
 //   parent → child  { type: 'reset', id }  → { type: 'reset', id, count: 0, bytes: 0 }
+//   parent → child  { type: 'times', id }  → { type: 'times', id, times } (arrivals at /limited…, ms)
 // It exits when the IPC channel closes, so it never outlives the benchmark.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 interface Request {
-  type: 'count' | 'reset'
+  type: 'count' | 'reset' | 'times'
   id: number
 }
 
 let count = 0
 let bytes = 0
+/** Arrival times (Date.now) of requests to paths starting with `/limited` (bench/scaling.ts: the busiest window). */
+let limitedTimes: number[] = []
 const OK = Buffer.from('ok')
 
 const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
@@ -25,6 +28,7 @@ const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
   })
   req.on('end', () => {
     count++
+    if (req.url?.startsWith('/limited')) limitedTimes.push(Date.now())
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': OK.length })
     res.end(OK)
   })
@@ -42,7 +46,9 @@ process.on('message', (message: Request) => {
   if (message.type === 'reset') {
     count = 0
     bytes = 0
+    limitedTimes = []
   }
+  if (message.type === 'times') return void process.send?.({ type: message.type, id: message.id, times: limitedTimes })
   process.send?.({ type: message.type, id: message.id, count, bytes })
 })
 

@@ -1,6 +1,6 @@
 // A hookline delivery worker in its own process, on the Postgres store: the "N worker processes
 // on one database" part of bench/stores.ts. Configured by environment:
-//   BENCH_PG_URL, BENCH_PG_SCHEMA (already migrated), BENCH_CONCURRENCY
+//   BENCH_PG_URL, BENCH_PG_SCHEMA (already migrated), BENCH_CONCURRENCY, BENCH_NO_SHARED
 // IPC: sends { type: 'ready' } once connected; answers { type, id } to
 //   'start' (worker started), 'stop' (worker stopped after draining), 'close' (manager closed).
 import { createWebhookManager } from '../src/index.js'
@@ -12,6 +12,12 @@ const factory = await loadStoreFactory('postgres')
 if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is missing')
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
 const store = factory({ connectionString: process.env.BENCH_PG_URL, schema: process.env.BENCH_PG_SCHEMA, migrate: false })
+// BENCH_NO_SHARED=1 (bench/scaling.ts): the store without its shared rate limits and breakers, as
+// if the features did not exist, to price them on endpoints that do not use them.
+if (process.env.BENCH_NO_SHARED === '1') {
+  const optional = ['takeRateSlot', 'releaseRateSlot', 'recordBreakerFailure', 'recordBreakerSuccess', 'takeBreakerProbe', 'getBreaker', 'listOpenBreakers', 'clearBreaker'] as const
+  for (const name of optional) delete (store as Partial<typeof store>)[name]
+}
 const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the parent
 // BENCH_TRACE=1 (inherited): count and time the worker's claims and outcome writes, printed to
 // stderr when the manager closes.

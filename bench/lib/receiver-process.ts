@@ -10,8 +10,10 @@ export interface ReceiverProcess {
   readonly origin: string
   /** Requests fully received since the last reset. */
   count(): Promise<number>
-  /** Sets the count back to zero. */
+  /** Sets the count back to zero (and forgets the `/limited` arrival times). */
   reset(): Promise<void>
+  /** Arrival times (epoch ms) of the requests to paths starting with `/limited` since the last reset. */
+  limitedTimes(): Promise<number[]>
   /** Polls the count until it reaches `n`; resolves with the `performance.now()` when it did. */
   waitFor(n: number, options?: { timeoutMs?: number; intervalMs?: number }): Promise<number>
   close(): Promise<void>
@@ -30,6 +32,9 @@ export async function startReceiverProcess(): Promise<ReceiverProcess> {
     count,
     async reset() {
       await child.request('reset')
+    },
+    async limitedTimes() {
+      return (await child.request<{ times: number[] }>('times')).times
     },
     async waitFor(n, { timeoutMs = 300_000, intervalMs = 10 } = {}) {
       const deadline = performance.now() + timeoutMs
