@@ -665,9 +665,10 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
           const keys = { endpoint: r.endpointId, max: r.max }
           const pick = () => one(d, SLOTS.pick, { ...keys, now: r.now.getTime() })
           let free = pick()
-          const summary = one(d, SLOTS.summary, keys)!
-          // The endpoint's slots are made on first use (and when its max grows).
-          if (!free && Number(summary.slots) < r.max) {
+          // Counted only when no slot was free: the endpoint's slots are made on first use (and
+          // when its max grows); otherwise the earliest free time says when to look again.
+          const summary = free ? null : one(d, SLOTS.summary, keys)!
+          if (summary && Number(summary.slots) < r.max) {
             changes(d, SLOTS.ensure, keys)
             free = pick()
           }
@@ -675,7 +676,7 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
             changes(d, SLOTS.hold, { endpoint: r.endpointId, slot: free.slot, hold_until: r.holdUntil.getTime(), worker: r.workerId })
             return { slot: Number(free.slot) }
           }
-          return { retryAt: new Date(Math.max(Number(summary.retry_at ?? 0), r.now.getTime())) }
+          return { retryAt: new Date(Math.max(Number(summary!.retry_at ?? 0), r.now.getTime())) }
         }),
       ),
     releaseRateSlot: (endpointId, slot, workerId, freeAt) =>

@@ -1,6 +1,7 @@
 /** Statements of the SQLite shared rate-limit slots (named parameters; times in ms). */
 export const sqliteRateSlotStatements = {
-  pick: 'SELECT slot FROM rate_slots WHERE endpoint_id = @endpoint AND slot < @max AND free_at <= @now ORDER BY free_at, slot LIMIT 1',
+  // The first free slot in key order: the primary key walk stops at it, no sort of the endpoint's slots.
+  pick: 'SELECT slot FROM rate_slots WHERE endpoint_id = @endpoint AND slot < @max AND free_at <= @now ORDER BY slot LIMIT 1',
   hold: 'UPDATE rate_slots SET free_at = @hold_until, held_by = @worker WHERE endpoint_id = @endpoint AND slot = @slot',
   summary: 'SELECT count(*) AS slots, min(free_at) AS retry_at FROM rate_slots WHERE endpoint_id = @endpoint AND slot < @max',
   // Slots 0 … max − 1, free at once; a recursive CTE stands in for generate_series.
