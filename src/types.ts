@@ -76,6 +76,21 @@ export type EndpointAuth =
       headerName?: string
     }
 
+/**
+ * Which secrets sign a request while a secret rotation overlaps (the new secret and the previous
+ * one(s) are all live):
+ * - `'all'` — one signature per live secret in the header (`sha256=<new> sha256=<old>`, or
+ *   `v1,<new> v1,<old>`), as Standard Webhooks, Svix and Stripe do: a receiver holding either
+ *   secret verifies. Receivers that accept exactly one value (octokit's `verify()`, a plain
+ *   `===` of the header) reject it.
+ * - `'newest'` — only the newest secret signs, from the moment of the rotation: one value, a
+ *   cut-over for the receiver at rotation time (it may accept both secrets meanwhile).
+ * - `'oldest'` — only the oldest live secret signs until its overlap ends, then the newest: one
+ *   value, a cut-over at the end of the overlap; the receiver switches its secret (or accepts
+ *   both) before then.
+ */
+export type RotationSignatures = 'all' | 'newest' | 'oldest'
+
 /** One signing secret of an endpoint. Several exist during a rotation. */
 export interface EndpointSecret {
   /** The secret itself. */
@@ -117,6 +132,8 @@ export interface Endpoint {
   signaturePrefix: string | null
   /** Signing secrets; the first unexpired ones sign. */
   secrets: EndpointSecret[]
+  /** Which live secrets sign during a rotation overlap: every one (`'all'`), or only one. */
+  rotationSignatures: RotationSignatures
   /** Lifecycle state. */
   status: EndpointStatus
   /** Why the endpoint was disabled, when it was. */

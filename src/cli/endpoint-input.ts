@@ -18,6 +18,7 @@ export interface EndpointOptions {
   secret?: string
   signatureScheme?: string
   signaturePrefix?: string
+  rotationSignatures?: string
   timeout?: string
   maxAttempts?: string
   retryStrategy?: string
@@ -52,6 +53,7 @@ export const ENDPOINT_OPTION_NAMES: Record<string, string> = {
   secret: '--secret',
   signature_scheme: '--signature-scheme',
   signature_prefix: '--signature-prefix',
+  rotation_signatures: '--rotation-signatures',
   timeout_ms: '--timeout',
   retry_policy: '--max-attempts/--retry-strategy/--retry-delay',
   'retry_policy.max_attempts': '--max-attempts',
@@ -86,6 +88,7 @@ export function endpointBody(o: EndpointOptions, mode: 'create' | 'update'): Pat
   if (o.secret !== undefined) body.secret = o.secret
   if (o.signatureScheme !== undefined) body.signature_scheme = o.signatureScheme
   if (o.signaturePrefix !== undefined) body.signature_prefix = o.signaturePrefix
+  if (o.rotationSignatures !== undefined) body.rotation_signatures = o.rotationSignatures
   if (o.timeout !== undefined) body.timeout_ms = parseDuration(o.timeout, '--timeout')
   const retry: Record<string, unknown> = {}
   if (o.maxAttempts !== undefined) retry.max_attempts = parseInteger(o.maxAttempts, '--max-attempts', 1, 100)

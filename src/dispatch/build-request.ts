@@ -129,11 +129,19 @@ export function buildBody(message: Message, endpointId: string, names: EnvelopeN
   return names.webhookId === null ? head + tail : head + JSON.stringify(endpointId) + tail
 }
 
-/** Secrets of an endpoint that sign at time `now` (the current one plus any still in their rotation overlap). */
+/**
+ * Secrets of an endpoint that sign at time `now`: the current one plus any still in their rotation
+ * overlap, or, with `rotationSignatures` `'newest'` / `'oldest'`, only the most / least recently
+ * created of those.
+ */
 export function signingSecrets(endpoint: Endpoint, now: number): string[] {
-  const out: string[] = []
-  for (const s of endpoint.secrets) if (s.expiresAt === null || s.expiresAt.getTime() > now) out.push(s.secret)
-  return out
+  const live = endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt.getTime() > now)
+  if (live.length <= 1 || endpoint.rotationSignatures === 'all' || endpoint.rotationSignatures === undefined) return live.map((s) => s.secret)
+  const newest = endpoint.rotationSignatures === 'newest'
+  let pick = live[0]!
+  // Ties (a rotation within one millisecond): the newer is earlier in the list (rotations prepend).
+  for (const s of live) if (newest ? s.createdAt.getTime() > pick.createdAt.getTime() : s.createdAt.getTime() <= pick.createdAt.getTime()) pick = s
+  return [pick.secret]
 }
 
 /** The request headers (as sent) and a copy with credentials redacted (as logged). */

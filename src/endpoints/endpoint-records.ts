@@ -36,6 +36,7 @@ export function buildEndpoint(input: CreateEndpointInput, defaults: EndpointDefa
     auth: v.auth ?? null,
     signatureScheme: scheme,
     signaturePrefix: v.signaturePrefix ?? null,
+    rotationSignatures: v.rotationSignatures ?? 'all',
     secrets: [{ secret: v.secret ?? generateSecret(scheme), createdAt: now, expiresAt: null }],
     status: v.active === false ? 'paused' : 'active',
     disabledReason: null,
@@ -71,6 +72,7 @@ export function applyEndpointUpdate(endpoint: Endpoint, input: UpdateEndpointInp
   if (v.auth !== undefined) next.auth = v.auth
   if (v.owner !== undefined) next.owner = v.owner
   if (v.signaturePrefix !== undefined) next.signaturePrefix = v.signaturePrefix
+  if (v.rotationSignatures !== undefined) next.rotationSignatures = v.rotationSignatures
   if (v.timeoutMs !== undefined) next.timeoutMs = v.timeoutMs
   if (v.retryPolicy !== undefined) next.retryPolicy = v.retryPolicy
   if (v.rateLimit !== undefined) next.rateLimit = v.rateLimit

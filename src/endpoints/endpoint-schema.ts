@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
-import type { EndpointAuth, EndpointTls, RetryPolicy } from '../types.js'
+import type { EndpointAuth, EndpointTls, RetryPolicy, RotationSignatures } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
 import { noControlCharacters, notSealedLike, proseText } from '../validation/text-checks.js'
 import { findTlsProblem } from './tls-check.js'
@@ -212,6 +212,7 @@ const endpointFields = {
   secret: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'), v.maxLength(1024), noControlCharacters(), notSealedLike())),
   signatureScheme: v.optional(v.picklist(['hmac-sha256', 'standard-webhooks'])),
   signaturePrefix: v.optional(v.nullable(signaturePrefixSchema)),
+  rotationSignatures: v.optional(v.picklist(['all', 'newest', 'oldest'], 'must be "all", "newest" or "oldest"')),
   active: v.optional(v.boolean()),
   owner: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), noControlCharacters()))),
   timeoutMs: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(300_000)))),
@@ -262,6 +263,13 @@ export interface CreateEndpointInput {
    * @default null (the manager's, `'sha256='`)
    */
   signaturePrefix?: string | null
+  /**
+   * Which secrets sign during a secret rotation's overlap: `'all'` (one signature per live secret,
+   * as Standard Webhooks and Svix do), `'newest'` or `'oldest'` (one value, for receivers that
+   * accept exactly one, such as `@octokit/webhooks`' `verify()`). See {@link RotationSignatures}.
+   * @default 'all'
+   */
+  rotationSignatures?: RotationSignatures
   /** `false` creates the endpoint paused. @default true */
   active?: boolean
   /** Tenant (user or company) owning the endpoint. @default null */

@@ -21,6 +21,7 @@ export function endpointFixture(over: Partial<Endpoint> = {}): Endpoint {
     signatureScheme: 'standard-webhooks',
     signaturePrefix: '',
     secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: T0, expiresAt: null }],
+    rotationSignatures: 'newest',
     status: 'active',
     disabledReason: null,
     timeoutMs: 5000,

@@ -33,6 +33,9 @@ function endpointOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('--secret <secret>', mode === 'create' ? 'signing secret (default: generated)' : 'new signing secret (starts a rotation)')
     .addOption(new Option('--signature-scheme <scheme>', 'signature scheme').choices(['hmac-sha256', 'standard-webhooks']))
     .option('--signature-prefix <prefix>', 'text before the hex digest (hmac-sha256): "sha256=" (default) or "" for the bare hex')
+    .addOption(
+      new Option('--rotation-signatures <which>', 'secrets that sign during a rotation overlap: all (default), or one value: newest or oldest').choices(['all', 'newest', 'oldest']),
+    )
     .option('--timeout <duration>', 'request timeout, e.g. 10s')
     .option('--max-attempts <n>', 'attempts before giving up, first one included')
     .addOption(new Option('--retry-strategy <strategy>', 'backoff between attempts').choices(['exponential', 'linear', 'fixed']))
@@ -222,7 +225,7 @@ export function printEndpoint(out: Output, w: WebhookOutput): void {
     ['URL', `${w.method} ${w.url}`],
     ['Events', w.events.join(', ')],
     ['Status', out.status(w.status) + (w.disabled_reason ? ` (${w.disabled_reason})` : '')],
-    ['Signature', w.signature_scheme],
+    ['Signature', w.signature_scheme + (w.rotation_signatures === 'all' ? '' : ` (during a rotation: ${w.rotation_signatures} secret only)`)],
   ]
   if (w.secret !== undefined) rows.push(['Secret', out.style('yellow', w.secret)])
   if (w.owner !== null) rows.push(['Owner', w.owner])

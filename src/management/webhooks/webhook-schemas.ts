@@ -109,6 +109,14 @@ const configEntries = {
       ),
     ),
   ),
+  rotation_signatures: v.optional(
+    v.pipe(
+      v.picklist(['all', 'newest', 'oldest']),
+      v.description(
+        'Which secrets sign during a secret rotation’s overlap: "all" (default; one signature per live secret, as Standard Webhooks and Svix do), "newest" or "oldest" (one value, for receivers that accept exactly one, such as @octokit/webhooks’ verify()).',
+      ),
+    ),
+  ),
   active: v.optional(v.pipe(v.boolean(), v.description('false creates the webhook paused. Default true.'))),
   owner: v.optional(
     v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('Tenant; only for unscoped callers (scoped callers always own what they create).'))),
@@ -212,6 +220,7 @@ export const webhookOutput = v.object({
   signature_scheme: v.picklist(['hmac-sha256', 'standard-webhooks']),
   signature_prefix: v.pipe(v.nullable(v.string()), v.description('Text before the hex digest (hmac-sha256); null = the manager’s (default "sha256=").')),
   secret: v.optional(v.pipe(v.string(), v.description('Current signing secret (create, rotate-secret and include_secret only).'))),
+  rotation_signatures: v.pipe(v.picklist(['all', 'newest', 'oldest']), v.description('Which secrets sign during a rotation’s overlap.')),
   previous_secret_expires_at: v.pipe(nullableDateTime, v.description('When the previous secret stops signing, during a rotation.')),
   status: v.picklist(['active', 'paused', 'disabled']),
   active: v.pipe(v.boolean(), v.description('status == "active".')),

@@ -30,6 +30,7 @@ export function toWebhookOutput(view: EndpointView): WebhookOutput {
     auth: view.auth === null ? null : authToWire(view.auth),
     signature_scheme: view.signatureScheme,
     signature_prefix: view.signaturePrefix,
+    rotation_signatures: view.rotationSignatures,
     previous_secret_expires_at: iso(view.previousSecretExpiresAt),
     status: view.status,
     active: view.status === 'active',
@@ -63,6 +64,7 @@ export function toEndpointInput(body: PatchWebhookBody): UpdateEndpointInput {
   if (body.secret !== undefined) input.secret = body.secret
   if (body.signature_scheme !== undefined) input.signatureScheme = body.signature_scheme
   if (body.signature_prefix !== undefined) input.signaturePrefix = body.signature_prefix
+  if (body.rotation_signatures !== undefined) input.rotationSignatures = body.rotation_signatures
   if (body.active !== undefined) input.active = body.active
   if (body.owner !== undefined) input.owner = body.owner
   if (body.timeout_ms !== undefined) input.timeoutMs = body.timeout_ms
@@ -100,6 +102,7 @@ export function toReplaceInput(body: PatchWebhookBody, current: EndpointView): U
     concurrency: sent.concurrency ?? null,
     metadata: sent.metadata ?? {},
     signaturePrefix: sent.signaturePrefix ?? null,
+    rotationSignatures: sent.rotationSignatures ?? 'all',
     tls: sent.tls ?? null,
     proxy: sent.proxy ?? null,
     ...pick(sent, ['url', 'events', 'secret', 'signatureScheme', 'owner']),

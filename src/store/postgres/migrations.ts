@@ -235,6 +235,11 @@ export function postgresMigrations(schema: string): Migration[] {
         )`,
       ],
     },
+    {
+      // Which secrets sign during a rotation overlap ('all', 'newest', 'oldest'); existing rows: 'all'.
+      version: 8,
+      up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS rotation_signatures text NOT NULL DEFAULT 'all'`],
+    },
   ]
 }
 

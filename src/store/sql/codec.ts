@@ -116,6 +116,7 @@ export const endpointCodec: TableCodec<Endpoint> = {
     ['updated_at', 'time'],
     ['tls', 'json'],
     ['proxy', 'text'],
+    ['rotation_signatures', 'text'],
   ],
   encode: (e) => ({
     id: e.id,
@@ -143,6 +144,7 @@ export const endpointCodec: TableCodec<Endpoint> = {
     updated_at: e.updatedAt,
     tls: jsonOrNull(e.tls),
     proxy: e.proxy,
+    rotation_signatures: e.rotationSignatures,
   }),
   decode: (r) => ({
     id: str(r.id),
@@ -168,6 +170,7 @@ export const endpointCodec: TableCodec<Endpoint> = {
     failingSince: toDateOrNull(r.failing_since),
     tls: parseJsonOrNull<Endpoint['tls']>(r.tls),
     proxy: strOrNull(r.proxy),
+    rotationSignatures: (strOrNull(r.rotation_signatures ?? null) ?? 'all') as Endpoint['rotationSignatures'],
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   }),

@@ -203,6 +203,11 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       )`,
     ],
   },
+  {
+    // Which secrets sign during a rotation overlap ('all', 'newest', 'oldest'); existing rows: 'all'.
+    version: 7,
+    up: [`ALTER TABLE endpoints ADD COLUMN rotation_signatures TEXT NOT NULL DEFAULT 'all'`],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */
