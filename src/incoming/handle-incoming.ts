@@ -100,7 +100,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
   async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Response> {
     const refuse = (status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): Response => {
       trace.error = logged
-      return jsonError(status, code, answer, headers)
+      return jsonError(status, code, answer, trace.rateLimit === undefined ? headers : { ...trace.rateLimit, ...headers })
     }
     /** A problem of the host's setup: the sender gets `answer`, the host's log (`onError`) the advice. */
     const misconfigured = (answer: string, advice: string, cause?: unknown): Response => {
@@ -199,7 +199,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       if (!unseen) {
         deps.inFlight.delete(inFlightKey)
         trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
-        return Response.json({ ok: true, duplicate: true }, { status: 200 })
+        return Response.json({ ok: true, duplicate: true }, { status: 200, headers: trace.rateLimit })
       }
     }
 
@@ -243,7 +243,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         const status = statusOf(error)
         return refuse(status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
       }
-      const response = toResponse(result)
+      const response = toResponse(result, trace.rateLimit)
       if (!response.ok) trace.error = `handler answered ${response.status}`
       if (response.ok && hook.dedupeWindowMs !== null && deliveryKey !== null) {
         const now = deps.clock.now()
@@ -270,9 +270,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     } catch (error) {
       options.onError?.(error)
       trace.error = `internal error: ${describe(error)}`
-      response = jsonError(500, 'INTERNAL_ERROR', 'internal error')
+      response = jsonError(500, 'INTERNAL_ERROR', 'internal error', trace.rateLimit)
     }
-    if (trace.rateLimit !== undefined) response = withHeaders(response, trace.rateLimit)
     const logIt =
       trace.hook !== null ||
       (options.logUnknownTokens !== false && deps.limiter.take(UNKNOWN_TOKEN_LOG_KEY, options.unknownTokenLogsPerMinute ?? 60).allowed)
@@ -402,14 +401,17 @@ function deliveryKeyOf(hook: IncomingHook, headers: Headers): string | null {
   return null
 }
 
-/** A handler's return value as a response. */
-function toResponse(result: unknown): Response {
-  if (result instanceof Response) return result
-  if (result === undefined) return Response.json({ ok: true })
+/**
+ * A handler's return value as a response, with `headers` (the rate-limit headers) added. Responses
+ * hookline builds get them at construction: setting headers afterwards makes some servers (e.g.
+ * `@hono/node-server`) give up their fast path for the response.
+ */
+function toResponse(result: unknown, headers: Record<string, string> | undefined): Response {
+  if (result instanceof Response) return headers === undefined ? result : withHeaders(result, headers)
   try {
-    return Response.json(result)
+    return Response.json(result === undefined ? { ok: true } : result, { headers })
   } catch {
-    return jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON')
+    return jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
   }
 }
 

@@ -263,7 +263,7 @@ function render(job) {
   }
 }
 
-process.on('message', function (job) {
+function run(job) {
   // Jobs are sent ahead (pipelined): one that waited past its deadline is answered as late, not run.
   if (typeof job.notAfter === 'number' && Date.now() > job.notAfter) {
     process.send({ id: job.id, ok: false, late: true });
@@ -277,6 +277,12 @@ process.on('message', function (job) {
   }
   budget = 0;
   process.send(reply);
+}
+
+// One job, or several sent together ({ jobs: [...] }), rendered in order.
+process.on('message', function (message) {
+  if (Array.isArray(message.jobs)) for (const job of message.jobs) run(job);
+  else run(message);
 });
 process.on('disconnect', function () { process.exit(0); });
 

@@ -65,6 +65,8 @@ interface Slot {
   dead: boolean
   /** Jobs sent to (or waiting for) this process, in order: the first is the one it renders now. */
   jobs: PendingJob[]
+  /** Jobs assigned to this (started) process but not sent yet: sent together, in one message. */
+  unsent: PendingJob[]
   timer: NodeJS.Timeout | null
   /** Started under Node's permission model. */
   confined: boolean
@@ -198,6 +200,7 @@ export class TemplateRenderPool {
       }
       this.#assign(slot, job)
     }
+    for (const slot of this.#slots) this.#flush(slot)
     if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.jobs.length === 0)) {
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = null
@@ -226,7 +229,7 @@ export class TemplateRenderPool {
       ],
       { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env, windowsHide: true },
     )
-    const slot: Slot = { child, ready: false, dead: false, jobs: [], timer: null, confined: permissionFlags().length > 0 }
+    const slot: Slot = { child, ready: false, dead: false, jobs: [], unsent: [], timer: null, confined: permissionFlags().length > 0 }
     this.#setRef(slot, false)
     child.on('message', (message: Reply) => this.#onMessage(slot, message))
     child.on('error', (error) => this.#kill(slot, new TemplateError(`transform process failed: ${error.message}`, { cause: error })))
@@ -258,7 +261,8 @@ export class TemplateRenderPool {
       slot.ready = true
       if (slot.timer) clearTimeout(slot.timer)
       slot.timer = null
-      for (const job of slot.jobs) this.#send(slot, job)
+      slot.unsent = slot.jobs.slice()
+      this.#flush(slot)
       this.#timeHead(slot)
       return
     }
@@ -282,9 +286,9 @@ export class TemplateRenderPool {
 
   #assign(slot: Slot, job: PendingJob): void {
     slot.jobs.push(job)
-    this.#setRef(slot, true)
+    if (slot.jobs.length === 1) this.#setRef(slot, true)
     if (slot.ready) {
-      this.#send(slot, job)
+      slot.unsent.push(job)
       if (slot.jobs.length === 1) this.#timeHead(slot)
     } else if (slot.timer === null) {
       slot.timer = setTimeout(() => this.#kill(slot, new TemplateError('transform process did not start in time')), STARTUP_TIMEOUT_MS)
@@ -303,16 +307,23 @@ export class TemplateRenderPool {
     slot.timer.unref()
   }
 
-  #send(slot: Slot, job: PendingJob): void {
-    // A job sent ahead, behind another, carries the deadline of its queue wait (on the wall clock
-    // the process shares with this one); the job the process starts on at once does not.
-    const notAfter = slot.jobs[0] === job ? undefined : Date.now() + Math.max(0, this.#maxQueueWaitMs - (performance.now() - job.queuedAt))
-    slot.child.send(
-      { id: job.id, key: job.key, transform: job.transform, payload: job.payload, maxOutputBytes: job.maxOutputBytes, notAfter },
-      (error) => {
-        if (error) this.#kill(slot, new TemplateError(`transform process unreachable: ${error.message}`, { cause: error }))
-      },
-    )
+  /** Sends the jobs assigned to a started process since the last send, in one message. */
+  #flush(slot: Slot): void {
+    if (slot.unsent.length === 0 || slot.dead) return
+    const head = slot.jobs[0]
+    const jobs = slot.unsent.splice(0).map((job) => ({
+      id: job.id,
+      key: job.key,
+      transform: job.transform,
+      payload: job.payload,
+      maxOutputBytes: job.maxOutputBytes,
+      // A job sent ahead, behind another, carries the deadline of its queue wait (on the wall
+      // clock the process shares with this one); the job the process starts on at once does not.
+      notAfter: job === head ? undefined : Date.now() + Math.max(0, this.#maxQueueWaitMs - (performance.now() - job.queuedAt)),
+    }))
+    slot.child.send(jobs.length === 1 ? jobs[0]! : { jobs }, (error) => {
+      if (error) this.#kill(slot, new TemplateError(`transform process unreachable: ${error.message}`, { cause: error }))
+    })
   }
 
   /** While a job runs the process keeps the host alive (an awaited render must finish); idle, it does not. */
@@ -335,6 +346,7 @@ export class TemplateRenderPool {
     slot.timer = null
     const index = this.#slots.indexOf(slot)
     if (index >= 0) this.#slots.splice(index, 1)
+    slot.unsent = []
     const [job, ...behind] = slot.jobs.splice(0)
     if (slot.child.exitCode === null && slot.child.signalCode === null) slot.child.kill('SIGKILL')
     if (job) job.reject(error ?? new TemplateError('transform process stopped'))
