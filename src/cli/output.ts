@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline/promises'
 import * as util from 'node:util'
 import { escapeJsonForTerminal, escapeTerminal } from './escape-terminal.js'
 
@@ -29,12 +30,14 @@ export class Output {
   readonly errColor: boolean
   readonly #out: NodeJS.WriteStream
   readonly #err: NodeJS.WriteStream
+  readonly #in: NodeJS.ReadableStream
   /** Stands for ESC in the output of `style` until it is written (private-use characters around a random nonce). */
   readonly #esc = `\ue000${randomBytes(12).toString('hex')}\ue001`
 
-  constructor(options: { json: boolean; color: boolean | undefined; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }) {
+  constructor(options: { json: boolean; color: boolean | undefined; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream; stdin?: NodeJS.ReadableStream }) {
     this.#out = options.stdout ?? process.stdout
     this.#err = options.stderr ?? process.stderr
+    this.#in = options.stdin ?? process.stdin
     this.json = options.json
     this.color = shouldColor(this.#out, options.color)
     this.errColor = shouldColor(this.#err, options.color)
@@ -94,6 +97,17 @@ export class Output {
       table.push({ [this.#render(this.style('bold', k))]: this.#render(value === null || value === undefined ? this.style('dim', '–') : String(value)) })
     }
     this.#out.write(`${table.toString()}\n`)
+  }
+
+  /** Asks a question on stderr (escaped like every line) and returns the answer read from stdin. */
+  async ask(question: string): Promise<string> {
+    const rl = createInterface({ input: this.#in, output: this.#err, terminal: false })
+    this.#err.write(this.#render(question))
+    try {
+      return await rl.question('')
+    } finally {
+      rl.close()
+    }
   }
 
   /** A success line (✔ message). */

@@ -38,11 +38,11 @@ const OWN_SGR = /\u001b\[(1|2|22|31|32|33|35|36|39|90)m/g
 const unsafe = (text: string): boolean => /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text.replace(OWN_SGR, ''))
 
 /** An Output writing to memory, as on a colour terminal. */
-function colourOutput(): { out: Output; written: () => string } {
+function colourOutput(stdin?: PassThrough): { out: Output; written: () => string } {
   const stream = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.WriteStream
   let text = ''
   ;(stream as unknown as PassThrough).on('data', (c: Buffer) => (text += c.toString()))
-  const out = new Output({ json: false, color: undefined, stdout: stream, stderr: stream })
+  const out = new Output({ json: false, color: undefined, stdout: stream, stderr: stream, ...(stdin ? { stdin } : {}) })
   return { out, written: () => text }
 }
 
@@ -72,6 +72,16 @@ describe('the CLI escapes tenant-controlled text it prints', () => {
     } finally {
       vi.unstubAllEnvs()
     }
+  })
+
+  it('the delete confirmation prompt (Output.ask) escapes the tenant URL it shows', async () => {
+    const stdin = new PassThrough()
+    const { out, written } = colourOutput(stdin)
+    const answer = out.ask(`Delete endpoint ep_1 (https://x.example/${HOSTILE})? [y/N] `)
+    stdin.end('n\n')
+    expect(await answer).toBe('n')
+    expect(unsafe(written()), JSON.stringify(written())).toBe(false)
+    expect(written()).toContain('\\x1b]0;pwned\\x07')
   })
 
   for (const [label, env] of [

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises'
 import { Option, type Command } from 'commander'
 import { paginate } from '../../management/paginate.js'
 import { toAttemptOutput } from '../../management/deliveries/delivery-wire.js'
@@ -142,8 +141,7 @@ export function registerEndpointCommands(program: Command): void {
         const webhook = await manager.getEndpoint(id)
         if (o.force !== true) {
           if (process.stdin.isTTY !== true || out.json) throw new CliError(`refusing to delete ${id} without confirmation: add --force`)
-          const rl = createInterface({ input: process.stdin, output: process.stderr })
-          const answer = await rl.question(`Delete endpoint ${id} (${webhook.url})? [y/N] `).finally(() => rl.close())
+          const answer = await out.ask(`Delete endpoint ${id} (${webhook.url})? [y/N] `)
           if (!/^y(es)?$/i.test(answer.trim())) {
             out.line('Cancelled.')
             return EXIT.error
