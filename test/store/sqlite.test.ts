@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createSecretCodec } from '../../src/crypto/secret-codec.js'
+import { encryptedStore } from '../../src/store/encrypted-store.js'
 import type { WebhookStore } from '../../src/store/types.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js'
@@ -221,6 +224,32 @@ testSecretsAtRest({
       .map((file) => readFileSync(file).toString('latin1'))
       .join('\n')
   },
+})
+
+describe('sqlite store: upgrading a database of migration 6', () => {
+  it('endpoints stored before rotation_signatures existed read as "all", and reencryptSecrets can write them (compare-and-set)', async () => {
+    const filename = freshFile()
+    const endpoint = endpointFixture({ rotationSignatures: 'all' })
+    const before = sqliteStore({ filename })
+    await before.createEndpoint(endpoint)
+    await before.close()
+    // The database as migration 6 left it: no rotation_signatures column.
+    const db = new Database(filename)
+    db.exec('ALTER TABLE endpoints DROP COLUMN rotation_signatures')
+    db.pragma('user_version = 6')
+    db.close()
+
+    const store = sqliteStore({ filename })
+    try {
+      await store.migrate()
+      expect(await store.getEndpoint(endpoint.id)).toEqual(endpoint)
+      const encrypted = encryptedStore(store, createSecretCodec([{ id: 'k1', key: randomBytes(32) }]))
+      expect((await encrypted.reencryptSecrets()).endpoints).toEqual({ scanned: 1, reencrypted: 1, unreadable: 0 })
+      expect(await encrypted.getEndpoint(endpoint.id)).toEqual(endpoint)
+    } finally {
+      await store.close()
+    }
+  })
 })
 
 describe('sqliteStore options', () => {
