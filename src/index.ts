@@ -134,6 +134,7 @@ export type {
   DeliveryStatus,
   Endpoint,
   EndpointAuth,
+  EndpointOrdering,
   EndpointSecret,
   EndpointStatus,
   EndpointTls,

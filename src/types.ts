@@ -101,6 +101,13 @@ export interface EndpointSecret {
   expiresAt: Date | null
 }
 
+/**
+ * Delivery order of an endpoint: `unordered` (deliveries go out in parallel, up to the endpoint's
+ * concurrency, and a retry never holds up the ones behind it) or `fifo` (one at a time per ordering
+ * key, in emit order; a failing delivery holds the ones behind it until it succeeds or dies).
+ */
+export type EndpointOrdering = 'unordered' | 'fifo'
+
 /** Equality filters on payload fields: every key must equal the value at that (dotted) path of `data`. */
 export type PayloadFilters = Record<string, unknown>
 
@@ -146,6 +153,14 @@ export interface Endpoint {
   rateLimit: RateLimit | null
   /** Parallel requests to this endpoint; `null` = the manager default. */
   concurrency: number | null
+  /** Delivery order: `unordered`, or `fifo` (one at a time per ordering key, in emit order). */
+  ordering: EndpointOrdering
+  /**
+   * With `fifo`: dotted path into the message (`data.customerId`, `metadata.tenant`, `event`, `owner`)
+   * whose value at emit time keys the order: one key's deliveries go one at a time, different keys'
+   * in parallel. `null` = one line for the whole endpoint.
+   */
+  orderingKey: string | null
   /** Free-form data of the host application. */
   metadata: Record<string, unknown>
   /** Start of the current unbroken run of failures, `null` after any success. */
@@ -204,6 +219,12 @@ export interface Delivery {
   endpointId: string
   /** Event name (copied from the message for filtering). */
   event: string
+  /**
+   * The line this delivery waits in when its endpoint was `fifo` at emit time (the value of the
+   * endpoint's `orderingKey`, `''` without one); `null` for an unordered delivery. One delivery of a
+   * line is attempted at a time, oldest first.
+   */
+  orderingKey: string | null
   /** Current state. */
   status: DeliveryStatus
   /** Attempts made so far. */

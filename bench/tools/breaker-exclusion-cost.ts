@@ -27,7 +27,7 @@ for (let i = 0; i < backlog; i += 1000) {
     Array.from({ length: Math.min(1000, backlog - i) }, (_, k) => {
       const n = i + k
       const m = { id: `msg_${n}`, event: 'agent.created', data, metadata: null, idempotencyKey: null, owner: null, createdAt: now }
-      const delivery = { id: `dlv_${n}`, messageId: m.id, endpointId: endpoints[n % endpoints.length]!, event: m.event, status: 'pending' as const, attempts: 0, nextAttemptAt: now, lockedUntil: null, lockedBy: null, lastStatusCode: null, lastError: null, createdAt: now, updatedAt: now, completedAt: null }
+      const delivery = { id: `dlv_${n}`, messageId: m.id, endpointId: endpoints[n % endpoints.length]!, event: m.event, orderingKey: null, status: 'pending' as const, attempts: 0, nextAttemptAt: now, lockedUntil: null, lockedBy: null, lastStatusCode: null, lastError: null, createdAt: now, updatedAt: now, completedAt: null }
       return { message: m, deliveries: [delivery] }
     }),
   )

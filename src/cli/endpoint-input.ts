@@ -25,6 +25,8 @@ export interface EndpointOptions {
   retryDelay?: string
   rateLimit?: string
   concurrency?: string
+  ordering?: string
+  orderingKey?: string
   filter?: string[]
   metadata?: string
   owner?: string
@@ -61,6 +63,8 @@ export const ENDPOINT_OPTION_NAMES: Record<string, string> = {
   'retry_policy.initial_delay_ms': '--retry-delay',
   rate_limit: '--rate-limit',
   concurrency: '--concurrency',
+  ordering: '--ordering',
+  ordering_key: '--ordering-key',
   filters: '--filter',
   metadata: '--metadata',
   owner: '--owner',
@@ -97,6 +101,9 @@ export function endpointBody(o: EndpointOptions, mode: 'create' | 'update'): Pat
   if (Object.keys(retry).length > 0) body.retry_policy = retry
   if (o.rateLimit !== undefined) body.rate_limit = rateLimitBody(o.rateLimit)
   if (o.concurrency !== undefined) body.concurrency = parseInteger(o.concurrency, '--concurrency', 1, 1000)
+  if (o.ordering !== undefined) body.ordering = o.ordering
+  // `none` (or an empty value) clears the key: one line for the whole endpoint.
+  if (o.orderingKey !== undefined) body.ordering_key = o.orderingKey === '' || o.orderingKey === 'none' ? null : o.orderingKey
   if (o.filter !== undefined) body.filters = filtersBody(o.filter)
   if (o.metadata !== undefined) body.metadata = parseJsonObject(o.metadata, '--metadata')
   if (o.owner !== undefined) body.owner = o.owner

@@ -274,7 +274,8 @@ export class Dispatcher {
    * was stored) must follow.
    */
   lease(message: Message, delivery: Delivery, endpoint: Endpoint): boolean {
-    if (!this.#running || !this.#caughtUp) return false
+    // A fifo delivery waits for its turn in its line, which only the store's claim knows.
+    if (!this.#running || !this.#caughtUp || delivery.orderingKey !== null) return false
     const cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
     let perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     // A claim in flight was sized before these leases, so the two together may pass the limits
@@ -760,6 +761,8 @@ export class Dispatcher {
     await this.#deps.writer.write(report.outcome)
     const next = report.outcome.nextAttemptAt
     if (next && (report.outcome.status === 'failed' || report.outcome.status === 'pending')) this.wakeAt(next.getTime())
+    // A fifo line moves on once its head is finished: the next one is claimable now.
+    else if (report.claimed.delivery.orderingKey !== null) this.wake()
     this.#deps.onOutcome(report)
   }
 

@@ -44,6 +44,8 @@ export function buildEndpoint(input: CreateEndpointInput, defaults: EndpointDefa
     retryPolicy: v.retryPolicy ?? null,
     rateLimit: v.rateLimit ?? null,
     concurrency: v.concurrency ?? null,
+    ordering: v.ordering ?? 'unordered',
+    orderingKey: v.orderingKey ?? null,
     metadata: v.metadata ?? {},
     failingSince: null,
     tls: v.tls ? compactTls(v.tls) : null,
@@ -77,6 +79,8 @@ export function applyEndpointUpdate(endpoint: Endpoint, input: UpdateEndpointInp
   if (v.retryPolicy !== undefined) next.retryPolicy = v.retryPolicy
   if (v.rateLimit !== undefined) next.rateLimit = v.rateLimit
   if (v.concurrency !== undefined) next.concurrency = v.concurrency
+  if (v.ordering !== undefined) next.ordering = v.ordering
+  if (v.orderingKey !== undefined) next.orderingKey = v.orderingKey
   if (v.metadata !== undefined) next.metadata = v.metadata
   if (v.tls !== undefined) next.tls = v.tls ? compactTls(v.tls) : null
   if (v.proxy !== undefined) next.proxy = v.proxy

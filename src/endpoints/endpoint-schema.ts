@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { EVENT_PATTERN } from '../events/match-pattern.js'
 import type { SignatureScheme } from '../signature/types.js'
-import type { EndpointAuth, EndpointTls, RetryPolicy, RotationSignatures } from '../types.js'
+import type { EndpointAuth, EndpointOrdering, EndpointTls, RetryPolicy, RotationSignatures } from '../types.js'
 import { isNotRedacted, REDACTED_INPUT_MESSAGE } from '../util/sensitive-header.js'
 import { noControlCharacters, notSealedLike, proseText } from '../validation/text-checks.js'
 import { findTlsProblem } from './tls-check.js'
@@ -197,6 +197,16 @@ function isProxyUrl(value: string): boolean {
   }
 }
 
+/**
+ * Schema of an ordering key path: `event`, `owner`, or a dotted path under `data` or `metadata`
+ * (`data.customerId`, `metadata.tenant.id`).
+ */
+export const orderingKeySchema = v.pipe(
+  v.string(),
+  v.maxLength(200),
+  v.regex(/^(event|owner|(data|metadata)(\.[^.\s]+)+)$/, 'must be `event`, `owner` or a dotted path under `data` or `metadata`, e.g. "data.customerId"'),
+)
+
 /** Schema of payload filters (values are checked further by `assertStorableJson`). */
 export const filtersSchema = v.record(v.pipe(v.string(), v.minLength(1)), v.unknown())
 
@@ -219,6 +229,8 @@ const endpointFields = {
   retryPolicy: v.optional(v.nullable(retryPolicySchema)),
   rateLimit: v.optional(v.nullable(rateLimitSchema)),
   concurrency: v.optional(v.nullable(positiveInt(1000))),
+  ordering: v.optional(v.picklist(['unordered', 'fifo'])),
+  orderingKey: v.optional(v.nullable(orderingKeySchema)),
   metadata: v.optional(v.record(v.string(), v.unknown())),
   tls: v.optional(v.nullable(tlsSchema)),
   proxy: v.optional(v.nullable(proxySchema)),
@@ -282,6 +294,23 @@ export interface CreateEndpointInput {
   rateLimit?: { max: number; intervalMs?: number } | null
   /** Requests in flight at once, 1–1000. @default the manager's `endpointConcurrency` */
   concurrency?: number | null
+  /**
+   * Delivery order. `'fifo'`: deliveries go out one at a time in emit order (per `orderingKey`),
+   * and a failing delivery holds the ones behind it through its retries until it succeeds or
+   * dies. Throughput of one line is then one request per round trip. Applies to deliveries emitted
+   * while it is set. See docs/outgoing.md, "Ordered delivery".
+   * @default 'unordered'
+   */
+  ordering?: EndpointOrdering
+  /**
+   * With `ordering: 'fifo'`: the message field whose value at emit time keys the order — `event`,
+   * `owner`, or a dotted path under `data` or `metadata`. Deliveries with one value go one at a
+   * time; different values go in parallel. A message without a value there joins the line of
+   * messages without one. Ignored while the endpoint is unordered.
+   * @default null (one line for the whole endpoint)
+   * @example 'data.customerId'
+   */
+  orderingKey?: string | null
   /** Free-form data of the host application. @default {} */
   metadata?: Record<string, unknown>
   /**

@@ -17,7 +17,8 @@ export function matchFilters(filters: PayloadFilters | null, data: unknown): boo
   return true
 }
 
-function readPath(data: unknown, path: string): unknown {
+/** The value at a dotted path of `data` (a key holding dots is looked up whole first), or `undefined`. */
+export function readPath(data: unknown, path: string): unknown {
   if (data !== null && typeof data === 'object' && path in data) return (data as Record<string, unknown>)[path]
   let cur: unknown = data
   for (const part of path.split('.')) {

@@ -3,6 +3,7 @@
 
 import * as v from 'valibot'
 import type { EndpointDirectory } from '../endpoints/endpoint-directory.js'
+import { orderingKeyOf } from '../endpoints/ordering-key.js'
 import { ValidationError, type FieldIssue } from '../errors.js'
 import type { EventCatalog } from '../events/event-catalog.js'
 import { EVENT_PATTERN, isWildcard } from '../events/match-pattern.js'
@@ -98,7 +99,7 @@ export class EmitPreparer {
       }
       try {
         const { message, endpoints, now } = await this.prepare(event as string, data, rest)
-        prepared.push({ message, deliveries: endpoints.map((e) => newDelivery(message, e.id, now)) })
+        prepared.push({ message, deliveries: endpoints.map((e) => newDelivery(message, e, now)) })
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error
         for (const f of error.fields) issues.push({ field: f.field ? `${at}.${f.field}` : at, message: f.message })
@@ -109,13 +110,14 @@ export class EmitPreparer {
   }
 }
 
-/** A new pending delivery of a message to one endpoint, due now. */
-export function newDelivery(message: Message, endpointId: string, now: Date): Delivery {
+/** A new pending delivery of a message to one endpoint, due now (in its line when the endpoint is `fifo`). */
+export function newDelivery(message: Message, endpoint: Pick<Endpoint, 'id' | 'ordering' | 'orderingKey'>, now: Date): Delivery {
   return {
     id: createId('dlv'),
     messageId: message.id,
-    endpointId,
+    endpointId: endpoint.id,
     event: message.event,
+    orderingKey: orderingKeyOf(endpoint, message),
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,

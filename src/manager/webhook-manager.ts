@@ -444,7 +444,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#assertOpen('emit')
     const startedAt = this.#telemetry?.active ? Date.now() : 0
     const { message, endpoints, now } = await this.#preparer.prepare(event, data, options)
-    const deliveries = endpoints.map((e) => newDelivery(message, e.id, now))
+    const deliveries = endpoints.map((e) => newDelivery(message, e, now))
     // Hand-off: deliveries this process's idle worker has room for are stored already leased to
     // it and start as soon as the write is done, without a claim round trip. Never inside the
     // host's transaction (`client`): those are stored pending, and its commit's NOTIFY wakes the workers.
@@ -573,7 +573,8 @@ export class WebhookManager<E extends EventMap = EventMap> {
     const message: Message = { id: createId('msg'), event, data, metadata: { test: true }, idempotencyKey: null, owner: endpoint.owner, createdAt: now }
     const workerId = createId('test')
     const delivery: Delivery = {
-      ...newDelivery(message, endpoint.id, now),
+      // A test send stands outside the endpoint's line (if it is fifo): it neither waits nor holds anyone up.
+      ...newDelivery(message, { id: endpoint.id, ordering: 'unordered', orderingKey: null }, now),
       status: 'delivering',
       lockedBy: workerId,
       lockedUntil: new Date(now.getTime() + (endpoint.timeoutMs ?? this.#options.timeoutMs ?? 10_000) + 60_000),

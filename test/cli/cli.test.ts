@@ -139,6 +139,16 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     expect((await hookline('endpoints', 'info', endpointId)).code).toBe(1)
   }, 90_000)
 
+  it('endpoints create / update --ordering fifo --ordering-key', async () => {
+    const fifo = json(await hookline('endpoints', 'create', '--url', `${receiver.url}?fifo`, '--events', 'agent.*', '--ordering', 'fifo', '--ordering-key', 'data.agent_id', '--json'))
+    expect(fifo).toMatchObject({ ordering: 'fifo', ordering_key: 'data.agent_id' })
+    expect((await hookline('endpoints', 'info', fifo.id)).stdout).toMatch(/Ordering\s+│?\s*fifo per data\.agent_id/)
+    expect(json(await hookline('endpoints', 'update', fifo.id, '--ordering-key', 'none', '--json'))).toMatchObject({ ordering: 'fifo', ordering_key: null })
+    const badKey = await hookline('endpoints', 'update', fifo.id, '--ordering-key', 'customer')
+    expect(badKey.code).toBe(1)
+    expect(badKey.stderr).toContain('--ordering-key')
+  }, 90_000)
+
   it('replay, cleanup and migrate', async () => {
     const { id } = json(await hookline('endpoints', 'create', '--url', receiver.url, '--events', 'order.*', '--max-attempts', '1', '--json'))
     receiver.respond(() => ({ status: 503 }))

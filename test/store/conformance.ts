@@ -506,6 +506,111 @@ export function testStore({ name, create, additionalTests, sharedRateSlots = fal
       })
     })
 
+    describe('fifo lines', () => {
+      /** Enqueues one message per key to `ep`, each delivery in the line of its key, all emitted at the same instant. */
+      const line = async (ep: Awaited<ReturnType<typeof seed>>, keys: (string | null)[]) => {
+        const out = []
+        for (const key of keys) {
+          const m = messageFixture({ createdAt: at(0) })
+          const d = deliveryFixture(m, ep, { orderingKey: key, nextAttemptAt: at(0) })
+          await store.enqueue(m, [d])
+          out.push(d)
+        }
+        return out
+      }
+      const claimIds = async (now: number, workerId = 'w', limit = 10) =>
+        (await store.claim({ now: at(now), limit, leaseMs: 1000, workerId })).map((c) => c.delivery.id)
+
+      it('.claim() leases only the head of each line, in emit order; other lines and unordered deliveries go in parallel', async () => {
+        const ep = await seed()
+        const [a1, a2, a3, b1, b2, free1, free2] = await line(ep, ['a', 'a', 'a', 'b', 'b', null, null])
+        expect(await store.getDelivery(a1!.id)).toMatchObject({ orderingKey: 'a' })
+        expect(await store.getDelivery(free1!.id)).toMatchObject({ orderingKey: null })
+        expect((await claimIds(1)).sort()).toEqual([a1!.id, b1!.id, free1!.id, free2!.id].sort())
+        // Nothing more while the heads are in flight, whoever asks.
+        expect(await claimIds(2, 'w2')).toEqual([])
+        await store.complete([outcomeFixture(a1!, 'w')])
+        expect(await claimIds(3)).toEqual([a2!.id])
+        await store.complete([outcomeFixture(a2!, 'w'), outcomeFixture(b1!, 'w')])
+        expect((await claimIds(4)).sort()).toEqual([a3!.id, b2!.id].sort())
+      })
+
+      it('a failing head holds its line through its retries; once it is dead the next one goes', async () => {
+        const ep = await seed()
+        const [d1, d2] = await line(ep, ['', ''])
+        expect(await claimIds(1)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { status: 'failed', nextAttemptAt: at(5000), completedAt: null, attempt: attemptFixture(d1!) })])
+        // Its retry is not due yet, and the one behind it waits anyway.
+        expect(await claimIds(100)).toEqual([])
+        expect(await claimIds(5000)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { status: 'dead', attempts: 2, completedAt: at(5001), attempt: attemptFixture(d1!) })])
+        expect(await claimIds(5001)).toEqual([d2!.id])
+      })
+
+      it("a head whose worker died is claimed again after its lease, still first; a release keeps it first", async () => {
+        const ep = await seed()
+        const [d1, d2] = await line(ep, ['k', 'k'])
+        expect(await claimIds(0, 'dead-worker')).toEqual([d1!.id])
+        expect(await claimIds(999, 'w2')).toEqual([])
+        expect(await claimIds(1001, 'w2')).toEqual([d1!.id])
+        await store.release([d1!.id], 'w2', at(1002))
+        expect(await claimIds(1002, 'w3')).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w3')])
+        expect(await claimIds(1003, 'w3')).toEqual([d2!.id])
+      })
+
+      it('a manual retry of an older finished delivery takes back its place: it goes next, once the one in flight is done', async () => {
+        const ep = await seed()
+        const [d1, d2, d3] = await line(ep, ['k', 'k', 'k'])
+        expect(await claimIds(0)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { status: 'dead', completedAt: at(1) })])
+        expect(await claimIds(2)).toEqual([d2!.id])
+        expect((await store.requeueDelivery(d1!.id, at(3), at(3))).status).toBe('requeued')
+        // d2 is in flight: nobody else of the line goes, not even the older d1.
+        expect(await claimIds(4)).toEqual([])
+        await store.complete([outcomeFixture(d2!, 'w')])
+        expect(await claimIds(5)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { attempts: 2 })])
+        expect(await claimIds(6)).toEqual([d3!.id])
+      })
+
+      it('an older delivery made due again goes before a younger one whose lease ran out; a replay keeps emit order', async () => {
+        const ep = await seed()
+        const [d1, d2, d3] = await line(ep, ['k', 'k', 'k'])
+        expect(await claimIds(0)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { status: 'dead', completedAt: at(1) })])
+        expect(await claimIds(2, 'lost')).toEqual([d2!.id])
+        await store.requeueDelivery(d1!.id, at(3), at(3))
+        // d2's worker is gone: after its lease the older d1 goes first, then d2 again.
+        expect(await claimIds(1003)).toEqual([d1!.id])
+        await store.complete([outcomeFixture(d1!, 'w', { status: 'dead', completedAt: at(1004) })])
+        expect(await claimIds(1005)).toEqual([d2!.id])
+        await store.complete([outcomeFixture(d2!, 'w', { status: 'dead', completedAt: at(1006) })])
+        expect(await claimIds(1007)).toEqual([d3!.id])
+        await store.complete([outcomeFixture(d3!, 'w', { status: 'dead', completedAt: at(1008) })])
+        expect(await store.replayDeliveries({ endpointId: ep.id, at: at(2000) })).toBe(3)
+        const replayed: string[] = []
+        for (let i = 0; i < 4; i++) {
+          const ids = await claimIds(2000 + i)
+          expect(ids.length).toBeLessThanOrEqual(1)
+          replayed.push(...ids)
+          if (ids[0]) await store.complete([outcomeFixture((await store.getDelivery(ids[0]))!, 'w', { attempts: 2 })])
+        }
+        expect(replayed).toEqual([d1!.id, d2!.id, d3!.id])
+      })
+
+      it('deleting the endpoint takes its lines with it; another endpoint\'s line of the same key is its own', async () => {
+        const ep = await seed()
+        const other = await seed()
+        await line(ep, ['k', 'k'])
+        const [o1, o2] = await line(other, ['k', 'k'])
+        expect(await store.deleteEndpoint(ep.id)).toBe(true)
+        expect(await claimIds(1)).toEqual([o1!.id])
+        await store.complete([outcomeFixture(o1!, 'w')])
+        expect(await claimIds(2)).toEqual([o2!.id])
+      })
+    })
+
     describe('manual redelivery', () => {
       it('.requeueDelivery() replaces a scheduled retry instead of adding one', async () => {
         const ep = await seed()

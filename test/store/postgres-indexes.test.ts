@@ -43,6 +43,9 @@ describe.skipIf(!pgAvailable)('postgres index set', () => {
         messages_created_idx: plans.cleanupMessages(now, 100),
         deliveries_pkey: plans.getDelivery(d.id),
         deliveries_claim_idx: plans.claim({ now, limit: 100, leaseMs: 60_000, workerId: 'w' }),
+        // The claim's head-of-line probes of fifo deliveries.
+        deliveries_line_idx: plans.claim({ now, limit: 100, leaseMs: 60_000, workerId: 'w' }),
+        deliveries_line_leased_idx: plans.claim({ now, limit: 100, leaseMs: 60_000, workerId: 'w' }),
         deliveries_endpoint_created_idx: plans.listDeliveries({ endpointId: ep.id }),
         deliveries_created_idx: plans.listDeliveries({}),
         deliveries_message_idx: plans.deliveriesOfMessage(m.id),

@@ -26,6 +26,7 @@ export const deliveryOutput = v.object({
   message_id: v.pipe(v.string(), v.description('The event message; also the `id` of the envelope the receiver got.')),
   webhook_id: v.string(),
   event: v.string(),
+  ordering_key: v.pipe(v.nullable(v.string()), v.description('The fifo line it waits in (the value of the webhook’s ordering_key, "" without one); null when unordered.')),
   status: deliveryStatus,
   attempts: v.pipe(v.number(), v.description('Attempts made so far.')),
   next_attempt_at: v.pipe(nullableDateTime, v.description('When the next attempt is due.')),

@@ -10,6 +10,7 @@ export function toDeliveryOutput(d: Delivery): DeliveryOutput {
     message_id: d.messageId,
     webhook_id: d.endpointId,
     event: d.event,
+    ordering_key: d.orderingKey,
     status: d.status,
     attempts: d.attempts,
     next_attempt_at: iso(d.nextAttemptAt),

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { BodyAlias } from '../route.js'
-import { eventsSchema, filtersSchema, headersSchema, signaturePrefixSchema, urlSchema } from '../../endpoints/endpoint-schema.js'
+import { eventsSchema, filtersSchema, headersSchema, orderingKeySchema, signaturePrefixSchema, urlSchema } from '../../endpoints/endpoint-schema.js'
 import { dateTimeInput, dateTimeOutput, freeObject, nullableDateTime, pageOutputEntries, pageQueryEntries } from '../common-schemas.js'
 
 // The wire form (snake_case) of endpoints — "webhooks" in the API. URL, events, headers and
@@ -125,6 +125,20 @@ const configEntries = {
   retry_policy: v.optional(v.nullable(retryPolicyWire)),
   rate_limit: v.optional(v.nullable(rateLimitInput)),
   concurrency: v.optional(v.nullable(positiveInt(1000))),
+  ordering: v.optional(
+    v.pipe(
+      v.picklist(['unordered', 'fifo']),
+      v.description('Delivery order. "fifo": one delivery at a time per ordering key, in emit order; a failing one holds those behind it until it succeeds or dies. Default "unordered".'),
+    ),
+  ),
+  ordering_key: v.optional(
+    v.nullable(
+      v.pipe(
+        orderingKeySchema,
+        v.description('With "fifo": the message field keying the order — "event", "owner" or a dotted path under "data" or "metadata" (e.g. "data.customerId"). Different values go in parallel. null = one line for the webhook.'),
+      ),
+    ),
+  ),
   metadata: v.optional(freeObject),
   tls: v.optional(v.nullable(tlsInput)),
   proxy: v.optional(v.nullable(proxyInput)),
@@ -229,6 +243,8 @@ export const webhookOutput = v.object({
   retry_policy: v.nullable(retryPolicyWire),
   rate_limit: v.nullable(v.object({ max: v.number(), interval_ms: v.number() })),
   concurrency: v.nullable(v.number()),
+  ordering: v.pipe(v.picklist(['unordered', 'fifo']), v.description('Delivery order.')),
+  ordering_key: v.pipe(v.nullable(v.string()), v.description('With "fifo": the message field keying the order; null = one line.')),
   metadata: freeObject,
   tls: v.nullable(tlsOutput),
   proxy: v.pipe(v.nullable(v.string()), v.description('CONNECT proxy URL; its password reads "[redacted]".')),

@@ -39,6 +39,8 @@ export function toWebhookOutput(view: EndpointView): WebhookOutput {
     retry_policy: view.retryPolicy === null ? null : retryPolicyToWire(view.retryPolicy),
     rate_limit: view.rateLimit === null ? null : { max: view.rateLimit.max, interval_ms: view.rateLimit.intervalMs },
     concurrency: view.concurrency,
+    ordering: view.ordering,
+    ordering_key: view.orderingKey,
     metadata: view.metadata,
     tls: view.tls === null ? null : tlsToWire(view.tls),
     proxy: view.proxy,
@@ -71,6 +73,8 @@ export function toEndpointInput(body: PatchWebhookBody): UpdateEndpointInput {
   if (body.retry_policy !== undefined) input.retryPolicy = body.retry_policy === null ? null : retryPolicyFromWire(body.retry_policy)
   if (body.rate_limit !== undefined) input.rateLimit = rateLimitFromWire(body.rate_limit)
   if (body.concurrency !== undefined) input.concurrency = body.concurrency
+  if (body.ordering !== undefined) input.ordering = body.ordering
+  if (body.ordering_key !== undefined) input.orderingKey = body.ordering_key
   if (body.metadata !== undefined) input.metadata = body.metadata
   if (body.tls !== undefined) input.tls = body.tls
   if (body.proxy !== undefined) input.proxy = body.proxy
@@ -100,6 +104,8 @@ export function toReplaceInput(body: PatchWebhookBody, current: EndpointView): U
     retryPolicy: sent.retryPolicy ?? null,
     rateLimit: sent.rateLimit ?? null,
     concurrency: sent.concurrency ?? null,
+    ordering: sent.ordering ?? 'unordered',
+    orderingKey: sent.orderingKey ?? null,
     metadata: sent.metadata ?? {},
     signaturePrefix: sent.signaturePrefix ?? null,
     rotationSignatures: sent.rotationSignatures ?? 'all',

@@ -53,9 +53,11 @@ export class DueLanes<T extends LaneItem> {
 
   /**
    * Takes out, earliest first, up to `limit` items due at `now` or before, stepping over the lanes
-   * of `excluded` endpoints (which keep their items and their order), and hands each to `take`.
+   * of `excluded` endpoints (which keep their items and their order), and hands each to `take`. An
+   * item `take` declines (returns `false`: it waits behind its fifo line's head) is out of the
+   * queue and does not count against `limit`.
    */
-  takeDue(now: number, limit: number, excluded: ReadonlySet<string> | undefined, take: (item: T) => void): void {
+  takeDue(now: number, limit: number, excluded: ReadonlySet<string> | undefined, take: (item: T) => unknown): void {
     const aside: Lane<T>[] = []
     try {
       for (let taken = 0; taken < limit; ) {
@@ -69,8 +71,7 @@ export class DueLanes<T extends LaneItem> {
         }
         const item = lane.items.pop()!
         this.#place(lane)
-        take(item)
-        taken++
+        if (take(item) !== false) taken++
       }
     } finally {
       for (const lane of aside) {

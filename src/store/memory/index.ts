@@ -22,6 +22,7 @@ import type {
 import { classifyEnqueueConflict } from '../sql/enqueue-conflict.js'
 import { firstOccurrences } from '../first-occurrences.js'
 import { DueLanes } from './due-lanes.js'
+import { FifoLines } from './fifo-lines.js'
 import { AttemptRecord, DeliveryRecord, MessageRecord, Times } from './records.js'
 import { inMemoryWorkerRegistry } from '../worker-records.js'
 
@@ -84,15 +85,29 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
   const deliveries = new Map<string, DeliveryRecord>()
   const byEndpoint = new Map<string, EndpointDeliveries>()
   const due = new DueLanes<DeliveryRecord>()
+  const lines = new FifoLines()
   const hooks = new Map<string, IncomingHook>()
   const logs = new Map<string, IncomingLog[]>()
   const seenKeys = new Map<string, number>()
 
-  /** Puts `d` in the due heap at the time it can next be claimed, or takes it out. */
+  /** Puts `d` in the due heap at the time it can next be claimed, or takes it out (also while it waits behind its fifo line's head). */
   const schedule = (d: DeliveryRecord): void => {
     const at = d.claimableAt()
-    if (at === null) due.remove(d)
+    if (at === null || lines.parks(d)) due.remove(d)
     else due.set(d, at)
+  }
+
+  /** Reschedules `d` and the front of its fifo line after a change of its state. */
+  const rescheduleLine = (d: DeliveryRecord): void => {
+    schedule(d)
+    if (d.orderingKey !== null) for (const x of lines.front(d)) schedule(x)
+  }
+
+  /** Before a manual retry or replay makes `d` pending: a finished fifo delivery takes back its place in its line. */
+  const rejoinLine = (d: DeliveryRecord): void => {
+    if (d.orderingKey === null) return
+    if (FINISHED.has(d.status)) lines.reinsert(d)
+    lines.unleased(d)
   }
 
   const live = (d: DeliveryRecord | undefined): d is DeliveryRecord => d !== undefined && deliveries.get(d.id) === d
@@ -111,6 +126,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     if (deliveries.get(d.id) !== d) return
     deliveries.delete(d.id)
     due.remove(d)
+    if (d.orderingKey !== null) {
+      lines.remove(d)
+      rescheduleLine(d)
+    }
     const entry = byEndpoint.get(d.endpointId)
     if (entry && ++entry.dead > entry.list.length / 2) endpointDeliveries(d.endpointId)
   }
@@ -152,6 +171,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       let entry = byEndpoint.get(r.endpointId)
       if (!entry) byEndpoint.set(r.endpointId, (entry = { list: [], dead: 0 }))
       entry.list.push(r)
+      lines.add(r)
       schedule(r)
     }
     return { message, deliveries: list, duplicate: false }
@@ -212,11 +232,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       // One Message object per message in this batch (its envelope is built once for all its deliveries).
       let shared: Map<MessageRecord, Message> | undefined
       due.takeDue(nowMs, limit, excluded, (d) => {
+        if (d.orderingKey !== null && !lines.mayClaim(d, nowMs)) {
+          // Parked until its line moves on. A member behind the head whose lease ran out (after a
+          // manual retry put an older one first) may have been what held the head back.
+          const head = lines.front(d)[0]
+          if (head !== undefined && head !== d && d.status === 'delivering') schedule(head)
+          return false
+        }
         d.status = 'delivering'
         d.lockedBy = workerId
         d.lockedUntil = nowMs + leaseMs
         d.updatedAt = nowMs
         schedule(d)
+        if (d.orderingKey !== null) lines.leased(d)
         let message: Message | undefined
         if (!Array.isArray(d.message.deliveries)) message = d.message.toMessage(times)
         else {
@@ -243,7 +271,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
         d.updatedAt = times.of(o.updatedAt)
         d.lockedBy = null
         d.lockedUntil = null
-        schedule(d)
+        if (d.orderingKey !== null) {
+          lines.unleased(d)
+          if (FINISHED.has(d.status)) lines.remove(d)
+        }
+        rescheduleLine(d)
       }
     },
     async release(ids, workerId, now) {
@@ -256,7 +288,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
         d.lockedUntil = null
         d.nextAttemptAt = at
         d.updatedAt = at
-        schedule(d)
+        lines.unleased(d)
+        rescheduleLine(d)
       }
     },
     async nextDueAt() {
@@ -285,13 +318,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       const d = deliveries.get(id)
       if (!d) return { status: 'missing' }
       if (d.status === 'delivering' && d.lockedUntil !== null && d.lockedUntil > times.of(now)) return { status: 'busy', delivery: d.toDelivery(times) }
+      rejoinLine(d)
       d.status = 'pending'
       d.nextAttemptAt = times.of(at)
       d.lockedBy = null
       d.lockedUntil = null
       d.completedAt = null
       d.updatedAt = times.of(now)
-      schedule(d)
+      rescheduleLine(d)
       return { status: 'requeued', delivery: d.toDelivery(times) }
     },
     async replayDeliveries({ endpointId, owner, statuses = ['dead', 'failed'], since, until, at }) {
@@ -300,11 +334,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       let count = 0
       for (const d of source) {
         if (!matchesQuery(d, { since, until, owner }, statuses) || d.status === 'delivering') continue
+        rejoinLine(d)
         d.status = 'pending'
         d.nextAttemptAt = atMs
         d.completedAt = null
         d.updatedAt = atMs
-        schedule(d)
+        rescheduleLine(d)
         count++
       }
       return count

@@ -156,6 +156,10 @@ export class DeliveryRecord implements HeapItem {
   completedAt: number | null
   readonly id: string
   readonly endpointId: string
+  /** The fifo line (see `Delivery.orderingKey`); `null` when unordered. */
+  readonly orderingKey: string | null
+  /** Place in its fifo line (emit order), set when it joins one. */
+  order = 0
   readonly createdAt: number
 
   constructor(
@@ -165,6 +169,7 @@ export class DeliveryRecord implements HeapItem {
   ) {
     this.id = d.id
     this.endpointId = d.endpointId
+    this.orderingKey = d.orderingKey ?? null
     this.status = d.status
     this.attempts = d.attempts
     this.nextAttemptAt = times.ofNullable(d.nextAttemptAt)
@@ -204,6 +209,7 @@ export class DeliveryRecord implements HeapItem {
       messageId: this.message.id,
       endpointId: this.endpointId,
       event: this.message.event,
+      orderingKey: this.orderingKey,
       status: this.status,
       attempts: this.attempts,
       nextAttemptAt: times.dateNullable(this.nextAttemptAt),

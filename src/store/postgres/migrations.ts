@@ -240,6 +240,22 @@ export function postgresMigrations(schema: string): Migration[] {
       version: 8,
       up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS rotation_signatures text NOT NULL DEFAULT 'all'`],
     },
+    {
+      // Ordered (fifo) endpoints: the endpoint's setting, and each delivery's line (NULL =
+      // unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
+      // line exists and no other one of it is leased: two small partial indexes (unfinished fifo
+      // deliveries only) answer both in one index probe each.
+      version: 9,
+      up: [
+        `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS ordering text`,
+        `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS ordering_key text`,
+        `ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS ordering_key text`,
+        `CREATE INDEX IF NOT EXISTS deliveries_line_idx ON ${s}.deliveries (endpoint_id, ordering_key, seq) ` +
+          `WHERE ordering_key IS NOT NULL AND status IN ('pending', 'failed', 'delivering')`,
+        `CREATE INDEX IF NOT EXISTS deliveries_line_leased_idx ON ${s}.deliveries (endpoint_id, ordering_key) ` +
+          `WHERE ordering_key IS NOT NULL AND status = 'delivering'`,
+      ],
+    },
   ]
 }
 

@@ -65,6 +65,22 @@ export function wakeChannel(schema: string): string {
  */
 const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until WHEN status IN ('pending', 'failed') THEN next_attempt_at END)`
 
+/**
+ * Head-of-line condition of a claimable row of `table` (referred to by that name) due at `now`: an
+ * unordered delivery (`ordering_key IS NULL`, checked first and alone for those) always passes; a
+ * fifo one only while no older unfinished delivery of its line exists and no other one of its line
+ * holds a live lease (a manual retry can make an older one unfinished again behind one in flight).
+ * Each `NOT EXISTS` is one probe of a partial index of migration 9.
+ */
+function headOfLine(table: string, now: string): string {
+  const line = `o.endpoint_id = ${table}.endpoint_id AND o.ordering_key = ${table}.ordering_key`
+  return (
+    `(ordering_key IS NULL OR (` +
+    `NOT EXISTS (SELECT 1 FROM ${table} o WHERE ${line} AND o.status IN ('pending', 'failed', 'delivering') AND o.seq < ${table}.seq) AND ` +
+    `NOT EXISTS (SELECT 1 FROM ${table} o WHERE ${line} AND o.status = 'delivering' AND o.id <> ${table}.id AND o.locked_until > ${now})))`
+  )
+}
+
 /** Postgres type of a column (used for casts of parameters and `unnest` arrays). */
 function pgType(codec: { table: string }, column: string, kind: ColumnKind): string {
   // Message data and metadata are `json` (exact text, key order kept); other JSON is `jsonb`.
@@ -425,7 +441,7 @@ export function createPlans(schema: string) {
         text:
           `WITH due AS (` +
           `SELECT id, ${DUE_AT} AS due_at, seq FROM ${t.deliveries} ` +
-          `WHERE ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) ` +
+          `WHERE ${DUE_AT} <= ${now} AND NOT (endpoint_id = ANY(${excluded})) AND ${headOfLine(t.deliveries, now)} ` +
           `ORDER BY ${DUE_AT}, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
           `claimed AS (UPDATE ${t.deliveries} x SET status = 'delivering', locked_by = ${worker}, locked_until = ${until}, updated_at = ${now} ` +
           `WHERE x.id = ANY(ARRAY(SELECT id FROM due)) RETURNING x.*) ` +

@@ -117,6 +117,8 @@ export const endpointCodec: TableCodec<Endpoint> = {
     ['tls', 'json'],
     ['proxy', 'text'],
     ['rotation_signatures', 'text'],
+    ['ordering', 'text'],
+    ['ordering_key', 'text'],
   ],
   encode: (e) => ({
     id: e.id,
@@ -145,6 +147,8 @@ export const endpointCodec: TableCodec<Endpoint> = {
     tls: jsonOrNull(e.tls),
     proxy: e.proxy,
     rotation_signatures: e.rotationSignatures,
+    ordering: e.ordering,
+    ordering_key: e.orderingKey,
   }),
   decode: (r) => ({
     id: str(r.id),
@@ -171,6 +175,9 @@ export const endpointCodec: TableCodec<Endpoint> = {
     tls: parseJsonOrNull<Endpoint['tls']>(r.tls),
     proxy: strOrNull(r.proxy),
     rotationSignatures: (strOrNull(r.rotation_signatures ?? null) ?? 'all') as Endpoint['rotationSignatures'],
+    // NULL: a row written before the column existed.
+    ordering: (strOrNull(r.ordering ?? null) ?? 'unordered') as Endpoint['ordering'],
+    orderingKey: strOrNull(r.ordering_key ?? null),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   }),
@@ -231,6 +238,7 @@ export const deliveryCodec: TableCodec<Delivery> = {
     ['created_at', 'time'],
     ['updated_at', 'time'],
     ['completed_at', 'time'],
+    ['ordering_key', 'text'],
   ],
   encode: (d) => ({
     id: d.id,
@@ -247,12 +255,14 @@ export const deliveryCodec: TableCodec<Delivery> = {
     created_at: d.createdAt,
     updated_at: d.updatedAt,
     completed_at: d.completedAt,
+    ordering_key: d.orderingKey,
   }),
   decode: (r) => ({
     id: str(r.id),
     messageId: str(r.message_id),
     endpointId: str(r.endpoint_id),
     event: str(r.event),
+    orderingKey: strOrNull(r.ordering_key ?? null),
     status: str(r.status) as Delivery['status'],
     attempts: num(r.attempts),
     nextAttemptAt: toDateOrNull(r.next_attempt_at),

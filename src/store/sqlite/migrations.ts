@@ -208,6 +208,22 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     version: 7,
     up: [`ALTER TABLE endpoints ADD COLUMN rotation_signatures TEXT NOT NULL DEFAULT 'all'`],
   },
+  {
+    // Ordered (fifo) endpoints: the endpoint's setting, and each delivery's line (NULL =
+    // unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
+    // line exists and no other one of it is leased: two small partial indexes (unfinished fifo
+    // deliveries only; `rowid` is each index's last column) answer both in one probe each.
+    version: 8,
+    up: [
+      `ALTER TABLE endpoints ADD COLUMN ordering TEXT`,
+      `ALTER TABLE endpoints ADD COLUMN ordering_key TEXT`,
+      `ALTER TABLE deliveries ADD COLUMN ordering_key TEXT`,
+      `CREATE INDEX deliveries_line_idx ON deliveries (endpoint_id, ordering_key) ` +
+        `WHERE ordering_key IS NOT NULL AND status IN ('pending', 'failed', 'delivering')`,
+      `CREATE INDEX deliveries_line_leased_idx ON deliveries (endpoint_id, ordering_key) ` +
+        `WHERE ordering_key IS NOT NULL AND status = 'delivering'`,
+    ],
+  },
 ]
 
 /** The highest version of {@link sqliteMigrations}. */

@@ -59,6 +59,17 @@ export function compareAndSetParams<T>(codec: TableCodec<T>, record: T, expected
 const DUE_AT = `(CASE WHEN status = 'delivering' THEN locked_until ELSE next_attempt_at END)`
 const CLAIMABLE = `status IN ('pending', 'failed', 'delivering')`
 
+/**
+ * Head-of-line condition of a claimable delivery: an unordered one (`ordering_key IS NULL`) always
+ * passes; a fifo one only while no older unfinished delivery of its line exists and no other one
+ * of its line holds a live lease. Each `NOT EXISTS` is one probe of a partial index of migration 8.
+ */
+const LINE = `o.endpoint_id = deliveries.endpoint_id AND o.ordering_key = deliveries.ordering_key`
+const HEAD_OF_LINE =
+  `(ordering_key IS NULL OR (` +
+  `NOT EXISTS (SELECT 1 FROM deliveries o WHERE ${LINE} AND o.status IN ('pending', 'failed', 'delivering') AND o.rowid < deliveries.rowid) AND ` +
+  `NOT EXISTS (SELECT 1 FROM deliveries o WHERE ${LINE} AND o.status = 'delivering' AND o.id <> deliveries.id AND o.locked_until > @now)))`
+
 /** Fixed statements, prepared once per store. */
 export const sqliteStatements = {
   userVersion: 'PRAGMA user_version',
@@ -81,7 +92,7 @@ export const sqliteStatements = {
   /** Due deliveries, oldest due first (run inside the IMMEDIATE claim transaction). */
   dueDeliveries:
     `SELECT id FROM deliveries WHERE ${CLAIMABLE} AND ${DUE_AT} <= @now ` +
-    `AND endpoint_id NOT IN (SELECT value FROM json_each(@excluded)) ` +
+    `AND endpoint_id NOT IN (SELECT value FROM json_each(@excluded)) AND ${HEAD_OF_LINE} ` +
     `ORDER BY ${DUE_AT}, rowid LIMIT @limit`,
   leaseDelivery:
     `UPDATE deliveries SET status = 'delivering', locked_by = @worker, locked_until = @until, updated_at = @now WHERE id = @id RETURNING *`,

@@ -62,6 +62,7 @@ export function EndpointDetail({ id, session }: { id: string; session: Session }
         <dt>Events</dt><dd>${w.events.map((e: string) => html`<code class="tag">${e}</code> `)}</dd>
         ${w.description && html`<dt>Description</dt><dd>${w.description}</dd>`}
         ${session.mode === 'operator' && html`<dt>Owner</dt><dd>${w.owner ?? '—'}</dd>`}
+        ${w.ordering === 'fifo' && html`<dt>Ordering</dt><dd>fifo${w.ordering_key && html` per <code>${w.ordering_key}</code>`} · one delivery at a time, in emit order</dd>`}
         <dt>Signature</dt><dd>${w.signature_scheme}${w.previous_secret_expires_at && html` · previous secret valid until ${dateTime(w.previous_secret_expires_at)}`}</dd>
         <dt>Failing since</dt><dd>${w.failing_since ? `${dateTime(w.failing_since)} (${relative(w.failing_since)})` : '—'}</dd>
         <dt>Id</dt><dd class="mono">${w.id}</dd>
