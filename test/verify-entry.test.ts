@@ -1,28 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import * as verify from '../src/verify.js'
-
-const SRC = fileURLToPath(new URL('../src/', import.meta.url))
-
-/** Every module `entry` reaches by static or dynamic import: files below src/, packages by name. */
-function importGraph(entry: string): { files: string[]; packages: string[] } {
-  const files = new Set<string>()
-  const packages = new Set<string>()
-  const visit = (file: string) => {
-    if (files.has(file)) return
-    files.add(file)
-    const text = readFileSync(file, 'utf8')
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s(?!type\b)[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) {
-      const spec = (m[1] ?? m[2])!
-      if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')))
-      else packages.add(spec)
-    }
-  }
-  visit(join(SRC, entry))
-  return { files: [...files].map((f) => relative(SRC, f)).sort(), packages: [...packages].sort() }
-}
+import { importGraph } from './helpers/import-graph.js'
 
 describe('hookline/verify', () => {
   it('reaches only the signature helpers, the errors and node:crypto (no queue, store, nunjucks, undici)', () => {

@@ -3,4 +3,5 @@
 import { normalizeArgv } from './normalize-argv.js'
 import { createProgram } from './program.js'
 
-await createProgram().parseAsync(normalizeArgv(process.argv.slice(2)), { from: 'user' })
+const args = normalizeArgv(process.argv.slice(2))
+await (await createProgram(args)).parseAsync(args, { from: 'user' })

@@ -1,14 +1,6 @@
 import { Command, Option } from 'commander'
 import { VERSION } from '../version.js'
-import { registerDeliveryCommands } from './commands/deliveries.js'
-import { registerEndpointCommands } from './commands/endpoints.js'
-import { registerEventTypesCommand } from './commands/event-types.js'
-import { registerIncomingCommands } from './commands/incoming.js'
-import { registerMaintenanceCommands } from './commands/maintenance.js'
-import { registerSecretsCommands } from './commands/secrets.js'
-import { registerStatsCommand } from './commands/stats.js'
-import { registerTriggerCommand } from './commands/trigger.js'
-import { registerWorkersCommand } from './commands/workers.js'
+import { COMMAND_GROUPS } from './command-groups.js'
 
 const FOOTER = `
 Database:
@@ -32,8 +24,14 @@ Examples:
   $ hookline --db hooks.db deliveries list --status failed,dead --since 24h
   $ hookline --db hooks.db stats --json`
 
-/** Builds the `hookline` command line. */
-export function createProgram(): Command {
+/**
+ * Builds the `hookline` command line. Every top-level command is declared (name, aliases,
+ * description); the modules behind them load only for the commands `args` names, so `--version`
+ * and `--help` never load the manager, the stores or the HTTP stack.
+ *
+ * @param args - the arguments to be parsed (after `normalizeArgv`); omitted, every command loads
+ */
+export async function createProgram(args?: readonly string[]): Promise<Command> {
   const program = new Command('hookline')
     .description('Manage hookline webhooks from the terminal: endpoints, deliveries, events, incoming hooks.')
     .version(VERSION, '-v, --version')
@@ -51,14 +49,11 @@ export function createProgram(): Command {
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .addHelpText('after', FOOTER)
 
-  registerEndpointCommands(program)
-  registerDeliveryCommands(program)
-  registerStatsCommand(program)
-  registerTriggerCommand(program)
-  registerEventTypesCommand(program)
-  registerIncomingCommands(program)
-  registerMaintenanceCommands(program)
-  registerWorkersCommand(program)
-  registerSecretsCommands(program)
+  const words = args === undefined ? null : new Set(args.filter((arg) => !arg.startsWith('-')))
+  for (const group of COMMAND_GROUPS) {
+    const command = program.command(group.name).description(group.description)
+    if (group.aliases !== undefined) command.aliases(group.aliases)
+    if (words === null || [group.name, ...(group.aliases ?? [])].some((name) => words.has(name))) (await group.load())(command)
+  }
   return program
 }

@@ -208,7 +208,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
   it('--help works for every command', async () => {
     // Every command, in process: a description, its options and the global ones.
     const walk = (cmd: Command, path: string[]): [string[], Command][] => [[path, cmd], ...cmd.commands.flatMap((c) => walk(c, [...path, c.name()]))]
-    const all = walk(createProgram(), [])
+    const all = walk(await createProgram(), [])
     expect(all.length).toBeGreaterThan(25)
     for (const [path, cmd] of all) {
       const help = cmd.helpInformation()

@@ -20,9 +20,8 @@ function parseStatuses(values: string[] | undefined): DeliveryStatus[] | undefin
   return list as DeliveryStatus[]
 }
 
-/** `hookline deliveries …` */
-export function registerDeliveryCommands(program: Command): void {
-  const deliveries = program.command('deliveries').description('inspect, retry and replay deliveries')
+/** The subcommands of `hookline deliveries …` */
+export function registerDeliveryCommands(deliveries: Command): void {
 
   deliveries
     .command('list')

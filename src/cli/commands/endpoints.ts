@@ -55,9 +55,8 @@ function endpointOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('--no-proxy', 'use no proxy of its own (the manager default, if any)')
 }
 
-/** `hookline endpoints …` */
-export function registerEndpointCommands(program: Command): void {
-  const endpoints = program.command('endpoints').alias('webhooks').description('manage the endpoints that receive your events')
+/** The subcommands of `hookline endpoints …` (alias `webhooks`). */
+export function registerEndpointCommands(endpoints: Command): void {
 
   endpoints
     .command('list')

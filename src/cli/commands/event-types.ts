@@ -2,12 +2,9 @@ import type { Command } from 'commander'
 import { runCommand } from '../context.js'
 import { truncate } from '../output.js'
 
-/** `hookline event-types` */
-export function registerEventTypesCommand(program: Command): void {
-  program
-    .command('event-types')
-    .description('list the event types registered by the --config module')
-    .action(async (_o: unknown, cmd: Command) =>
+/** The action of `hookline event-types` */
+export function registerEventTypesCommand(command: Command): void {
+  command.action(async (_o: unknown, cmd: Command) =>
       runCommand(cmd, async ({ manager, out, globals }) => {
         const types = manager.listEventTypes().map((t) => ({
           name: t.name,

@@ -103,9 +103,8 @@ function hookBody(o: IncomingOptions, mode: 'create' | 'update') {
   return validate(mode === 'create' ? createIncomingBody : patchIncomingBody, body, 'incoming hook options')
 }
 
-/** `hookline incoming …` */
-export function registerIncomingCommands(program: Command): void {
-  const incoming = program.command('incoming').description('manage incoming hooks (token URLs that accept webhooks from other systems)')
+/** The subcommands of `hookline incoming …` */
+export function registerIncomingCommands(incoming: Command): void {
 
   incoming
     .command('list')

@@ -4,12 +4,9 @@ import { describeDatabase } from '../open-manager.js'
 import { parseDuration, parseTime } from '../parse-options.js'
 import { startProgress } from '../progress.js'
 
-/** `hookline migrate` and `hookline cleanup` */
-export function registerMaintenanceCommands(program: Command): void {
-  program
-    .command('migrate')
-    .description('create or upgrade the database schema (every command also does this first)')
-    .action(async (_o: unknown, cmd: Command) =>
+/** The action of `hookline migrate` */
+export function registerMigrateCommand(command: Command): void {
+  command.action(async (_o: unknown, cmd: Command) =>
       runCommand(cmd, async ({ target, out }) => {
         // openManager has migrated already; this command makes it explicit (deploy steps).
         if (out.json) return out.printJson({ migrated: true, database: describeDatabase(target) })
@@ -17,9 +14,11 @@ export function registerMaintenanceCommands(program: Command): void {
       }),
     )
 
-  program
-    .command('cleanup')
-    .description('delete finished deliveries, their attempts and incoming logs older than a cutoff')
+}
+
+/** The options and action of `hookline cleanup` */
+export function registerCleanupCommand(command: Command): void {
+  command
     .option('--older-than <duration|date>', 'age (30d, 12h) or ISO date of the cutoff', '30d')
     .action(async (o: { olderThan: string }, cmd: Command) =>
       runCommand(cmd, async ({ manager, out }) => {

@@ -9,9 +9,8 @@ import { startProgress } from '../progress.js'
 
 const counts = (c: ReencryptCounts) => ({ scanned: c.scanned, reencrypted: c.reencrypted, unreadable: c.unreadable })
 
-/** `hookline secrets reencrypt` */
-export function registerSecretsCommands(program: Command): void {
-  const secrets = program.command('secrets').description(`secrets at rest (keys from ${ENCRYPTION_KEYS_ENV}=id:base64[,id2:base64…], the first encrypting)`)
+/** The subcommands of `hookline secrets …` (`reencrypt`) */
+export function registerSecretsCommands(secrets: Command): void {
 
   secrets
     .command('reencrypt')

@@ -5,11 +5,9 @@ import { runCommand } from '../context.js'
 import { shortDate, type Output } from '../output.js'
 import { parseTime } from '../parse-options.js'
 
-/** `hookline stats [endpoint-id]` */
-export function registerStatsCommand(program: Command): void {
-  program
-    .command('stats')
-    .description('delivery statistics of one endpoint, or of every endpoint')
+/** The arguments, options and action of `hookline stats [endpoint-id]` */
+export function registerStatsCommand(command: Command): void {
+  command
     .argument('[endpoint-id]', 'only this endpoint')
     .option('--since <time>', 'only deliveries created at or after: ISO date/time or a duration ago (24h, 7d)')
     .option('--owner <owner>', 'only endpoints of this tenant')

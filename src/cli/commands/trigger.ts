@@ -12,14 +12,12 @@ import { startProgress } from '../progress.js'
 import { runWorkerFor } from '../run-worker.js'
 import { printDeliveries } from './deliveries.js'
 
-/** `hookline trigger --event … --data …`, or many events as NDJSON (`--ndjson <file|->`, or stdin when it is not a terminal). */
-export function registerTriggerCommand(program: Command): void {
-  program
-    .command('trigger')
-    .description(
-      'emit an event and deliver it now (exit code 2 when a delivery failed); without --event, reads events as NDJSON ' +
-        '(--ndjson <file>, - or no --event with a piped stdin): one {"event", "data", "metadata", "idempotency_key", "owner"} per line, all stored in one transaction',
-    )
+/**
+ * The options and action of `hookline trigger --event … --data …`, or many events as NDJSON
+ * (`--ndjson <file|->`, or stdin when it is not a terminal).
+ */
+export function registerTriggerCommand(command: Command): void {
+  command
     .option('--event <name>', 'event name, e.g. agent.created')
     .option('--ndjson <file>', 'read events as NDJSON from this file (- for stdin) instead of --event')
     .option('--data <json>', 'event data as JSON', '{}')

@@ -3,12 +3,9 @@ import { workerWire } from '../../management/workers/worker-routes.js'
 import { runCommand } from '../context.js'
 import { shortDate } from '../output.js'
 
-/** `hookline workers` */
-export function registerWorkersCommand(program: Command): void {
-  program
-    .command('workers')
-    .description('list the worker processes sharing the database (heartbeats, deliveries in flight, lost workers)')
-    .action(async (_o: unknown, cmd: Command) =>
+/** The action of `hookline workers` */
+export function registerWorkersCommand(command: Command): void {
+  command.action(async (_o: unknown, cmd: Command) =>
       runCommand(cmd, async ({ manager, out }) => {
         const workers = (await manager.listWorkers()).map(workerWire)
         if (out.json) return out.printJson({ workers })

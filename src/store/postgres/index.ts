@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import pg from 'pg'
 import { StoreError, ValidationError } from '../../errors.js'
 import type { Delivery, Message } from '../../types.js'
 import { dataJson } from '../../util/data-json.js'
@@ -30,6 +29,7 @@ import { createRateSlotPlans } from './rate-slot-plans.js'
 import { createBreakerPlans } from './breaker-plans.js'
 import { decodeBreaker } from '../sql/breaker-codec.js'
 import { createId } from '../../util/ids.js'
+import { loadPg } from './load-pg.js'
 import { createWakeListener, createWakeNotifier, type ListenConnection, type WakeListener } from './wake.js'
 
 export type { PgListeningClient, PgNotification, PgPool, PgPoolClient, PgQueryable, PgQueryConfig, PgQueryResult } from './driver.js'
@@ -373,7 +373,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const openListenConnection = async (): Promise<ListenConnection> => {
     if (connectionString !== undefined) {
-      const client = new pg.Client({ connectionString, application_name: 'hookline-listen' })
+      const client = new (loadPg('postgresStore({ connectionString })').Client)({ connectionString, application_name: 'hookline-listen' })
       client.on('error', () => {})
       try {
         await client.connect()
@@ -660,7 +660,7 @@ function preparedName(plan: PgQueryConfig & { replan?: boolean }): PgQueryConfig
 }
 
 function createPool(connectionString: string, max: number): PgPool {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'hookline' })
+  const pool = new (loadPg('postgresStore({ connectionString })').Pool)({ connectionString, max, application_name: 'hookline' })
   // An idle client that loses its connection emits 'error' on the pool; the pool already discards
   // it, and an unhandled 'error' event would crash the host process.
   pool.on('error', () => {})
