@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of hookline, each against a baseline measured in the same run.
-// BENCH_ONLY=delivery,verify,emit,stores,heap,egress,incoming,scaling selects sections; see docs/benchmarks.md for the knobs.
+// BENCH_ONLY=delivery,verify,emit,stores,heap,egress,incoming,scaling,startup selects sections; see docs/benchmarks.md for the knobs.
 import { availableParallelism } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { selectedSections } from './lib/env.js'
@@ -17,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   egress: async () => (await import('./egress.js')).runEgress(),
   incoming: async () => (await import('./incoming.js')).runIncoming(),
   scaling: async () => (await import('./scaling.js')).runScaling(),
+  startup: async () => (await import('./startup.js')).runStartup(),
 }
 
 await initGlobalFetch()

@@ -10,7 +10,7 @@ export interface Result {
   baseline?: { name: string; value: number }
   /** value / baseline (or baseline / value when `lowerIsBetter`). */
   ratio?: number
-  /** Target on the ratio: `>= 0.8` or `<= 2`. */
+  /** Target on the ratio (`>= 0.8`, `<= 2`), or on the value itself when there is no baseline (`<= 50` ms). */
   target?: { op: '>=' | '<='; value: number }
   note?: string
 }
@@ -22,7 +22,7 @@ export function record(result: Result): Result {
   results.push(result)
   let line = `  ${result.name}: ${fmt(result.value)} ${result.unit}`
   if (result.ratio !== undefined && result.baseline) line += ` = ${fmtRatio(result.ratio)} ${result.baseline.name}`
-  if (result.target && result.ratio !== undefined) line += ` (target ${result.target.op} ${result.target.value}: ${verdict(result)})`
+  if (result.target) line += ` (target ${result.target.op} ${result.target.value}${result.ratio === undefined ? ` ${result.unit.split(' ')[0]}` : ''}: ${verdict(result)})`
   if (result.note) line += ` — ${result.note}`
   console.log(line)
   return result
@@ -30,8 +30,9 @@ export function record(result: Result): Result {
 
 /** `ok` / `MISSED` for a result with a target. */
 export function verdict(result: Result): string {
-  if (!result.target || result.ratio === undefined) return ''
-  const pass = result.target.op === '>=' ? result.ratio >= result.target.value : result.ratio <= result.target.value
+  if (!result.target) return ''
+  const measured = result.ratio ?? result.value
+  const pass = result.target.op === '>=' ? measured >= result.target.value : measured <= result.target.value
   return pass ? 'ok' : 'MISSED'
 }
 
@@ -53,12 +54,13 @@ export function allResults(): readonly Result[] {
 
 /** The closing table: every figure with a target, and its verdict. */
 export function printSummary(): void {
-  const rows = results.filter((r) => r.target && r.ratio !== undefined)
+  const rows = results.filter((r) => r.target)
   if (rows.length === 0) return
   console.log('\n== summary (ratios against baselines measured in this run) ==')
   const width = Math.max(...rows.map((r) => r.name.length))
   for (const r of rows) {
-    console.log(`  ${r.name.padEnd(width)}  ${fmtRatio(r.ratio!).padStart(7)}  target ${r.target!.op} ${String(r.target!.value).padEnd(4)} ${verdict(r)}`)
+    const shown = r.ratio === undefined ? `${fmt(r.value)} ${r.unit.split(' ')[0]}` : fmtRatio(r.ratio)
+    console.log(`  ${r.name.padEnd(width)}  ${shown.padStart(7)}  target ${r.target!.op} ${String(r.target!.value).padEnd(4)} ${verdict(r)}`)
   }
   for (const r of results.filter((x) => x.section === 'skipped')) console.log(`  ${r.name.padEnd(width)}  skipped: ${r.note}`)
 }
