@@ -23,37 +23,7 @@ function parseStatuses(values: string[] | undefined): DeliveryStatus[] | undefin
 /** The subcommands of `hookline deliveries …` */
 export function registerDeliveryCommands(deliveries: Command): void {
 
-  deliveries
-    .command('list')
-    .description('list deliveries, newest first')
-    .argument('[endpoint-id]', 'only deliveries to this endpoint')
-    .option('--endpoint <id>', 'only deliveries to this endpoint')
-    .option('--status <list>', `only these states (${STATUSES.join(', ')}); comma-separated or repeated`, collect)
-    .option('--since <time>', 'created at or after: ISO date/time or a duration ago (2h, 7d)')
-    .option('--until <time>', 'created before: ISO date/time or a duration ago')
-    .option('--limit <n>', 'page size', '50')
-    .option('--offset <n>', 'rows to skip', '0')
-    .action(async (positional: string | undefined, o: { endpoint?: string; status?: string[]; since?: string; until?: string; limit: string; offset: string }, cmd: Command) =>
-      runCommand(cmd, async ({ manager, out }) => {
-        const endpointId = o.endpoint ?? positional
-        const filter = {
-          status: parseStatuses(o.status),
-          since: o.since === undefined ? undefined : parseTime(o.since, '--since'),
-          until: o.until === undefined ? undefined : parseTime(o.until, '--until'),
-        }
-        const query = { limit: parseInteger(o.limit, '--limit', 1, 500), offset: parseInteger(o.offset, '--offset') }
-        const page = await paginate(query, (limit, offset) =>
-          endpointId === undefined
-            ? manager.store.listDeliveries({ ...filter, limit, offset })
-            : manager.listDeliveries(endpointId, { ...filter, limit, offset }),
-        )
-        const rows = page.items.map(toDeliveryOutput)
-        if (out.json) return out.printJson({ deliveries: rows, has_more: page.has_more, next_offset: page.next_offset })
-        if (rows.length === 0) return out.line(out.style('dim', 'No deliveries match.'))
-        printDeliveries(out, rows)
-        if (page.has_more) out.line(out.style('dim', `More: --offset ${page.next_offset}`))
-      }),
-    )
+  registerDeliveryListCommand(deliveries.command('list').description('list deliveries, newest first'))
 
   deliveries
     .command('info')
@@ -88,31 +58,7 @@ export function registerDeliveryCommands(deliveries: Command): void {
       }),
     )
 
-  deliveries
-    .command('retry')
-    .description('send a delivery again now and wait for the attempt (exit code 2 when it failed)')
-    .argument('<id>', 'delivery id')
-    .option('--no-wait', 'only queue it; a running worker sends it')
-    .option('--timeout <duration>', 'how long to wait for the attempt', '30s')
-    .action(async (id: string, o: { wait: boolean; timeout: string }, cmd: Command) =>
-      runCommand(cmd, async ({ manager, out }) => {
-        const timeoutMs = parseDuration(o.timeout, '--timeout')
-        const before = await manager.getDelivery(id)
-        const queued = await manager.retryDelivery(id)
-        if (!o.wait) {
-          if (out.json) return out.printJson(toDeliveryOutput(queued))
-          out.success(`Queued ${id} for redelivery`)
-          return
-        }
-        const run = await runWorkerFor(manager, [id], { timeoutMs, baseline: new Map([[id, before.attempts]]) })
-        const after = run.deliveries[0] ?? queued
-        const wire = toDeliveryOutput(after)
-        if (out.json) out.printJson(wire)
-        else if (run.unattempted.length > 0) out.warn(`no attempt of ${id} within ${o.timeout}; it stays queued (is the endpoint paused?)`)
-        else printDeliveries(out, [wire])
-        return run.unattempted.length === 0 && after.status === 'succeeded' ? EXIT.ok : EXIT.deliveryFailed
-      }),
-    )
+  registerDeliveryRetryCommand(deliveries.command('retry').description('send a delivery again now and wait for the attempt (exit code 2 when it failed)'))
 
   deliveries
     .command('replay')
@@ -150,6 +96,76 @@ export function registerDeliveryCommands(deliveries: Command): void {
           if (rows.length > 0) printDeliveries(out, rows)
         }
         return succeeded === rows.length ? EXIT.ok : EXIT.deliveryFailed
+      }),
+    )
+}
+
+/** The arguments, options and action of `hookline deliveries list` (and seed 003's `webhooks:deliveries <id>`). */
+export function registerDeliveryListCommand(command: Command): void {
+  command
+    .argument('[endpoint-id]', 'only deliveries to this endpoint')
+    .option('--endpoint <id>', 'only deliveries to this endpoint')
+    .option('--status <list>', `only these states (${STATUSES.join(', ')}); comma-separated or repeated`, collect)
+    .option('--since <time>', 'created at or after: ISO date/time or a duration ago (2h, 7d)')
+    .option('--until <time>', 'created before: ISO date/time or a duration ago')
+    .option('--limit <n>', 'page size', '50')
+    .option('--offset <n>', 'rows to skip', '0')
+    .action(async (positional: string | undefined, o: { endpoint?: string; status?: string[]; since?: string; until?: string; limit: string; offset: string }, cmd: Command) =>
+      runCommand(cmd, async ({ manager, out }) => {
+        const endpointId = o.endpoint ?? positional
+        const filter = {
+          status: parseStatuses(o.status),
+          since: o.since === undefined ? undefined : parseTime(o.since, '--since'),
+          until: o.until === undefined ? undefined : parseTime(o.until, '--until'),
+        }
+        const query = { limit: parseInteger(o.limit, '--limit', 1, 500), offset: parseInteger(o.offset, '--offset') }
+        const page = await paginate(query, (limit, offset) =>
+          endpointId === undefined
+            ? manager.store.listDeliveries({ ...filter, limit, offset })
+            : manager.listDeliveries(endpointId, { ...filter, limit, offset }),
+        )
+        const rows = page.items.map(toDeliveryOutput)
+        if (out.json) return out.printJson({ deliveries: rows, has_more: page.has_more, next_offset: page.next_offset })
+        if (rows.length === 0) return out.line(out.style('dim', 'No deliveries match.'))
+        printDeliveries(out, rows)
+        if (page.has_more) out.line(out.style('dim', `More: --offset ${page.next_offset}`))
+      }),
+    )
+}
+
+/**
+ * The arguments, options and action of `hookline deliveries retry <id>` (and seed 003's
+ * `webhooks:retry --webhook <id> --delivery <delivery-id>`).
+ */
+export function registerDeliveryRetryCommand(command: Command): void {
+  command
+    .argument('[delivery-id]', 'delivery id')
+    .option('--delivery <id>', 'delivery id (seed 003’s spelling)')
+    .option('--webhook <id>', 'the endpoint the delivery belongs to; refused when it is another’s (seed 003)')
+    .option('--no-wait', 'only queue it; a running worker sends it')
+    .option('--timeout <duration>', 'how long to wait for the attempt', '30s')
+    .action(async (positional: string | undefined, o: { delivery?: string; webhook?: string; wait: boolean; timeout: string }, cmd: Command) =>
+      runCommand(cmd, async ({ manager, out }) => {
+        const id = o.delivery ?? positional
+        if (id === undefined) throw new CliError('missing the delivery: hookline deliveries retry <delivery-id> (or --delivery <id>)')
+        const timeoutMs = parseDuration(o.timeout, '--timeout')
+        const before = await manager.getDelivery(id)
+        if (o.webhook !== undefined && before.endpointId !== o.webhook) {
+          throw new CliError(`delivery ${JSON.stringify(id)} belongs to endpoint ${JSON.stringify(before.endpointId)}, not ${JSON.stringify(o.webhook)}`)
+        }
+        const queued = await manager.retryDelivery(id)
+        if (!o.wait) {
+          if (out.json) return out.printJson(toDeliveryOutput(queued))
+          out.success(`Queued ${id} for redelivery`)
+          return
+        }
+        const run = await runWorkerFor(manager, [id], { timeoutMs, baseline: new Map([[id, before.attempts]]) })
+        const after = run.deliveries[0] ?? queued
+        const wire = toDeliveryOutput(after)
+        if (out.json) out.printJson(wire)
+        else if (run.unattempted.length > 0) out.warn(`no attempt of ${id} within ${o.timeout}; it stays queued (is the endpoint paused?)`)
+        else printDeliveries(out, [wire])
+        return run.unattempted.length === 0 && after.status === 'succeeded' ? EXIT.ok : EXIT.deliveryFailed
       }),
     )
 }

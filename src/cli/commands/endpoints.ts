@@ -10,7 +10,9 @@ import type { WebhookManager } from '../../manager/webhook-manager.js'
 import type { Output } from '../output.js'
 import { shortDate, truncate } from '../output.js'
 import { collect, parseDuration, parseInteger, parseJson } from '../parse-options.js'
-import { printAttempt } from './deliveries.js'
+import { printAttempt, registerDeliveryListCommand, registerDeliveryRetryCommand } from './deliveries.js'
+import { registerStatsCommand } from './stats.js'
+import { registerTriggerCommand } from './trigger.js'
 
 /** Adds the options shared by `create` and `update`. */
 function endpointOptions(cmd: Command, mode: 'create' | 'update'): Command {
@@ -214,6 +216,13 @@ export function registerEndpointCommands(endpoints: Command): void {
         ])
       }),
     )
+
+  // Seed 003's verbs of its `webhooks:` group that hookline spells as top-level commands: the same
+  // commands under both names.
+  registerDeliveryListCommand(endpoints.command('deliveries').description('list deliveries (`hookline deliveries list`; seed 003’s `webhooks:deliveries <id>`)'))
+  registerDeliveryRetryCommand(endpoints.command('retry').description('send a delivery again (`hookline deliveries retry`; seed 003’s `webhooks:retry --webhook <id> --delivery <id>`)'))
+  registerStatsCommand(endpoints.command('stats').description('delivery statistics (`hookline stats`; seed 003’s `webhooks:stats <id>`)'))
+  registerTriggerCommand(endpoints.command('trigger').description('emit an event and deliver it now (`hookline trigger`; seed 003’s `webhooks:trigger`)'))
 }
 
 /** Prints an endpoint as a details table. */
