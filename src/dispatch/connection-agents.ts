@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import { rootCertificates } from 'node:tls'
-import { Agent, buildConnector, Pool, ProxyAgent, type Dispatcher } from 'undici'
+import type { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from 'undici'
 import type { EndpointTls } from '../types.js'
 import type { EgressPolicy } from './egress-guard.js'
+import { undici } from './undici-module.js'
 
 /** How one endpoint's connections are made: mutual TLS and an egress proxy. */
 export interface ConnectionSettings {
@@ -84,7 +85,7 @@ export class ConnectionAgents {
   #createAgent(tls: ConnectionSettings['tls']): Agent {
     const { keepAliveTimeout, connections, connectTimeoutMs, egress } = this.#options
     const connectOptions = { timeout: connectTimeoutMs, ...tlsOptions(tls) }
-    return new Agent({
+    return new (undici().Agent)({
       keepAliveTimeout,
       connections,
       connect: egress ? guardedConnector(egress, connectOptions) : connectOptions,
@@ -100,14 +101,14 @@ export class ConnectionAgents {
    */
   #createProxyAgent(proxy: string, tls: ConnectionSettings['tls']): ProxyAgent {
     const { keepAliveTimeout, connections, connectTimeoutMs, egress } = this.#options
-    const upgrade = buildConnector({ timeout: connectTimeoutMs, ...tlsOptions(tls) })
-    return new ProxyAgent({
+    const upgrade = undici().buildConnector({ timeout: connectTimeoutMs, ...tlsOptions(tls) })
+    return new (undici().ProxyAgent)({
       uri: proxy,
       keepAliveTimeout,
       connections,
       factory: (origin, options) => {
         const tunnel = (options as { connect: buildConnector.connector }).connect
-        return new Pool(origin, { ...options, connect: tunnelThroughGuard(tunnel, upgrade, egress) } as Pool.Options)
+        return new (undici().Pool)(origin, { ...options, connect: tunnelThroughGuard(tunnel, upgrade, egress) } as Pool.Options)
       },
     })
   }
@@ -148,7 +149,7 @@ function tunnelThroughGuard(tunnel: buildConnector.connector, upgrade: buildConn
  * is checked here.
  */
 export function guardedConnector(egress: EgressPolicy, connectOptions: buildConnector.BuildOptions): buildConnector.connector {
-  const connect = buildConnector({ ...connectOptions, lookup: egress.connectLookup } as buildConnector.BuildOptions)
+  const connect = undici().buildConnector({ ...connectOptions, lookup: egress.connectLookup } as buildConnector.BuildOptions)
   return (opts, callback) => {
     if (isIP(opts.hostname) !== 0 && !egress.allowsHost(opts.hostname)) {
       const refused = egress.refusal(opts.hostname)

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
-import { errors, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { ConnectionAgents, type ConnectionSettings } from './connection-agents.js'
 import type { EgressPolicy } from './egress-guard.js'
+import { undici } from './undici-module.js'
 
 /** Options of {@link createUndiciFetch}. */
 export interface UndiciFetchOptions {
@@ -194,7 +195,7 @@ export class TargetCache {
  */
 function toTarget(url: URL): Target {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new errors.InvalidArgumentError('Invalid URL protocol: the URL must start with `http:` or `https:`.')
+    throw new (undici().errors.InvalidArgumentError)('Invalid URL protocol: the URL must start with `http:` or `https:`.')
   }
   return { origin: url.origin, path: url.search ? url.pathname + url.search : url.pathname }
 }
