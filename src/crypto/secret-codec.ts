@@ -21,7 +21,7 @@ export interface EncryptionKeyInput {
  * copied into another row or field does not open. `enc:v1:` values (written before bindings
  * existed, no AAD) still open, anywhere, and are re-sealed as `v2` when written.
  * Anything that does not start with `enc:v<n>:` is plain text (a row written before encryption was
- * turned on) and opens as itself; input that looks sealed is refused on save (`assertNotSealedLike`).
+ * turned on) and opens as itself; input that looks sealed is refused on save (`isNotSealedLike`).
  */
 export interface SecretCodec {
   /** Ids of the configured keys, the encrypting (newest) one first. */
