@@ -227,15 +227,18 @@ testSecretsAtRest({
 })
 
 describe('sqlite store: upgrading a database of migration 6', () => {
-  it('endpoints stored before rotation_signatures existed read as "all", and reencryptSecrets can write them (compare-and-set)', async () => {
+  it('endpoints stored before rotation_signatures and ordering existed read as "all" and "unordered", and reencryptSecrets can write them (compare-and-set)', async () => {
     const filename = freshFile()
-    const endpoint = endpointFixture({ rotationSignatures: 'all' })
+    const endpoint = endpointFixture({ rotationSignatures: 'all', ordering: 'unordered', orderingKey: null })
     const before = sqliteStore({ filename })
     await before.createEndpoint(endpoint)
     await before.close()
-    // The database as migration 6 left it: no rotation_signatures column.
+    // The database as migration 6 left it: none of the columns and indexes of migrations 7 and 8.
     const db = new Database(filename)
     db.exec('ALTER TABLE endpoints DROP COLUMN rotation_signatures')
+    db.exec('DROP INDEX deliveries_line_idx')
+    db.exec('DROP INDEX deliveries_line_leased_idx')
+    for (const [table, column] of [['endpoints', 'ordering'], ['endpoints', 'ordering_key'], ['deliveries', 'ordering_key']]) db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`)
     db.pragma('user_version = 6')
     db.close()
 

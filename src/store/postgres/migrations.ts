@@ -241,13 +241,13 @@ export function postgresMigrations(schema: string): Migration[] {
       up: [`ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS rotation_signatures text NOT NULL DEFAULT 'all'`],
     },
     {
-      // Ordered (fifo) endpoints: the endpoint's setting, and each delivery's line (NULL =
-      // unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
+      // Ordered (fifo) endpoints: the endpoint's setting (existing rows 'unordered', NOT NULL so a
+      // compare-and-set sees what it read), and each delivery's line (NULL = unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
       // line exists and no other one of it is leased: two small partial indexes (unfinished fifo
       // deliveries only) answer both in one index probe each.
       version: 9,
       up: [
-        `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS ordering text`,
+        `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS ordering text NOT NULL DEFAULT 'unordered'`,
         `ALTER TABLE ${s}.endpoints ADD COLUMN IF NOT EXISTS ordering_key text`,
         `ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS ordering_key text`,
         `CREATE INDEX IF NOT EXISTS deliveries_line_idx ON ${s}.deliveries (endpoint_id, ordering_key, seq) ` +

@@ -175,7 +175,6 @@ export const endpointCodec: TableCodec<Endpoint> = {
     tls: parseJsonOrNull<Endpoint['tls']>(r.tls),
     proxy: strOrNull(r.proxy),
     rotationSignatures: (strOrNull(r.rotation_signatures ?? null) ?? 'all') as Endpoint['rotationSignatures'],
-    // NULL: a row written before the column existed.
     ordering: (strOrNull(r.ordering ?? null) ?? 'unordered') as Endpoint['ordering'],
     orderingKey: strOrNull(r.ordering_key ?? null),
     createdAt: toDate(r.created_at),

@@ -209,13 +209,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     up: [`ALTER TABLE endpoints ADD COLUMN rotation_signatures TEXT NOT NULL DEFAULT 'all'`],
   },
   {
-    // Ordered (fifo) endpoints: the endpoint's setting, and each delivery's line (NULL =
-    // unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
+    // Ordered (fifo) endpoints: the endpoint's setting (existing rows 'unordered', NOT NULL so a
+    // compare-and-set sees what it read), and each delivery's line (NULL = unordered). The claim takes a fifo delivery only when no older unfinished delivery of its
     // line exists and no other one of it is leased: two small partial indexes (unfinished fifo
     // deliveries only; `rowid` is each index's last column) answer both in one probe each.
     version: 8,
     up: [
-      `ALTER TABLE endpoints ADD COLUMN ordering TEXT`,
+      `ALTER TABLE endpoints ADD COLUMN ordering TEXT NOT NULL DEFAULT 'unordered'`,
       `ALTER TABLE endpoints ADD COLUMN ordering_key TEXT`,
       `ALTER TABLE deliveries ADD COLUMN ordering_key TEXT`,
       `CREATE INDEX deliveries_line_idx ON deliveries (endpoint_id, ordering_key) ` +
