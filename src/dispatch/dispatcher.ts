@@ -367,6 +367,7 @@ export class Dispatcher {
           const claimedAt = clock.now()
           const batch = await store.claim({ now: new Date(claimedAt), limit, leaseMs, workerId: this.#deps.workerId, excludeEndpointIds })
           this.#window.claimed(limit, batch.length)
+          this.#deps.writer.backlog = this.#window.grown
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
           this.#caughtUp = batch.length < limit && saturated.length === 0 && this.#refusals === refusals
           for (const claimed of batch) this.#dispatch(claimed)

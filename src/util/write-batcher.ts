@@ -16,10 +16,18 @@ export interface WriteBatcherOptions<T, R> {
    * @default 'none'
    */
   delay?: 'immediate' | 'none'
+  /**
+   * While it returns a linger, a batch smaller than `minBatch` waits until that many items are
+   * queued or its oldest item has waited `maxWaitMs`: fewer, larger writes when the caller knows
+   * more items are coming (a backlog). `drain()` never waits.
+   */
+  linger?: () => { minBatch: number; maxWaitMs: number } | null
 }
 
 interface Queued<T, R> {
   item: T
+  /** When it was queued (`Date.now()`), for the linger. */
+  at: number
   resolve: (result: R | PromiseLike<R>) => void
   reject: (error: unknown) => void
 }
@@ -34,21 +42,24 @@ export class WriteBatcher<T, R> {
   readonly #maxInFlight: number
   readonly #maxBatch: number
   readonly #delay: 'immediate' | 'none'
+  readonly #linger: (() => { minBatch: number; maxWaitMs: number } | null) | undefined
   #queue: Queued<T, R>[] = []
   #inFlight = new Set<Promise<void>>()
   #scheduled = false
+  #lingerTimer: NodeJS.Timeout | null = null
 
   constructor(options: WriteBatcherOptions<T, R>) {
     this.#run = options.run
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1)
     this.#maxBatch = Math.max(1, options.maxBatch ?? 200)
     this.#delay = options.delay ?? 'none'
+    this.#linger = options.linger
   }
 
   /** Queues `item`; resolves with its result once its batch is written. */
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject })
+      this.#queue.push({ item, at: this.#linger ? Date.now() : 0, resolve, reject })
       this.#schedule()
     })
   }
@@ -56,7 +67,7 @@ export class WriteBatcher<T, R> {
   /** Resolves when every queued item has been written (or has failed). */
   async drain(): Promise<void> {
     for (let i = 0; i < 1000 && (this.#queue.length > 0 || this.#inFlight.size > 0); i++) {
-      this.#start()
+      this.#start(true)
       await Promise.allSettled([...this.#inFlight])
     }
   }
@@ -75,8 +86,26 @@ export class WriteBatcher<T, R> {
     })
   }
 
-  #start(): void {
+  /** Whether the queued items should wait for more (see `linger`); arms the timer that ends the wait. */
+  #lingering(): boolean {
+    const linger = this.#linger?.()
+    if (!linger || this.#queue.length >= Math.min(linger.minBatch, this.#maxBatch)) return false
+    const waitMs = this.#queue[0]!.at + linger.maxWaitMs - Date.now()
+    if (waitMs <= 0) return false
+    this.#lingerTimer ??= setTimeout(() => {
+      this.#lingerTimer = null
+      this.#start()
+    }, waitMs)
+    return true
+  }
+
+  #start(force = false): void {
     while (this.#queue.length > 0 && this.#inFlight.size < this.#maxInFlight) {
+      if (!force && this.#lingering()) return
+      if (this.#lingerTimer !== null) {
+        clearTimeout(this.#lingerTimer)
+        this.#lingerTimer = null
+      }
       const batch = this.#queue.splice(0, this.#maxBatch)
       const written = Promise.resolve()
         .then(() => this.#run(batch.map((q) => q.item)))

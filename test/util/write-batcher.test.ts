@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { WriteBatcher } from '../../src/util/write-batcher.js'
 
 /** A write that waits until released, recording the batches it was given. */
@@ -104,5 +104,36 @@ describe('WriteBatcher', () => {
     for (let i = 0; i < 7; i++) void batcher.add(i)
     await batcher.drain()
     expect(written).toEqual([0, 1, 2, 3, 4, 5, 6])
+  })
+
+  it('linger: a batch waits for minBatch items or for its oldest to wait maxWaitMs; drain() does not wait', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const batches: number[][] = []
+      let linger: { minBatch: number; maxWaitMs: number } | null = { minBatch: 3, maxWaitMs: 100 }
+      const batcher = new WriteBatcher({ run: async (items: number[]) => (batches.push(items), items), linger: () => linger })
+      const firstTwo = [batcher.add(1), batcher.add(2)]
+      await vi.advanceTimersByTimeAsync(50)
+      expect(batches).toEqual([]) // 2 of 3, the oldest has waited 50 of 100 ms
+      void batcher.add(3)
+      await vi.advanceTimersByTimeAsync(0)
+      expect(batches).toEqual([[1, 2, 3]]) // minBatch reached
+      expect(await Promise.all(firstTwo)).toEqual([1, 2])
+      const alone = batcher.add(4)
+      await vi.advanceTimersByTimeAsync(99)
+      expect(batches).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(batches).toEqual([[1, 2, 3], [4]]) // its oldest waited maxWaitMs
+      expect(await alone).toBe(4)
+      void batcher.add(5)
+      await batcher.drain()
+      expect(batches.at(-1)).toEqual([5])
+      linger = null // no linger: at once
+      void batcher.add(6)
+      await vi.advanceTimersByTimeAsync(0)
+      expect(batches.at(-1)).toEqual([6])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
