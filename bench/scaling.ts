@@ -4,7 +4,8 @@
 // the price of the shared limiter and breakers: CPU per delivery of an unlimited endpoint with the
 // features present vs a store stripped of them (BENCH_NO_SHARED), and of a limited endpoint whose
 // limit does not bind vs the unlimited one, alternating rounds on two clusters of 2 workers.
-// Knobs: BENCH_SCALING_N (deliveries per drain, 2 000), BENCH_SCALING_ROUNDS (3), BENCH_CONCURRENCY (50).
+// Knobs: BENCH_SCALING_N (deliveries per drain, 2 000), BENCH_SCALING_ROUNDS (3), BENCH_CONCURRENCY (50),
+// BENCH_SCALING_COUNTS (worker counts, `1,2,4`; `none` runs only the cost part).
 import { createWebhookManager, type WebhookManager, type WebhookStore } from '../src/index.js'
 import { forkTs, type Child } from './lib/child.js'
 import { startCpuMeter } from './lib/cpu.js'
@@ -114,7 +115,8 @@ export async function runScaling(): Promise<void> {
   const data = makePayload(1024)
   try {
     let one = 0
-    for (const count of [1, 2, 4]) {
+    const counts = process.env.BENCH_SCALING_COUNTS === 'none' ? [] : (process.env.BENCH_SCALING_COUNTS ?? '1,2,4').split(',').map(Number)
+    for (const count of counts) {
       const c = await cluster(rx, count, concurrency)
       try {
         await drain(c, rx, FREE, Math.min(500, n), data) // warm-up: connections, JIT
@@ -125,7 +127,7 @@ export async function runScaling(): Promise<void> {
           name: `${count} worker${count > 1 ? 's' : ''}, endpoint without a rate limit`,
           value: free.perSec,
           unit: 'deliveries/s',
-          ...(count > 1 ? { baseline: { name: '1 worker', value: one }, ratio: free.perSec / one } : {}),
+          ...(count > 1 && one > 0 ? { baseline: { name: '1 worker', value: one }, ratio: free.perSec / one } : {}),
           note: cpuNote(free),
         })
         const limitedN = TIGHT.max * 10
@@ -153,9 +155,10 @@ export async function runScaling(): Promise<void> {
       await drain(present, rx, FREE, Math.min(500, n), data)
       await drain(absent, rx, FREE, Math.min(500, n), data)
       const runs = { present: [] as Drain[], absent: [] as Drain[], wide: [] as Drain[] }
+      // Which of the two goes first alternates, so a drift of the machine's load does not fall on one of them only.
       for (let r = 0; r < rounds; r++) {
-        runs.present.push(await drain(present, rx, FREE, n, data))
-        runs.absent.push(await drain(absent, rx, FREE, n, data))
+        const pair = [async () => runs.present.push(await drain(present, rx, FREE, n, data)), async () => runs.absent.push(await drain(absent, rx, FREE, n, data))]
+        for (const run of r % 2 === 0 ? pair : pair.reverse()) await run()
         runs.wide.push(await drain(present, rx, WIDE, n, data))
       }
       const med = (ds: Drain[]) => ({ us: median(ds.map(totalUs)), perSec: median(ds.map((d) => d.perSec)), note: cpuNote(ds[ds.length >> 1]!) })
