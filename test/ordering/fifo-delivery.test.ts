@@ -60,6 +60,16 @@ describe.each(backends)('fifo endpoints: %s', (_name, available, makeStore) => {
     expect(sequence(requests)).toEqual(range(60))
   }, 60_000)
 
+  it.skipIf(!available)('emitMany: the items of one batch keep their order in the line', async () => {
+    const m = await start()
+    receiver.respond((_r, i) => ({ delayMs: (i * 7) % 5 }))
+    await m.createEndpoint({ url: receiver.url, events: ['*'], ordering: 'fifo' })
+    await m.emitMany(range(20).map((n) => ({ event: 'order.updated', data: { n } })))
+    await m.emitMany(range(20, 21).map((n) => ({ event: 'order.updated', data: { n } })))
+    const requests = await receiver.waitFor(40, 30_000)
+    expect(sequence(requests)).toEqual(range(40))
+  }, 60_000)
+
   it.skipIf(!available)('a failing delivery holds the line through its retries; the next goes once it succeeds', async () => {
     const m = await start({ retryPolicy: { strategy: 'fixed', initialDelayMs: 100, jitter: 0 } })
     let failuresLeft = 2
