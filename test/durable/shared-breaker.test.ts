@@ -100,7 +100,9 @@ describe.skipIf(!pgAvailable)('postgres: circuit breakers shared by worker proce
   it('SIGKILL of a worker holding rate slots: they come free by its lease end + intervalMs, and another worker sends', async () => {
     const schema = pgCtx.schema()
     const setup = await setupManager(schema)
-    const leaseMs = 4000
+    // Long enough that the held requests (cut to the lease, at most the 10 s default timeout) are
+    // still in flight when the test looks, even on a slow machine.
+    const leaseMs = 15_000
     const intervalMs = 500
     // The first two requests are held open, so the worker dies holding both slots.
     let release: () => void = () => {}
@@ -109,12 +111,13 @@ describe.skipIf(!pgAvailable)('postgres: circuit breakers shared by worker proce
     const endpoint = await setup.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 2, intervalMs } })
     const doomed = await startWorker(children, schema, 'doomed', { LEASE_MS: String(leaseMs) })
     await setup.emitMany([0, 1, 2, 3].map((i) => ({ event: 'job.done', data: { i } })))
-    await receiver.waitFor(2, 60_000)
+    // Arrived (waitFor counts answered requests, and these are held open).
+    await eventually(() => receiver.requests.length >= 2 || null, 60_000)
     const pool = pgCtx.pool()
     const slots = await eventually(async () => {
       const { rows } = await pool.query(`SELECT slot, free_at, held_by FROM "${schema}".rate_slots WHERE endpoint_id = $1 AND held_by = 'doomed'`, [endpoint.id])
       return rows.length === 2 ? rows : null
-    })
+    }, 8000)
     const { rows: leases } = await pool.query(`SELECT max(locked_until) AS until FROM "${schema}".deliveries WHERE locked_by = 'doomed'`)
     doomed.kill('SIGKILL')
     release()
