@@ -90,6 +90,10 @@ export { toPrometheusText } from './observability/prometheus-text.js'
 export { memoryStore } from './store/memory/index.js'
 export type { MemoryStoreOptions } from './store/memory/index.js'
 export type {
+  BreakerFailure,
+  BreakerFailureVerdict,
+  BreakerProbeGrant,
+  BreakerProbeRequest,
   ClaimedDelivery,
   ClaimRequest,
   CleanupRequest,
@@ -103,8 +107,11 @@ export type {
   EnqueueResult,
   IncomingHookQuery,
   PageQuery,
+  RateSlotGrant,
+  RateSlotRequest,
   ReplayRequest,
   RequeueResult,
+  SharedBreaker,
   UpdateOptions,
   WebhookStore,
   WorkerHeartbeat,

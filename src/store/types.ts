@@ -242,6 +242,7 @@ export interface BreakerFailure {
 
 /** Result of `recordBreakerFailure`: the breaker after the failure, and whether this failure opened it. */
 export interface BreakerFailureVerdict {
+  /** The breaker after this failure was counted. */
   breaker: SharedBreaker
   /** This failure opened the breaker (the threshold was reached, or it was this worker's probe). */
   opened: boolean
@@ -249,7 +250,9 @@ export interface BreakerFailureVerdict {
 
 /** Arguments of `takeBreakerProbe`. */
 export interface BreakerProbeRequest {
+  /** Endpoint whose breaker it is. */
   endpointId: string
+  /** Worker asking to send the probe. */
   workerId: string
   /** Current time: the probe may be taken once the breaker's `retryAt` has passed. */
   now: Date
@@ -259,7 +262,9 @@ export interface BreakerProbeRequest {
 
 /** Result of `takeBreakerProbe`: whether this worker sends the probe, and the breaker as it is then (`null`: closed, no failures). */
 export interface BreakerProbeGrant {
+  /** This worker holds the probe: its next attempt is the one that closes or re-opens the breaker. */
   granted: boolean
+  /** The breaker as it is now; `null` when closed without failures. */
   breaker: SharedBreaker | null
 }
 
