@@ -1,4 +1,3 @@
-import PQueue from 'p-queue'
 import type { WebhookStore } from '../store/types.js'
 import type { Clock, RateLimit } from '../types.js'
 
@@ -30,12 +29,6 @@ const CONTENDED_WAIT_MS = 5
  */
 export class SharedRateSlots {
   readonly #deps: SharedSlotDeps
-  /**
-   * One taker at a time per endpoint in this worker: the others queue behind it instead of each
-   * asking the store. A refused take then costs one round trip per worker, not one per waiting
-   * delivery, and the head of the line can look again as soon as a slot may have come free.
-   */
-  readonly #turns = new Map<string, PQueue>()
 
   constructor(deps: SharedSlotDeps) {
     this.#deps = deps
@@ -51,19 +44,6 @@ export class SharedRateSlots {
    * `stillWanted()` turned false (the delivery was handed back) or `giveUpAt` (ms) passed first.
    */
   async acquire(endpointId: string, limit: RateLimit, holdUntil: number, giveUpAt: number, stillWanted: () => boolean): Promise<ReleaseSharedSlot | null> {
-    let turn = this.#turns.get(endpointId)
-    if (!turn) {
-      turn = new PQueue({ concurrency: 1 })
-      this.#turns.set(endpointId, turn)
-    }
-    try {
-      return (await turn.add(() => this.#take(endpointId, limit, holdUntil, giveUpAt, stillWanted))) ?? null
-    } finally {
-      if (turn.size === 0 && turn.pending === 0 && this.#turns.get(endpointId) === turn) this.#turns.delete(endpointId)
-    }
-  }
-
-  async #take(endpointId: string, limit: RateLimit, holdUntil: number, giveUpAt: number, stillWanted: () => boolean): Promise<ReleaseSharedSlot | null> {
     const { store, clock, workerId } = this.#deps
     // Bounded: each round waits at least CONTENDED_WAIT_MS until giveUpAt.
     for (let round = 0; round < 1_000_000; round++) {
@@ -72,9 +52,7 @@ export class SharedRateSlots {
       if (now >= giveUpAt) return null
       const grant = await store.takeRateSlot!({ endpointId, max: limit.max, workerId, now: new Date(now), holdUntil: new Date(Math.max(holdUntil, now + limit.intervalMs)) })
       if (grant.slot !== undefined) return this.#release(endpointId, grant.slot, limit)
-      // A slot whose request is still in flight shows its hold's end (the lease's), but comes free
-      // `intervalMs` after the request ends: look again after that long at most.
-      const wait = Math.min(MAX_WAIT_MS, limit.intervalMs + 1, Math.max(CONTENDED_WAIT_MS, grant.retryAt.getTime() - clock.now()), Math.max(0, giveUpAt - clock.now()))
+      const wait = Math.min(MAX_WAIT_MS, Math.max(CONTENDED_WAIT_MS, grant.retryAt.getTime() - clock.now()), Math.max(0, giveUpAt - clock.now()))
       await new Promise((resolve) => setTimeout(resolve, wait).unref())
     }
     return null
