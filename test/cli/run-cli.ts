@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { childEntry } from '../helpers/child-entry.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const ENTRY = 'src/cli/index.ts'
 
 /** What a CLI run printed and how it exited. */
 export interface CliRun {
@@ -12,14 +12,14 @@ export interface CliRun {
 }
 
 /**
- * Runs `hookline` as a user would, in a child process (`node --import tsx src/cli/index.ts …`),
+ * Runs `hookline` as a user would, in a child process (`node <bundle>/cli.js …`, the CLI bundled once by the global setup),
  * with a clean colour environment unless `env` says otherwise, `input` piped to its stdin. Killed after `timeoutMs`.
  */
 export function runCli(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, HOOKLINE_DB: undefined, HOOKLINE_CONFIG: undefined, HOOKLINE_EGRESS_ALLOW: undefined, HOOKLINE_EGRESS_ALLOW_PRIVATE: undefined, ...options.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...childEntry('cli'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''

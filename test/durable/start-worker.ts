@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
+import { childEntry } from '../helpers/child-entry.js'
 import { PG_URL } from '../helpers/pg.js'
 
 /**
  * Starts `worker-process.ts` (a manager on the Postgres `schema`) as a child process and resolves
  * once it is delivering. The child is pushed to `children` so the test can kill what it started.
- * Generous start time: on a loaded machine tsx takes seconds to compile the sources.
+ * The worker runs from the bundle the global setup built (no per-start compile); the start time
+ * is still generous for a heavily loaded machine.
  */
 export function startWorker(children: ChildProcess[], schema: string, id: string, env: Record<string, string> = {}, startTimeoutMs = 90_000): Promise<ChildProcess> {
   return new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-process.ts')], {
+    const child = spawn(process.execPath, childEntry('worker'), {
       env: { ...process.env, PG_URL, PG_SCHEMA: schema, WORKER_ID: id, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
