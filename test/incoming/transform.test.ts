@@ -216,14 +216,14 @@ describe('sandbox - escapes fail safely', () => {
 
 describe('sandbox - bounded time, memory and output', () => {
   it('a runaway loop is stopped at the timeout, and the next render works', async () => {
-    const started = Date.now()
-    const error = await raw('{% for i in range(0, 10000) %}{% for j in range(0, 10000) %}{{ j }}{% endfor %}{% endfor %}', {}, {
+    // 10^12 iterations never finish: the render returning at all (within the test's timeout) shows
+    // it was stopped, with no wall-clock bound that a loaded machine could miss.
+    const error = await raw('{% for i in range(0, 10000) %}{% for j in range(0, 10000) %}{% for k in range(0, 10000) %}{{ k }}{% endfor %}{% endfor %}{% endfor %}', {}, {
       timeoutMs: 200,
       maxOutputBytes: 1e9,
     }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TemplateError)
     expect((error as Error).message).toMatch(/longer than 200 ms/)
-    expect(Date.now() - started).toBeLessThan(5000)
     expect(await raw('{{ 1 + 1 }}')).toBe('2')
   })
 

@@ -19,15 +19,16 @@ describe('dispatcher fairness and leases', () => {
     manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, batchSize: 10, concurrency: 5, endpointConcurrency: 1 })
     await manager.start()
     await manager.stop()
-    const slow = await manager.createEndpoint({ url: `${receiver.url}?slow`, events: ['slow'], rateLimit: { max: 1, intervalMs: 1000 } })
+    // The first claim takes 10 of the slow endpoint's 30 (one send a second); the fast endpoint's
+    // delivery goes out in the claim after the first few of them are sent, before those 10 are
+    // through (a count of sends, not a wall-clock bound a loaded machine could miss).
+    await manager.createEndpoint({ url: `${receiver.url}?slow`, events: ['slow'], rateLimit: { max: 1, intervalMs: 1000 } })
     await manager.createEndpoint({ url: `${receiver.url}?fast`, events: ['fast'] })
     for (let i = 0; i < 30; i++) await manager.emit('slow', { i })
     await manager.emit('fast', {})
-    const started = Date.now()
     await manager.start()
-    await eventually(() => receiver.requests.some((r) => r.url.endsWith('?fast')), 5000)
-    expect(Date.now() - started).toBeLessThan(3000)
-    expect(slow.id).toBeTruthy()
+    await eventually(() => receiver.requests.some((r) => r.url.endsWith('?fast')), 15_000)
+    expect(receiver.requests.filter((r) => r.url.endsWith('?slow')).length).toBeLessThan(10)
   })
 
   it('a backlog on one endpoint drains without waiting for the poll once the endpoint has room again', async () => {
@@ -81,15 +82,14 @@ describe('dispatcher fairness and leases', () => {
   })
 
   it('stop({ drain: false }) hands back deliveries waiting for a rate limit at once', async () => {
+    // The next slot is an hour away: a stop that waited for it would hit the test's timeout.
     manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 5000 } })
+    await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 1, intervalMs: 3_600_000 } })
     const ids: string[] = []
     for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('tick', { i })).deliveryIds)
     await receiver.waitFor(1)
-    const started = Date.now()
     await manager.stop({ drain: false })
-    expect(Date.now() - started).toBeLessThan(2000)
     const states = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
     expect(states.filter((s) => s === 'succeeded')).toHaveLength(1)
     expect(states.filter((s) => s === 'pending')).toHaveLength(4)
