@@ -273,13 +273,15 @@ describe('sandbox - a bounded queue', () => {
   })
 
   it('jobs sent ahead behind a slow render: past maxQueueWaitMs they fail with 503, never start late', async () => {
-    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 200 })
+    // Wide margins both ways, for fast and for loaded machines: 10^6 loop steps take hundreds of ms
+    // on an idle machine (seconds on a loaded one) against a 50 ms queue wait and a 60 s timeout.
+    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 50 })
     try {
-      const job = (template: string, timeoutMs = 5000) =>
+      const job = (template: string, timeoutMs = 30_000) =>
         small.render({ key: `a@${template}@${timeoutMs}`, transform: template, payload: '{}', timeoutMs, maxOutputBytes: 1000 })
       expect(await job('{{ 0 }}')).toBe('0') // the process is up
-      // Slow but within its timeout: the job behind it waits longer than 200 ms.
-      const slow = job('{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done', 20_000)
+      // Slow but within its timeout: the job behind it waits longer than 50 ms.
+      const slow = job('{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done', 60_000)
       const behind = job('{{ 1 }}').catch((e: unknown) => e)
       expect(await slow).toBe('done')
       const refused = await behind
@@ -289,7 +291,7 @@ describe('sandbox - a bounded queue', () => {
     } finally {
       await small.close()
     }
-  })
+  }, 120_000)
 
   it('a process stopped for a runaway template: the jobs sent ahead behind it render in a new process', async () => {
     const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 30_000 })
