@@ -50,7 +50,9 @@ describe.skipIf(!pgAvailable)('fifo endpoints: two Postgres worker processes', (
     receiver.respond((_r, i) => ({ delayMs: (i * 7) % 6 }))
     await m.createEndpoint({ url: `${receiver.url}/line`, events: ['*'], ordering: 'fifo' })
     await m.createEndpoint({ url: `${receiver.url}/keyed`, events: ['*'], ordering: 'fifo', orderingKey: 'data.customer' })
-    await Promise.all([startWorker(children, schema, 'w1'), startWorker(children, schema, 'w2')])
+    // Leases far longer than any stall of a loaded machine: this test is about order, and a lease
+    // that ran out mid-send would rightly send that delivery again (at-least-once).
+    await Promise.all([startWorker(children, schema, 'w1', { LEASE_MS: '30000' }), startWorker(children, schema, 'w2', { LEASE_MS: '30000' })])
     const N = 30
     for (const n of range(N)) for (const customer of ['a', 'b']) await m.emit('order.updated', { n, customer })
     await eventually(() => receiver.requests.length >= 4 * N, 60_000, 50)

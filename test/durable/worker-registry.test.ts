@@ -97,7 +97,9 @@ describe('worker registry', () => {
         egress: allowLoopback,
         store: postgresStore({ connectionString: PG_URL, schema }),
         workerId,
-        workerHeartbeat: { intervalMs: 100, lostAfterMs: 1000 },
+        // Not tighter: on a loaded machine a stalled observer missing a second of heartbeats is
+        // (rightly) reported lost by the other one.
+        workerHeartbeat: { intervalMs: 100, lostAfterMs: 3000 },
         leaseMs: 60_000,
       })
       m.on('worker.lost', (w) => lost.push(w))
@@ -107,7 +109,7 @@ describe('worker registry', () => {
     await Promise.all(observers.map((m) => m.start()))
     await eventually(() => lost.length > 0, 15_000, 50)
     await new Promise((r) => setTimeout(r, 400)) // a few more heartbeats of both observers
-    expect(lost).toHaveLength(1)
+    expect(lost.map((w) => w.id)).toEqual(['victim'])
     expect(lost[0]).toMatchObject({ id: 'victim', state: 'lost', host: hostname(), pid: victim.pid, leases: 5 })
     expect(lost[0]!.lostAt).toBeInstanceOf(Date)
 
