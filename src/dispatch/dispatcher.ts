@@ -370,7 +370,7 @@ export class Dispatcher {
           this.#deps.writer.backlog = this.#window.grown
           this.#waitingOnSaturated = saturated.length > 0 && batch.length < limit
           this.#caughtUp = batch.length < limit && saturated.length === 0 && this.#refusals === refusals
-          for (const claimed of batch) this.#dispatch(claimed)
+          for (const claimed of await this.#withinShares(batch)) this.#dispatch(claimed)
           if (batch.length === limit) continue
           if (batch.length === 0) {
             const next = await store.nextDueAt()
@@ -421,6 +421,53 @@ export class Dispatcher {
   /** Lease time kept back after an attempt's timeout, for recording its outcome. */
   #leaseMargin(): number {
     return Math.min(LEASE_MARGIN_MS, this.#options.leaseMs / 10)
+  }
+
+  /**
+   * The claimed deliveries this worker keeps: each endpoint's up to its share (its hold cap, see
+   * `endpointCap`). The claim could not leave out an endpoint whose share was not known yet (none
+   * of its deliveries held): the rest of its deliveries go back to the store at once, due now, and
+   * the next claim leaves the endpoint out while it holds its share. Without this, the backlog of
+   * one slow endpoint (a rate limit of 1 an hour) could fill the whole window and hold up every
+   * other endpoint.
+   */
+  async #withinShares(batch: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    const counts = new Map<string, { count: number; cap: number }>()
+    const keep: ClaimedDelivery[] = []
+    const excess: string[] = []
+    for (const claimed of batch) {
+      const id = claimed.delivery.id
+      if (this.#leased.has(id) || this.#holding.has(id)) {
+        keep.push(claimed)
+        continue
+      }
+      const endpointId = claimed.delivery.endpointId
+      let share = counts.get(endpointId)
+      if (share === undefined) {
+        const held = this.#heldByEndpoint.get(endpointId)
+        let cap = held?.cap ?? Infinity
+        if (cap === Infinity) {
+          const endpoint = await this.#deps.directory.get(endpointId)
+          // Missing or inactive endpoints' deliveries are settled by #process.
+          if (endpoint && endpoint.status === 'active') cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
+        }
+        share = { count: held?.count ?? 0, cap }
+        counts.set(endpointId, share)
+      }
+      if (share.count < share.cap) {
+        share.count++
+        keep.push(claimed)
+      } else excess.push(id)
+    }
+    if (excess.length > 0) {
+      try {
+        await this.#deps.store.release(excess, this.#deps.workerId, new Date(this.#deps.clock.now()))
+      } catch (error) {
+        // Not lost: their lease runs out and any worker claims them then.
+        this.#deps.onError(error)
+      }
+    }
+    return keep
   }
 
   #saturatedEndpoints(): string[] {

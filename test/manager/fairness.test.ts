@@ -31,6 +31,20 @@ describe('dispatcher fairness and leases', () => {
     expect(receiver.requests.filter((r) => r.url.endsWith('?slow')).length).toBeLessThan(10)
   })
 
+  it("an endpoint's first claim takes no more than its share: one limited to 1 request an hour does not fill the worker", async () => {
+    // Before its first delivery is processed the worker does not know an endpoint's share (its cap
+    // comes with the endpoint): a claim of its backlog used to fill the whole window, every one
+    // waiting an hour for a rate slot, and nothing else was claimed meanwhile.
+    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, batchSize: 10, concurrency: 5, endpointConcurrency: 1 })
+    await manager.createEndpoint({ url: `${receiver.url}?slow`, events: ['slow'], rateLimit: { max: 1, intervalMs: 3_600_000 } })
+    await manager.createEndpoint({ url: `${receiver.url}?fast`, events: ['fast'] })
+    await manager.emitMany(Array.from({ length: 30 }, (_, i) => ({ event: 'slow', data: { i } })))
+    await manager.emit('fast', {})
+    await manager.start()
+    await eventually(() => receiver.requests.some((r) => r.url.endsWith('?fast')), 10_000)
+    expect(receiver.requests.filter((r) => r.url.endsWith('?slow'))).toHaveLength(1)
+  })
+
   it('a backlog on one endpoint drains without waiting for the poll once the endpoint has room again', async () => {
     // With the defaults one endpoint may hold 2 × endpointConcurrency deliveries; past that it is
     // left out of claims. Its finishing deliveries must bring the worker back, not the next poll.
