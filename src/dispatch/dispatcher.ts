@@ -424,12 +424,13 @@ export class Dispatcher {
   }
 
   /**
-   * The claimed deliveries this worker keeps: each endpoint's up to its share (its hold cap, see
-   * `endpointCap`). The claim could not leave out an endpoint whose share was not known yet (none
-   * of its deliveries held): the rest of its deliveries go back to the store at once, due now, and
-   * the next claim leaves the endpoint out while it holds its share. Without this, the backlog of
-   * one slow endpoint (a rate limit of 1 an hour) could fill the whole window and hold up every
-   * other endpoint.
+   * The claimed deliveries this worker keeps: a rate-limited endpoint's up to its share (its hold
+   * cap, see `endpointCap`). The claim could not leave out an endpoint whose share was not reached
+   * yet, so it may return more of its backlog than that: the rest goes back to the store at once,
+   * due now, and the next claim leaves the endpoint out while it holds its share. Without this,
+   * the backlog of one slow endpoint (a rate limit of 1 an hour) could fill the whole window and
+   * hold up every other endpoint. Endpoints without a rate limit keep what was claimed: their
+   * deliveries move at their concurrency, and handing them back would only add store writes.
    */
   async #withinShares(batch: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
     const counts = new Map<string, { count: number; cap: number }>()
@@ -444,14 +445,11 @@ export class Dispatcher {
       const endpointId = claimed.delivery.endpointId
       let share = counts.get(endpointId)
       if (share === undefined) {
-        const held = this.#heldByEndpoint.get(endpointId)
-        let cap = held?.cap ?? Infinity
-        if (cap === Infinity) {
-          const endpoint = await this.#deps.directory.get(endpointId)
-          // Missing or inactive endpoints' deliveries are settled by #process.
-          if (endpoint && endpoint.status === 'active') cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
-        }
-        share = { count: held?.count ?? 0, cap }
+        const endpoint = await this.#deps.directory.get(endpointId)
+        // Missing or inactive endpoints' deliveries are settled by #process.
+        const limited = endpoint !== undefined && endpoint.status === 'active' && endpoint.rateLimit !== null
+        const cap = limited ? endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0) : Infinity
+        share = { count: this.#heldByEndpoint.get(endpointId)?.count ?? 0, cap }
         counts.set(endpointId, share)
       }
       if (share.count < share.cap) {
