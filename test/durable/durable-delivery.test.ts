@@ -1,48 +1,24 @@
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, type WebhookManager, type WebhookStore } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { WebhookManagerOptions, WebhookStore } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
-import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
-import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
-import { startWorker as startWorkerProcess } from './start-worker.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { PG_URL, pgAvailable } from '../helpers/pg.js'
+import { eventually } from '../helpers/receiver.js'
+import { useDurableFixture } from './fixture.js'
 
-let receiver: Receiver
-const managers: WebhookManager[] = []
-const dir = mkdtempSync(join(tmpdir(), 'hookline-durable-'))
-const pgCtx = createPgTestContext()
+const fx = useDurableFixture()
 
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
-  await receiver.close()
-})
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true })
-  await pgCtx.dispose()
-})
-
-const manage = (store: WebhookStore, extra: Parameters<typeof createWebhookManager>[0] = {}) => {
-  const m = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 50, breaker: { enabled: false }, ...extra })
-  managers.push(m)
-  return m
-}
+const manage = (store: WebhookStore, extra: WebhookManagerOptions = {}) => fx.manage({ store, pollIntervalMs: 50, breaker: { enabled: false }, ...extra })
 
 type StoreFactory = () => WebhookStore
 const backends: [string, boolean, () => StoreFactory][] = [
   ['sqlite', true, () => {
-    const file = join(dir, `restart-${Math.random().toString(36).slice(2)}.db`)
+    const file = fx.tempPath(`restart-${Math.random().toString(36).slice(2)}.db`)
     return () => sqliteStore({ filename: file })
   }],
   ['postgres', pgAvailable, () => {
-    const schema = pgCtx.schema()
+    const schema = fx.pg.schema()
     return () => postgresStore({ connectionString: PG_URL, schema })
   }],
 ]
@@ -50,21 +26,21 @@ const backends: [string, boolean, () => StoreFactory][] = [
 describe.each(backends)('durable delivery: %s', (_name, available, makeFactory) => {
   it.skipIf(!available)('a delivery waiting for its retry survives a manager restart and goes out on schedule', async () => {
     const factory = makeFactory()
-    receiver.respond((_r, i) => (i === 0 ? { status: 503 } : { status: 200 }))
+    fx.receiver.respond((_r, i) => (i === 0 ? { status: 503 } : { status: 200 }))
     const first = manage(factory(), { retryPolicy: { strategy: 'fixed', initialDelayMs: 1500, jitter: 0 } })
     await first.start()
-    const ep = await first.createEndpoint({ url: receiver.url, events: ['*'] })
+    const ep = await first.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await first.emit('order.paid', { id: 1 })
     const failed = await eventually(async () => {
       const d = await first.getDelivery(deliveryIds[0]!)
       return d.status === 'failed' ? d : null
     })
     await first.close()
-    managers.splice(managers.indexOf(first), 1)
+    fx.managers.splice(fx.managers.indexOf(first), 1)
 
     const second = manage(factory())
     await second.start()
-    const [, retry] = await receiver.waitFor(2, 10_000)
+    const [, retry] = await fx.receiver.waitFor(2, 10_000)
     expect(retry!.receivedAt).toBeGreaterThanOrEqual(failed.nextAttemptAt!.getTime() - 5)
     const done = await eventually(async () => {
       const d = await second.getDelivery(deliveryIds[0]!)
@@ -76,23 +52,18 @@ describe.each(backends)('durable delivery: %s', (_name, available, makeFactory) 
 })
 
 describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
-  const children: ChildProcess[] = []
-  afterEach(() => {
-    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
-  })
-
   // A lease that outlasts any stall of a loaded machine (a lease running out mid-send would let the
   // other worker send that delivery too, rightly: at-least-once), yet runs out within the test.
-  const startWorker = (schema: string, id: string) => startWorkerProcess(children, schema, id, { LEASE_MS: '8000' })
+  const startWorker = (schema: string, id: string) => fx.startWorker(schema, id, { LEASE_MS: '8000' })
 
   it('two worker processes deliver every message; one killed with SIGKILL mid-flight loses nothing', async () => {
-    const schema = pgCtx.schema()
+    const schema = fx.pg.schema()
     const producer = manage(postgresStore({ connectionString: PG_URL, schema }))
     await producer.migrate()
     // Track requests in flight per delivery: two workers must never attempt one delivery at once.
     const inFlight = new Map<string, number>()
     let overlaps = 0
-    receiver.respond((req) => {
+    fx.receiver.respond((req) => {
       const id = String(req.headers['x-webhook-delivery'])
       const n = (inFlight.get(id) ?? 0) + 1
       inFlight.set(id, n)
@@ -100,18 +71,18 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
       setTimeout(() => inFlight.set(id, (inFlight.get(id) ?? 1) - 1), 25)
       return { delayMs: 25 }
     })
-    await producer.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 20 })
+    await producer.createEndpoint({ url: fx.receiver.url, events: ['*'], concurrency: 20 })
     const N = 300
     const messageIds = new Set<string>()
     for (let i = 0; i < N; i++) messageIds.add((await producer.emit('job.done', { i })).messageId)
 
     const [victim] = await Promise.all([startWorker(schema, 'victim'), startWorker(schema, 'survivor')])
-    await receiver.waitFor(40, 20_000)
+    await fx.receiver.waitFor(40, 20_000)
     victim!.kill('SIGKILL')
     await new Promise<void>((resolve) => (victim!.exitCode !== null || victim!.signalCode !== null ? resolve() : victim!.once('exit', () => resolve())))
     expect(victim!.signalCode).toBe('SIGKILL')
 
-    const pool = pgCtx.pool()
+    const pool = fx.pg.pool()
     // The victim died holding leases: deliveries only the survivor's re-claim (after the lease ran
     // out) can finish.
     const held = await pool.query(`SELECT id FROM "${schema}".deliveries WHERE status = 'delivering' AND locked_by = 'victim'`)
@@ -120,11 +91,11 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".deliveries WHERE status = 'succeeded'`)
       return rows[0].n === N
     }, 120_000, 100)
-    const received = new Set(receiver.requests.map((r) => String(r.headers['x-webhook-id'])))
+    const received = new Set(fx.receiver.requests.map((r) => String(r.headers['x-webhook-id'])))
     expect([...messageIds].every((id) => received.has(id))).toBe(true)
     expect(overlaps).toBe(0)
     // At-least-once: a repeat can only come from a delivery the killed worker held.
-    expect(receiver.requests.length - N).toBeLessThanOrEqual(40)
+    expect(fx.receiver.requests.length - N).toBeLessThanOrEqual(40)
     const { rows } = await pool.query(`SELECT DISTINCT locked_by FROM "${schema}".deliveries`)
     expect(rows).toEqual([{ locked_by: null }])
     const victimsLeft = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".deliveries WHERE id = ANY($1) AND status = 'succeeded'`, [held.rows.map((r) => r.id)])
@@ -132,11 +103,11 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
   }, 240_000)
 
   it('transactional emit: rollback sends nothing, commit is delivered', async () => {
-    const schema = pgCtx.schema()
+    const schema = fx.pg.schema()
     const store = postgresStore({ connectionString: PG_URL, schema })
     const manager = manage(store)
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const client = new pg.Client({ connectionString: PG_URL })
     await client.connect()
     try {
@@ -146,10 +117,10 @@ describe.skipIf(!pgAvailable)('postgres: several workers, one database', () => {
       await client.query('BEGIN')
       const committed = await manager.emit('order.created', { id: 'committed' }, { client })
       await client.query('COMMIT')
-      const [req] = await receiver.waitFor(1, 10_000)
+      const [req] = await fx.receiver.waitFor(1, 10_000)
       expect((req!.body as { data: { id: string } }).data.id).toBe('committed')
       await new Promise((r) => setTimeout(r, 300))
-      expect(receiver.requests).toHaveLength(1)
+      expect(fx.receiver.requests).toHaveLength(1)
       await expect(manager.getDelivery(rolledBack.deliveryIds[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
       expect((await manager.getDelivery(committed.deliveryIds[0]!)).status).toBe('succeeded')
     } finally {

@@ -1,28 +1,9 @@
-import type { ChildProcess } from 'node:child_process'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, type WebhookManager } from '../../src/index.js'
-import { postgresStore } from '../../src/store/postgres/index.js'
-import { allowLoopback } from '../helpers/egress.js'
-import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
-import { startWorker as startWorkerProcess } from './start-worker.js'
-import { startReceiver, type Receiver } from '../helpers/receiver.js'
+import { describe, expect, it } from 'vitest'
+import { pgAvailable } from '../helpers/pg.js'
+import { useDurableFixture } from './fixture.js'
 
-let receiver: Receiver
-const managers: WebhookManager[] = []
-const children: ChildProcess[] = []
-const pgCtx = createPgTestContext()
-
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
-  await receiver.close()
-})
-afterAll(() => pgCtx.dispose())
-
-const startWorker = (schema: string, id: string) => startWorkerProcess(children, schema, id, { LEASE_MS: '30000', BATCH: '10' })
+const fx = useDurableFixture()
+const startWorker = (schema: string, id: string) => fx.startWorker(schema, id, { LEASE_MS: '30000', BATCH: '10' })
 
 /** The most requests any window of `windowMs` holds (every window that starts at an arrival). */
 function busiestWindow(times: number[], windowMs: number): number {
@@ -37,19 +18,18 @@ function busiestWindow(times: number[], windowMs: number): number {
 
 describe.skipIf(!pgAvailable)('postgres: rate limits shared by every worker', () => {
   it('4 worker processes, an endpoint limited to 5 per 500 ms: no 500 ms window at the receiver holds more than 5', async () => {
-    const schema = pgCtx.schema()
-    const setup = createWebhookManager({ egress: allowLoopback, store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
-    managers.push(setup)
+    const schema = fx.pg.schema()
+    const setup = fx.postgres(schema, { workerHeartbeat: false })
     await setup.migrate()
-    await setup.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
+    await setup.createEndpoint({ url: fx.receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
     const N = 40
     for (let i = 0; i < N; i++) await setup.emit('job.done', { i })
 
     await Promise.all(['w1', 'w2', 'w3', 'w4'].map((id) => startWorker(schema, id)))
-    const received = await receiver.waitFor(N, 60_000)
+    const received = await fx.receiver.waitFor(N, 60_000)
     expect(busiestWindow(received.map((r) => r.receivedAt), 500)).toBeLessThanOrEqual(5)
     // Each worker's own limiter alone would let 4 × 5 through in one window; the shared one is the bound.
-    const byWorker = await pgCtx.pool().query(`SELECT count(DISTINCT held_by)::int AS n FROM "${schema}".rate_slots`)
+    const byWorker = await fx.pg.pool().query(`SELECT count(DISTINCT held_by)::int AS n FROM "${schema}".rate_slots`)
     expect(byWorker.rows[0].n).toBe(0) // every slot given back
   }, 240_000)
 })

@@ -1,35 +1,16 @@
-import type { ChildProcess } from 'node:child_process'
 import { hostname } from 'node:os'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createManagementHandler, createWebhookManager, memoryStore, type WebhookManager, type WorkerInfo } from '../../src/index.js'
-import { postgresStore } from '../../src/store/postgres/index.js'
-import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
-import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
-import { startWorker as startWorkerProcess } from './start-worker.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { describe, expect, it } from 'vitest'
+import { createManagementHandler, memoryStore, type WorkerInfo } from '../../src/index.js'
+import { pgAvailable } from '../helpers/pg.js'
+import { eventually } from '../helpers/receiver.js'
+import { useDurableFixture } from './fixture.js'
 
-let receiver: Receiver
-const managers: WebhookManager[] = []
-const children: ChildProcess[] = []
-const pgCtx = createPgTestContext()
-
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
-  await receiver.close()
-})
-afterAll(() => pgCtx.dispose())
-
-const startWorker = (schema: string, id: string, env: Record<string, string>) => startWorkerProcess(children, schema, id, env)
+const fx = useDurableFixture()
 
 describe('worker registry', () => {
   it('a running manager lists itself as active with its host and pid, and as stopped after stop()', async () => {
     const store = memoryStore()
-    const manager = createWebhookManager({ egress: allowLoopback, store, workerId: 'solo', workerHeartbeat: { intervalMs: 50 } })
-    managers.push(manager)
+    const manager = fx.manage({ store, workerId: 'solo', workerHeartbeat: { intervalMs: 50 } })
     await manager.start()
     const [me] = await manager.listWorkers()
     expect(me).toMatchObject({ id: 'solo', host: hostname(), pid: process.pid, state: 'active', inFlight: 0, leases: null })
@@ -39,27 +20,23 @@ describe('worker registry', () => {
   })
 
   it('works through encryption at rest (the encrypting wrapper passes the registry through)', async () => {
-    const manager = createWebhookManager({
-      egress: allowLoopback,
+    const manager = fx.manage({
       workerId: 'sealed',
       encryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 3).toString('base64') }],
       workerHeartbeat: { intervalMs: 1000 },
     })
-    managers.push(manager)
     await manager.start()
     expect((await manager.listWorkers()).map((w) => [w.id, w.state])).toEqual([['sealed', 'active']])
   })
 
   it('workerHeartbeat: false records nothing', async () => {
-    const manager = createWebhookManager({ egress: allowLoopback, workerHeartbeat: false })
-    managers.push(manager)
+    const manager = fx.manage({ workerHeartbeat: false })
     await manager.start()
     expect(await manager.listWorkers()).toEqual([])
   })
 
   it('GET /workers lists workers for operators and refuses tenant-scoped callers (403)', async () => {
-    const manager = createWebhookManager({ egress: allowLoopback, workerId: 'api-worker', workerHeartbeat: { intervalMs: 1000 } })
-    managers.push(manager)
+    const manager = fx.manage({ workerId: 'api-worker', workerHeartbeat: { intervalMs: 1000 } })
     await manager.start()
     const handler = createManagementHandler(manager, {
       authorize: (req) => (req.headers.get('authorization') === 'Bearer tenant' ? { owner: 'acme' } : true),
@@ -76,26 +53,23 @@ describe('worker registry', () => {
   })
 
   it.skipIf(!pgAvailable)('postgres: a worker killed with SIGKILL is reported lost once, with the deliveries still leased to it', async () => {
-    const schema = pgCtx.schema()
+    const schema = fx.pg.schema()
     const slowMs = 8000
-    receiver.respond(() => ({ delayMs: slowMs }))
-    const setup = createWebhookManager({ egress: allowLoopback, store: postgresStore({ connectionString: PG_URL, schema }), workerHeartbeat: false })
-    managers.push(setup)
+    fx.receiver.respond(() => ({ delayMs: slowMs }))
+    const setup = fx.postgres(schema, { workerHeartbeat: false })
     await setup.migrate()
-    await setup.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 5 })
+    await setup.createEndpoint({ url: fx.receiver.url, events: ['*'], concurrency: 5 })
     for (let i = 0; i < 5; i++) await setup.emit('job.done', { i })
 
-    const victim = await startWorker(schema, 'victim', { HEARTBEAT_MS: '200', LEASE_MS: '60000' })
-    await receiver.waitFor(5, 20_000)
+    const victim = await fx.startWorker(schema, 'victim', { HEARTBEAT_MS: '200', LEASE_MS: '60000' })
+    await fx.receiver.waitFor(5, 20_000)
     victim.kill('SIGKILL')
     await new Promise<void>((resolve) => (victim.signalCode !== null ? resolve() : victim.once('exit', () => resolve())))
 
     // Two observers: the loss is reported by exactly one of them.
     const lost: WorkerInfo[] = []
     const observers = ['observer-1', 'observer-2'].map((workerId) => {
-      const m = createWebhookManager({
-        egress: allowLoopback,
-        store: postgresStore({ connectionString: PG_URL, schema }),
+      const m = fx.postgres(schema, {
         workerId,
         // Not tighter: on a loaded machine a stalled observer missing a second of heartbeats is
         // (rightly) reported lost by the other one.
@@ -103,7 +77,6 @@ describe('worker registry', () => {
         leaseMs: 60_000,
       })
       m.on('worker.lost', (w) => lost.push(w))
-      managers.push(m)
       return m
     })
     await Promise.all(observers.map((m) => m.start()))
