@@ -1,53 +1,46 @@
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createWebhookManager, memoryStore, verifySignature, type WebhookManager } from '../../src/index.js'
-import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { eventually } from '../helpers/receiver.js'
+import { useDeliveryFixture } from '../helpers/delivery-fixture.js'
 
-let receiver: Receiver
+const fx = useDeliveryFixture()
+/** The test's main manager (made with `fx.manage`, closed by the fixture). */
 let manager: WebhookManager
 const fast = { strategy: 'fixed' as const, initialDelayMs: 30, jitter: 0 }
 
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  await manager?.close({ drain: false })
-  await receiver.close()
-})
-
 describe('outgoing delivery', () => {
   it('signaturePrefix: "" (endpoint or manager) sends the bare hex seed 002 compares; verifySignature accepts both forms', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, signaturePrefix: '' })
+    manager = fx.manage({ pollIntervalMs: 50, signaturePrefix: '' })
     await manager.start()
-    const bare = await manager.createEndpoint({ url: receiver.url, events: ['a.bare'] })
-    const prefixed = await manager.createEndpoint({ url: receiver.url, events: ['a.prefixed'], signaturePrefix: 'sha256=' })
+    const bare = await manager.createEndpoint({ url: fx.receiver.url, events: ['a.bare'] })
+    const prefixed = await manager.createEndpoint({ url: fx.receiver.url, events: ['a.prefixed'], signaturePrefix: 'sha256=' })
     expect(bare.signaturePrefix).toBeNull()
     expect(prefixed.signaturePrefix).toBe('sha256=')
     await manager.emit('a.bare', { n: 1 })
-    const [b] = await receiver.waitFor(1)
+    const [b] = await fx.receiver.waitFor(1)
     const hexOf = (secret: string, body: Buffer) => createHmac('sha256', secret).update(body).digest('hex')
     expect(b!.headers['x-webhook-signature']).toBe(hexOf(bare.secret!, b!.rawBody))
     expect(verifySignature({ secret: bare.secret!, body: b!.rawBody, headers: b!.headers })).toBe(true)
     await manager.emit('a.prefixed', { n: 2 })
-    const [, p] = await receiver.waitFor(2)
+    const [, p] = await fx.receiver.waitFor(2)
     expect(p!.headers['x-webhook-signature']).toBe('sha256=' + hexOf(prefixed.secret!, p!.rawBody))
     expect(verifySignature({ secret: prefixed.secret!, body: p!.rawBody, headers: p!.headers })).toBe(true)
     // Back to the manager's default, and refusals of prefixes that would break the header.
     expect((await manager.updateEndpoint(prefixed.id, { signaturePrefix: null })).signaturePrefix).toBeNull()
-    await expect(manager.createEndpoint({ url: receiver.url, events: ['x'], signaturePrefix: 'sha 256=' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR', fields: [{ field: 'signaturePrefix' }] })
+    await expect(manager.createEndpoint({ url: fx.receiver.url, events: ['x'], signaturePrefix: 'sha 256=' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR', fields: [{ field: 'signaturePrefix' }] })
     expect(() => createWebhookManager({ signaturePrefix: 'a,b' })).toThrow(/signaturePrefix/)
   })
 
   it('.emit() reaches a real receiver with a signature standardwebhooks and node:crypto accept', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50 })
+    manager = fx.manage({ pollIntervalMs: 50 })
     await manager.start()
-    const std = await manager.createEndpoint({ url: receiver.url, events: ['agent.*'], signatureScheme: 'standard-webhooks' })
-    const hmac = await manager.createEndpoint({ url: receiver.url, events: ['agent.created'], headers: { 'X-Tenant': 'acme' } })
+    const std = await manager.createEndpoint({ url: fx.receiver.url, events: ['agent.*'], signatureScheme: 'standard-webhooks' })
+    const hmac = await manager.createEndpoint({ url: fx.receiver.url, events: ['agent.created'], headers: { 'X-Tenant': 'acme' } })
     const res = await manager.emit('agent.created', { agent_id: 'agent_123', agent_name: 'Bot' }, { metadata: { source: 'test' } })
     expect(res.deliveryIds).toHaveLength(2)
-    const got = await receiver.waitFor(2)
+    const got = await fx.receiver.waitFor(2)
     const byScheme = (scheme: string) => got.find((r) => (scheme === 'std' ? r.headers['webhook-signature'] : r.headers['x-webhook-signature']))!
 
     const s = byScheme('std')
@@ -70,12 +63,12 @@ describe('outgoing delivery', () => {
   })
 
   it('a receiver that fails twice then succeeds yields three logged attempts and a success', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: fast })
-    receiver.respond((_r, i) => (i < 2 ? { status: 500, body: 'nope' } : { status: 200, body: 'thanks' }))
+    manager = fx.manage({ pollIntervalMs: 50, retryPolicy: fast })
+    fx.receiver.respond((_r, i) => (i < 2 ? { status: 500, body: 'nope' } : { status: 200, body: 'thanks' }))
     await manager.start()
-    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const ep = await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('order.paid', { id: 1 })
-    await receiver.waitFor(3)
+    await fx.receiver.waitFor(3)
     const detail = await eventually(async () => {
       const d = await manager.getDelivery(deliveryIds[0]!)
       return d.status === 'succeeded' ? d : null
@@ -86,27 +79,27 @@ describe('outgoing delivery', () => {
       [2, 500, false],
       [3, 200, true],
     ])
-    expect(detail.attemptLog[0]).toMatchObject({ error: 'HTTP 500 Internal Server Error', responseBody: 'nope', method: 'POST', url: receiver.url })
+    expect(detail.attemptLog[0]).toMatchObject({ error: 'HTTP 500 Internal Server Error', responseBody: 'nope', method: 'POST', url: fx.receiver.url })
     expect(detail.attemptLog[2]!.responseBody).toBe('thanks')
     // the same bytes every time: the message id and body do not change between attempts
-    const bodies = new Set(receiver.requests.map((r) => r.rawBody.toString()))
+    const bodies = new Set(fx.receiver.requests.map((r) => r.rawBody.toString()))
     expect(bodies.size).toBe(1)
     const stats = await manager.getStats(ep.id)
     expect(stats).toMatchObject({ total: 1, succeeded: 1, attempts: 3, successRate: 1 })
   })
 
   it('gives up after maxAttempts and marks the delivery dead', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, retryPolicy: { ...fast, maxAttempts: 2 }, breaker: { enabled: false } })
-    receiver.respond(() => ({ status: 503 }))
+    manager = fx.manage({ pollIntervalMs: 50, retryPolicy: { ...fast, maxAttempts: 2 }, breaker: { enabled: false } })
+    fx.receiver.respond(() => ({ status: 503 }))
     const dead: string[] = []
     manager.on('delivery.dead', (e) => dead.push(e.deliveryId))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('x.y', {})
     await eventually(() => dead.length === 1)
     expect(dead).toEqual(deliveryIds)
     expect((await manager.getDelivery(deliveryIds[0]!)).status).toBe('dead')
-    expect(receiver.requests).toHaveLength(2)
+    expect(fx.receiver.requests).toHaveLength(2)
   })
 
   it('a retry runs at its time even when the timer fires early and the claim is slow (not a poll interval later)', async () => {
@@ -122,19 +115,18 @@ describe('outgoing delivery', () => {
     }
     const t0 = Date.now()
     const pollIntervalMs = 5_000
-    manager = createWebhookManager({
-      egress: allowLoopback,
+    manager = fx.manage({
       store,
       clock: { now: () => t0 + (Date.now() - t0) * 0.95 },
       pollIntervalMs,
       retryPolicy: { strategy: 'fixed', initialDelayMs: 200, jitter: 0 },
       breaker: { enabled: false },
     })
-    receiver.respond((_req, index) => ({ status: index === 0 ? 503 : 200 }))
+    fx.receiver.respond((_req, index) => ({ status: index === 0 ? 503 : 200 }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.emit('x.y', {})
-    const [first, second] = await receiver.waitFor(2, pollIntervalMs + 3_000)
+    const [first, second] = await fx.receiver.waitFor(2, pollIntervalMs + 3_000)
     expect(second!.receivedAt - first!.receivedAt).toBeLessThan(1_500)
   })
 
@@ -147,14 +139,14 @@ describe('outgoing delivery', () => {
       return claim(request)
     }
     const day = 86_400_000
-    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 1000, retryPolicy: { retryWindowMs: 60 * day }, breaker: { enabled: false } })
-    receiver.respond(() => ({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30 * day).toUTCString() } }))
+    manager = fx.manage({ store, pollIntervalMs: 1000, retryPolicy: { retryWindowMs: 60 * day }, breaker: { enabled: false } })
+    fx.receiver.respond(() => ({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30 * day).toUTCString() } }))
     const warnings: string[] = []
     const onWarning = (w: Error) => warnings.push(w.name)
     process.on('warning', onWarning)
     try {
       await manager.start()
-      await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+      await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
       const { deliveryIds } = await manager.emit('x.y', {})
       const failed = await eventually(async () => {
         const d = await manager.getDelivery(deliveryIds[0]!)

@@ -1,27 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, memoryStore, type WebhookManager, type WebhookStore } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { memoryStore, type WebhookManager, type WebhookStore } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
-import { createPgTestContext, PG_URL, pgAvailable } from '../helpers/pg.js'
-import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { PG_URL, pgAvailable } from '../helpers/pg.js'
+import { eventually } from '../helpers/receiver.js'
+import { useDeliveryFixture } from '../helpers/delivery-fixture.js'
 
 // emit's hand-off (`leaseOnEmit`): a running worker that has caught up with the store takes the
 // deliveries of a new emit in the same write, leased to it, without a claim.
 
-let receiver: Receiver
+const fx = useDeliveryFixture()
+/** The test's main manager (made with `fx.manage`, closed by the fixture). */
 let manager: WebhookManager
-
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  await manager?.close({ drain: false })
-  await receiver.close()
-})
 
 /**
  * `store` (a memory store by default), counting its finished claims and recording which worker
@@ -46,8 +36,8 @@ const WORKER = 'wrk_test'
 describe('emit hand-off to an idle worker', () => {
   it('stores the deliveries leased to this worker and delivers them without a claim', async () => {
     const { store, claims, claimedBy } = countingStore()
-    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000) // the first claim found the store empty: caught up
 
@@ -58,7 +48,7 @@ describe('emit hand-off to an idle worker', () => {
     if (stored?.status === 'delivering') expect(stored.lockedBy).toBe(WORKER)
 
     for (let i = 1; i < 5; i++) await manager.emit('agent.created', { i })
-    await receiver.waitFor(5, 5000)
+    await fx.receiver.waitFor(5, 5000)
     await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 5, 5000)
     // None of them came through a claim (a claim may run, e.g. on a wake-up, but finds nothing).
     expect(claimedBy(WORKER)).toEqual([])
@@ -66,13 +56,13 @@ describe('emit hand-off to an idle worker', () => {
 
   it('with leaseOnEmit: false every delivery is stored pending and claimed', async () => {
     const { store, claims } = countingStore()
-    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 60_000, leaseOnEmit: false })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, pollIntervalMs: 60_000, leaseOnEmit: false })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     const before = claims()
     await manager.emit('agent.created', {})
-    await receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1, 5000)
     expect(claims()).toBeGreaterThan(before)
   })
 
@@ -92,14 +82,14 @@ describe('emit hand-off to an idle worker', () => {
       for (const c of batch) claimOrder.push((c.message.data as { i: number }).i)
       return batch
     }
-    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000, batchSize: 10, concurrency: 50, endpointConcurrency: 50 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000, batchSize: 10, concurrency: 50, endpointConcurrency: 50 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     for (let i = 0; i < 80; i++) await manager.emit('agent.created', { i })
     await manager.start()
-    await eventually(() => receiver.requests.length > 0, 5000)
+    await eventually(() => fx.receiver.requests.length > 0, 5000)
     const { deliveryIds } = await manager.emit('agent.created', { i: 80 })
     expect((await store.getDelivery(deliveryIds[0]!))?.status).toBe('pending')
-    await receiver.waitFor(81, 10_000)
+    await fx.receiver.waitFor(81, 10_000)
     // Claimed after the whole backlog (due order), not handed to the worker ahead of it. (The
     // order requests arrive in says less: on a busy machine a request of an earlier batch that
     // opens a new connection can arrive after one of a later batch sent on a kept-alive one.)
@@ -117,12 +107,12 @@ describe('emit hand-off to an idle worker', () => {
       return enqueue(message, deliveries, options)
     }
     // 4 slots in all: a leaked slot per duplicate or failure would exhaust them below.
-    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000, concurrency: 1, batchSize: 2, endpointConcurrency: 1 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000, concurrency: 1, batchSize: 2, endpointConcurrency: 1 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     await manager.emit('agent.created', { first: true }, { idempotencyKey: 'k1' })
-    await receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1, 5000)
     for (let i = 0; i < 10; i++) {
       const again = await manager.emit('agent.created', { first: true }, { idempotencyKey: 'k1' })
       expect(again.duplicate).toBe(true)
@@ -133,8 +123,8 @@ describe('emit hand-off to an idle worker', () => {
     await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 1, 5000)
     const { deliveryIds } = await manager.emit('agent.created', { last: true })
     expect((await store.getDelivery(deliveryIds[0]!))?.lockedBy).toBe(WORKER)
-    await receiver.waitFor(2, 5000)
-    expect(receiver.requests).toHaveLength(2)
+    await fx.receiver.waitFor(2, 5000)
+    expect(fx.receiver.requests).toHaveLength(2)
     expect(claimedBy(WORKER)).not.toContain(deliveryIds[0])
   })
 
@@ -156,18 +146,18 @@ describe('emit hand-off to an idle worker', () => {
       }
       return result
     }
-    receiver.respond(() => ({ delayMs: 300 }))
-    manager = createWebhookManager({ egress: allowLoopback, store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    fx.receiver.respond(() => ({ delayMs: 300 }))
+    manager = fx.manage({ store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     slowWrite = true
     const { deliveryIds } = await manager.emit('agent.created', {})
     slowWrite = false
-    await receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1, 5000)
     await eventually(async () => (await store.getDelivery(deliveryIds[0]!))?.status === 'succeeded', 5000)
     await new Promise((resolve) => setTimeout(resolve, 400))
-    expect(receiver.requests).toHaveLength(1)
+    expect(fx.receiver.requests).toHaveLength(1)
     expect(await store.listAttempts(deliveryIds[0]!)).toHaveLength(1)
   })
 
@@ -187,8 +177,8 @@ describe('emit hand-off to an idle worker', () => {
 
   it('stop() waits for an emit still writing its leased deliveries, then attempts them', async () => {
     const { store, claims, writing } = slowWriteStore()
-    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     const emitted = manager.emit('agent.created', {})
@@ -196,14 +186,14 @@ describe('emit hand-off to an idle worker', () => {
     await manager.stop()
     const { deliveryIds } = await emitted
     // stop() resolved only after the delivery was attempted and its outcome stored.
-    expect(receiver.requests).toHaveLength(1)
+    expect(fx.receiver.requests).toHaveLength(1)
     expect((await store.getDelivery(deliveryIds[0]!))?.status).toBe('succeeded')
   })
 
   it('stop({ drain: false }) hands a delivery leased during its write back to the store', async () => {
     const { store, claims, writing } = slowWriteStore()
-    manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     await eventually(() => claims() > 0, 2000)
     const emitted = manager.emit('agent.created', {})
@@ -213,37 +203,30 @@ describe('emit hand-off to an idle worker', () => {
     // Released unsent: due now, no lease.
     const stored = await store.getDelivery(deliveryIds[0]!)
     expect(stored).toMatchObject({ status: 'pending', lockedBy: null, lockedUntil: null })
-    expect(receiver.requests).toHaveLength(0)
+    expect(fx.receiver.requests).toHaveLength(0)
   })
 })
 
 describe('emit hand-off on the durable stores', () => {
-  const pgContext = createPgTestContext()
-  const dir = mkdtempSync(join(tmpdir(), 'hookline-hand-off-'))
-  afterAll(async () => {
-    await pgContext.dispose()
-    rmSync(dir, { recursive: true, force: true })
-  })
-
   const stores: [string, boolean, () => WebhookStore][] = [
-    ['sqlite file', true, () => sqliteStore({ filename: join(dir, `h-${Math.random().toString(36).slice(2)}.db`) })],
-    ['postgres', pgAvailable, () => postgresStore({ connectionString: PG_URL, schema: pgContext.schema() })],
+    ['sqlite file', true, () => sqliteStore({ filename: fx.tempPath(`h-${Math.random().toString(36).slice(2)}.db`) })],
+    ['postgres', pgAvailable, () => postgresStore({ connectionString: PG_URL, schema: fx.pg.schema() })],
   ]
 
   for (const [name, available, make] of stores) {
     it.skipIf(!available)(`${name}: stored leased to the worker, delivered once, never claimed by another worker`, async () => {
       const { store, claims, claimedBy } = countingStore(make())
-      manager = createWebhookManager({ egress: allowLoopback, store, workerId: WORKER, pollIntervalMs: 60_000 })
-      await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+      manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
+      await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
       await manager.start()
       await eventually(() => claims() > 0, 5000)
       const ids: string[] = []
       for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('agent.created', { i })).deliveryIds)
       // A second worker on the same store finds nothing to claim: each delivery is leased or done.
       expect(await store.claim({ now: new Date(), limit: 10, leaseMs: 1000, workerId: 'other' })).toEqual([])
-      await receiver.waitFor(5, 10_000)
+      await fx.receiver.waitFor(5, 10_000)
       await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 5, 10_000)
-      expect(receiver.requests).toHaveLength(5)
+      expect(fx.receiver.requests).toHaveLength(5)
       // Handed off, not claimed: this worker's own claims (the Postgres store wakes it once its
       // LISTEN connection is up, whenever that is) found none of them, and no other worker got one.
       expect(claimedBy(WORKER).filter((id) => ids.includes(id))).toEqual([])

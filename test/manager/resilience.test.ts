@@ -1,24 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, memoryStore, type WebhookManager } from '../../src/index.js'
-import { eventually, startReceiver, type Receiver } from '../helpers/receiver.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { describe, expect, it } from 'vitest'
+import { memoryStore, type WebhookManager } from '../../src/index.js'
+import { eventually } from '../helpers/receiver.js'
+import { useDeliveryFixture } from '../helpers/delivery-fixture.js'
 
-let receiver: Receiver
+const fx = useDeliveryFixture()
+/** The test's main manager (made with `fx.manage`, closed by the fixture). */
 let manager: WebhookManager
-
-beforeEach(async () => {
-  receiver = await startReceiver()
-})
-afterEach(async () => {
-  await manager?.close({ drain: false })
-  await receiver.close()
-})
 
 describe('breaker, rate limit, auto-disable, stop', () => {
   it('five straight failures open the breaker; later attempts wait for the cooldown, then a probe closes it', async () => {
     const cooldownMs = 600
-    manager = createWebhookManager({
-      egress: allowLoopback,
+    manager = fx.manage({
       pollIntervalMs: 20,
       endpointConcurrency: 1,
       retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 20 },
@@ -32,15 +24,15 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     })
     manager.on('breaker.closed', () => events.push('closed'))
     let healthy = false
-    receiver.respond(() => (healthy ? { status: 200 } : { status: 500 }))
+    fx.receiver.respond(() => (healthy ? { status: 200 } : { status: 500 }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('x.y', { n: 1 })
-    await receiver.waitFor(5)
+    await fx.receiver.waitFor(5)
     await eventually(() => events.includes('opened'))
     healthy = true
     // Nothing reaches the receiver while the breaker is open: the next request is the probe after the cooldown.
-    const probe = await receiver.waitFor(6, 5000)
+    const probe = await fx.receiver.waitFor(6, 5000)
     expect(probe[4]!.receivedAt).toBeLessThanOrEqual(openedAt)
     expect(probe[5]!.receivedAt - openedAt).toBeGreaterThanOrEqual(cooldownMs - 50)
     const done = await eventually(async () => {
@@ -54,11 +46,11 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('a per-endpoint rate limit is observed at the receiver', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
+    manager = fx.manage({ pollIntervalMs: 20 })
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
     for (let i = 0; i < 15; i++) await manager.emit('tick', { i })
-    const got = await receiver.waitFor(15, 8000)
+    const got = await fx.receiver.waitFor(15, 8000)
     const times = got.map((r) => r.receivedAt).sort((a, b) => a - b)
     // As the receiver counts: no 500 ms window holds more than 5 arrivals (without the limit all
     // 15 arrive within a few ms).
@@ -74,12 +66,12 @@ describe('breaker, rate limit, auto-disable, stop', () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
       return update(endpoint)
     }
-    manager = createWebhookManager({ egress: allowLoopback, store, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 }, breaker: { enabled: false } })
-    receiver.respond((_req, index) => (index === 0 ? { status: 500 } : { status: 410, delayMs: 50 }))
+    manager = fx.manage({ store, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 }, breaker: { enabled: false } })
+    fx.receiver.respond((_req, index) => (index === 0 ? { status: 500 } : { status: 410, delayMs: 50 }))
     const disabled: string[] = []
     manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
     await manager.start()
-    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 1 })
+    const ep = await manager.createEndpoint({ url: fx.receiver.url, events: ['*'], concurrency: 1 })
     await manager.emit('a.b', { n: 1 })
     await manager.emit('a.b', { n: 2 })
     await eventually(() => disabled.length === 1, 5_000)
@@ -88,12 +80,12 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('a 410 Gone kills the delivery and disables the endpoint with an endpoint.disabled event', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
-    receiver.respond(() => ({ status: 410 }))
+    manager = fx.manage({ pollIntervalMs: 20 })
+    fx.receiver.respond(() => ({ status: 410 }))
     const disabled: string[] = []
     manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
     await manager.start()
-    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const ep = await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('a.b', {})
     await eventually(() => disabled.length === 1)
     expect(disabled[0]).toMatch(/410/)
@@ -108,19 +100,18 @@ describe('breaker, rate limit, auto-disable, stop', () => {
 
   it('an endpoint failing for longer than disableAfterFailingMs is disabled', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z')
-    manager = createWebhookManager({
-      egress: allowLoopback,
+    manager = fx.manage({
       clock: { now: () => now },
       pollIntervalMs: 20,
       disableAfterFailingMs: 5 * 86_400_000,
       breaker: { enabled: false },
       retryPolicy: { strategy: 'fixed', initialDelayMs: 0, jitter: 0, maxAttempts: 1 },
     })
-    receiver.respond(() => ({ status: 500 }))
+    fx.receiver.respond(() => ({ status: 500 }))
     const disabled: string[] = []
     manager.on('endpoint.disabled', (e) => disabled.push(e.reason))
     await manager.start()
-    const ep = await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    const ep = await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.emit('a', {})
     await eventually(async () => (await manager.getEndpoint(ep.id)).failingSince !== null)
     now += 6 * 86_400_000
@@ -130,20 +121,20 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('Retry-After on a 429 postpones the retry', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0 } })
-    receiver.respond((_r, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }))
+    manager = fx.manage({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0 } })
+    fx.receiver.respond((_r, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.emit('a', {})
-    const got = await receiver.waitFor(2, 5000)
+    const got = await fx.receiver.waitFor(2, 5000)
     expect(got[1]!.receivedAt - got[0]!.receivedAt).toBeGreaterThanOrEqual(950)
   })
 
   it('network errors are retried and logged: connection refused', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
+    manager = fx.manage({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
     await manager.start()
-    const url = receiver.url
-    await receiver.close()
+    const url = fx.receiver.url
+    await fx.receiver.close()
     await manager.createEndpoint({ url, events: ['*'] })
     const { deliveryIds } = await manager.emit('a', {})
     const d = await eventually(async () => {
@@ -152,14 +143,13 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     })
     expect(d.attemptLog).toHaveLength(2)
     expect(d.attemptLog[0]).toMatchObject({ responseStatus: null, succeeded: false, error: expect.stringMatching(/connection refused/) })
-    receiver = await startReceiver()
   })
 
   it('a timeout is an error and is retried', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
-    receiver.respond((_r, i) => (i === 0 ? { delayMs: 1500 } : {}))
+    manager = fx.manage({ pollIntervalMs: 20, retryPolicy: { strategy: 'fixed', initialDelayMs: 10, jitter: 0, maxAttempts: 2 } })
+    fx.receiver.respond((_r, i) => (i === 0 ? { delayMs: 1500 } : {}))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], timeoutMs: 200 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'], timeoutMs: 200 })
     const { deliveryIds } = await manager.emit('a', {})
     const d = await eventually(async () => {
       const x = await manager.getDelivery(deliveryIds[0]!)
@@ -169,32 +159,32 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('3xx answers are failures: redirects are not followed', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
-    receiver.respond(() => ({ status: 302, headers: { location: '/elsewhere' } }))
+    manager = fx.manage({ pollIntervalMs: 20, retryPolicy: { maxAttempts: 1 } })
+    fx.receiver.respond(() => ({ status: 302, headers: { location: '/elsewhere' } }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const { deliveryIds } = await manager.emit('a', {})
     const d = await eventually(async () => {
       const x = await manager.getDelivery(deliveryIds[0]!)
       return x.status === 'dead' ? x : null
     })
     expect(d.lastStatusCode).toBe(302)
-    expect(receiver.requests.map((r) => r.url)).toEqual(['/hook'])
+    expect(fx.receiver.requests.map((r) => r.url)).toEqual(['/hook'])
   })
 
   it('stop() waits for in-flight attempts and leaves none half-done', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
-    receiver.respond(() => ({ delayMs: 300 }))
+    manager = fx.manage({ pollIntervalMs: 20 })
+    fx.receiver.respond(() => ({ delayMs: 300 }))
     await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     const ids: string[] = []
     for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('a', { i })).deliveryIds)
-    await eventually(() => receiver.requests.length >= 1)
+    await eventually(() => fx.receiver.requests.length >= 1)
     await manager.stop({ drain: false })
     const states = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
     // Nothing is left leased: each is either recorded as succeeded or handed back as pending.
     expect(states.every((s) => s === 'succeeded' || s === 'pending')).toBe(true)
-    expect(states.filter((s) => s === 'succeeded').length).toBe(receiver.requests.length)
+    expect(states.filter((s) => s === 'succeeded').length).toBe(fx.receiver.requests.length)
     // Started again, the rest are delivered.
     await manager.start()
     await eventually(async () => {
@@ -204,15 +194,15 @@ describe('breaker, rate limit, auto-disable, stop', () => {
   })
 
   it('stop({ drain: true }) attempts every claimed delivery first', async () => {
-    manager = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 20 })
-    receiver.respond(() => ({ delayMs: 100 }))
+    manager = fx.manage({ pollIntervalMs: 20 })
+    fx.receiver.respond(() => ({ delayMs: 100 }))
     await manager.start()
     // Concurrency 2 lets this worker hold 4 deliveries of the endpoint: all of them are claimed.
-    await manager.createEndpoint({ url: receiver.url, events: ['*'], concurrency: 2 })
+    await manager.createEndpoint({ url: fx.receiver.url, events: ['*'], concurrency: 2 })
     const ids: string[] = []
     for (let i = 0; i < 4; i++) ids.push(...(await manager.emit('a', { i })).deliveryIds)
-    await eventually(() => receiver.requests.length >= 2)
-    expect(receiver.requests.length).toBeLessThan(4)
+    await eventually(() => fx.receiver.requests.length >= 2)
+    expect(fx.receiver.requests.length).toBeLessThan(4)
     await manager.stop({ drain: true })
     const states = await Promise.all(ids.map(async (id) => (await manager.getDelivery(id)).status))
     expect(states).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded'])
