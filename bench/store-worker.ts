@@ -15,7 +15,7 @@ const store = factory({ connectionString: process.env.BENCH_PG_URL, schema: proc
 // BENCH_NO_SHARED=1 (bench/scaling.ts): the store without its shared rate limits and breakers, as
 // if the features did not exist, to price them on endpoints that do not use them.
 if (process.env.BENCH_NO_SHARED === '1') {
-  const optional = ['takeRateSlot', 'releaseRateSlot', 'recordBreakerFailure', 'recordBreakerSuccess', 'takeBreakerProbe', 'getBreaker', 'listOpenBreakers', 'clearBreaker'] as const
+  const optional = ['takeRateSlots', 'releaseRateSlots', 'recordBreakerFailure', 'recordBreakerSuccess', 'takeBreakerProbe', 'getBreaker', 'listOpenBreakers', 'clearBreaker'] as const
   for (const name of optional) delete (store as Partial<typeof store>)[name]
 }
 const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the parent

@@ -108,6 +108,7 @@ export type {
   IncomingHookQuery,
   PageQuery,
   RateSlotGrant,
+  RateSlotRelease,
   RateSlotRequest,
   ReplayRequest,
   RequeueResult,

@@ -262,7 +262,7 @@ export class Dispatcher {
     if (this.#leased.size > 0) await new Promise<void>((resolve) => this.#leasedIdle.push(resolve))
     if (!drain) await this.#releaseWaiting().catch((error: unknown) => this.#deps.onError(error))
     for (let i = 0; i < 1000 && this.#tasks.size > 0; i++) await Promise.allSettled([...this.#tasks])
-    await this.#deps.writer.drain()
+    await Promise.all([this.#deps.writer.drain(), this.#sharedSlots?.drain()])
   }
 
   /**
@@ -638,7 +638,13 @@ export class Dispatcher {
           const leaseEnd = claimed.delivery.lockedUntil?.getTime() ?? this.#deps.clock.now() + this.#options.leaseMs
           const shared =
             rate && this.#sharedSlots
-              ? await this.#sharedSlots.acquire(endpoint.id, endpoint.rateLimit!, leaseEnd, leaseEnd - this.#leaseMargin(), () => this.#waiting.has(id))
+              ? await this.#sharedSlots.acquire(endpoint.id, endpoint.rateLimit!, {
+                  endsBy: leaseEnd,
+                  giveUpAt: leaseEnd - this.#leaseMargin(),
+                  stillWanted: () => this.#waiting.has(id),
+                  // Its deliveries held here, up to two rounds of its concurrency: a take gets their slots too while the limit does not bind.
+                  demand: () => Math.min(this.#heldByEndpoint.get(endpoint.id)?.count ?? 1, 2 * queue.concurrency),
+                })
               : null
           const release = (hold: boolean) => {
             local?.(hold)

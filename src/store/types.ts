@@ -194,22 +194,45 @@ export interface PageQuery {
   offset?: number
 }
 
-/** Arguments of `takeRateSlot` (a rate-limit slot shared by every worker of a store). */
+/** Arguments of `takeRateSlots` (rate-limit slots shared by every worker of a store). */
 export interface RateSlotRequest {
   /** Endpoint whose limit it is. */
   endpointId: string
   /** The limit's `max`: slots `0 … max − 1` exist. */
   max: number
-  /** Worker taking it. */
+  /** Most slots to take (1 or more): a worker takes the slots of several requests in one call. */
+  count: number
+  /** Worker taking them. */
   workerId: string
   /** Current time. */
   now: Date
-  /** The slot is held until then unless given back earlier (so a worker that dies frees it by then). */
+  /** The slots are held until then unless given back earlier (so a worker that dies frees them by then). */
   holdUntil: Date
 }
 
-/** Result of `takeRateSlot`: the slot taken, or when the first one comes free. */
-export type RateSlotGrant = { slot: number; retryAt?: undefined } | { slot?: undefined; retryAt: Date }
+/**
+ * Result of `takeRateSlots`: the slots taken (up to `count`, none when none was free) and, when
+ * fewer than `count` were, the earliest time one of the others comes free: the `freeAt` of a
+ * slot given back (by `releaseRateSlots`) whose time has not come yet. `retryAt` is `null` when
+ * every slot was taken or every other one is held (it comes free when its holder gives it back, or
+ * at the end of its hold).
+ */
+export interface RateSlotGrant {
+  /** Slot numbers taken, each held by the worker until given back or `holdUntil`. */
+  slots: number[]
+  /** When fewer than `count` were taken: the earliest `freeAt` of a slot no worker holds, if any. */
+  retryAt: Date | null
+}
+
+/** One slot given back by `releaseRateSlots`. */
+export interface RateSlotRelease {
+  /** Endpoint whose slot it is. */
+  endpointId: string
+  /** Slot number. */
+  slot: number
+  /** The slot comes free then (`intervalMs` after a request through it ended, or at once when nothing was sent). */
+  freeAt: Date
+}
 
 /**
  * An endpoint's circuit breaker as every worker of a store sees it. A row exists while the
@@ -424,13 +447,14 @@ export interface WebhookStore {
    */
   reportLostWorkers?(staleBefore: Date, now: Date): Promise<WorkerRecord[]>
   /**
-   * Optional (shared rate limits): takes a free slot of the endpoint's rate limit — one whose
-   * `free_at` has passed — for `request.workerId` until `request.holdUntil`, or says when the first
-   * slot comes free. Slots live in the store, so every worker sharing it counts against one limit.
+   * Optional (shared rate limits): takes up to `request.count` free slots of the endpoint's rate
+   * limit — ones whose `free_at` has passed — for `request.workerId` until `request.holdUntil`,
+   * in one atomic step, and says when to look again if fewer were free. Slots live in the store,
+   * so every worker sharing it counts against one limit.
    */
-  takeRateSlot?(request: RateSlotRequest): Promise<RateSlotGrant>
-  /** Optional (shared rate limits): the slot comes free at `freeAt` (only while `workerId` still holds it). */
-  releaseRateSlot?(endpointId: string, slot: number, workerId: string, freeAt: Date): Promise<void>
+  takeRateSlots?(request: RateSlotRequest): Promise<RateSlotGrant>
+  /** Optional (shared rate limits): each slot comes free at its `freeAt` (only while `workerId` still holds it); one write for all. */
+  releaseRateSlots?(workerId: string, releases: readonly RateSlotRelease[]): Promise<void>
   /** Optional (worker registry): deletes records of workers stopped or lost before `before`. Returns how many. */
   pruneWorkers?(before: Date): Promise<number>
   /**

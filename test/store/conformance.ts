@@ -958,37 +958,49 @@ export function testStore({ name, create, additionalTests, sharedRateSlots = fal
     })
 
     describe.skipIf(!sharedRateSlots)('shared rate-limit slots', () => {
-      const take = (workerId: string, now: number, max = 2, holdFor = 10_000) =>
-        store.takeRateSlot!({ endpointId: 'ep_limited', max, workerId, now: at(now), holdUntil: at(now + holdFor) })
+      const take = (workerId: string, now: number, max = 2, holdFor = 10_000, count = 1) =>
+        store.takeRateSlots!({ endpointId: 'ep_limited', max, count, workerId, now: at(now), holdUntil: at(now + holdFor) })
+      const release = (workerId: string, ...slots: [number, number][]) =>
+        store.releaseRateSlots!(
+          workerId,
+          slots.map(([slot, freeAt]) => ({ endpointId: 'ep_limited', slot, freeAt: at(freeAt) })),
+        )
 
-      it('.takeRateSlot() hands out max slots, then says when the first comes free', async () => {
-        const a = await take('w1', 0)
-        const b = await take('w2', 0)
-        expect([a.slot, b.slot].sort()).toEqual([0, 1])
-        expect(await take('w3', 10)).toEqual({ retryAt: at(10_000) })
+      it('.takeRateSlots() hands out max slots in all, several in one call, then says none is given back yet', async () => {
+        const a = await take('w1', 0, 3, 10_000, 2)
+        expect(a.slots.sort()).toEqual([0, 1])
+        expect(a.retryAt).toBeNull()
+        // Fewer free than asked: the one left, and no time to look again (the others are held).
+        expect(await take('w2', 0, 3, 10_000, 5)).toEqual({ slots: [2], retryAt: null })
+        expect(await take('w3', 10, 3)).toEqual({ slots: [], retryAt: null })
         // Another endpoint has slots of its own.
-        expect((await store.takeRateSlot!({ endpointId: 'ep_other', max: 1, workerId: 'w1', now: at(10), holdUntil: at(5000) })).slot).toBe(0)
+        expect((await store.takeRateSlots!({ endpointId: 'ep_other', max: 1, count: 1, workerId: 'w1', now: at(10), holdUntil: at(5000) })).slots).toEqual([0])
       })
 
-      it('.releaseRateSlot() frees a slot at the given time, only for its holder; an expired hold frees itself', async () => {
-        const a = await take('w1', 0, 1)
-        expect(a.slot).toBe(0)
-        await store.releaseRateSlot!('ep_limited', 0, 'not-the-holder', at(0))
-        expect(await take('w2', 100, 1)).toEqual({ retryAt: at(10_000) })
-        await store.releaseRateSlot!('ep_limited', 0, 'w1', at(600))
-        expect(await take('w2', 599, 1)).toEqual({ retryAt: at(600) })
-        expect((await take('w2', 600, 1)).slot).toBe(0)
-        // w2 dies holding it: the hold runs out at 600 + 10 000.
-        expect(await take('w3', 5000, 1)).toEqual({ retryAt: at(10_600) })
-        expect((await take('w3', 10_600, 1)).slot).toBe(0)
+      it('.releaseRateSlots() frees slots at the given times in one call, only for their holder; an expired hold frees itself', async () => {
+        expect((await take('w1', 0, 2, 10_000, 2)).slots.sort()).toEqual([0, 1])
+        await release('not-the-holder', [0, 0], [1, 0])
+        expect(await take('w2', 100, 2)).toEqual({ slots: [], retryAt: null })
+        await release('w1', [0, 600], [1, 400])
+        // The earliest slot given back says when to look again.
+        expect(await take('w2', 399, 2, 10_000, 2)).toEqual({ slots: [], retryAt: at(400) })
+        expect(await take('w2', 400, 2, 10_000, 2)).toEqual({ slots: [1], retryAt: at(600) })
+        expect(await take('w2', 600, 2, 10_000, 2)).toEqual({ slots: [0], retryAt: null })
+        // w2 dies holding both: the holds run out at 400 + 10 000 and 600 + 10 000.
+        expect(await take('w3', 5000, 2)).toEqual({ slots: [], retryAt: null })
+        expect(await take('w3', 10_400, 2, 10_000, 2)).toEqual({ slots: [1], retryAt: null })
+        expect((await take('w3', 10_600, 2)).slots).toEqual([0])
+        await release('w3', [0, 11_000], [1, 11_000])
+        expect(await take('w4', 10_700, 2)).toEqual({ slots: [], retryAt: at(11_000) })
       })
 
-      it('.takeRateSlot() with a larger max makes the new slots; a smaller max leaves the others unused', async () => {
-        expect((await take('w1', 0, 1)).slot).toBe(0)
-        expect((await take('w2', 0, 3)).slot).toBeGreaterThan(0)
-        expect((await take('w3', 0, 3)).slot).toBeGreaterThan(0)
-        expect(await take('w4', 0, 3)).toMatchObject({ retryAt: expect.any(Date) })
-        expect(await take('w5', 0, 1)).toEqual({ retryAt: at(10_000) })
+      it('.takeRateSlots() with a larger max makes the new slots; a smaller max leaves the others unused', async () => {
+        expect((await take('w1', 0, 1)).slots).toEqual([0])
+        expect((await take('w2', 0, 3, 10_000, 3)).slots.sort()).toEqual([1, 2])
+        expect(await take('w4', 0, 3)).toEqual({ slots: [], retryAt: null })
+        await release('w2', [1, 50], [2, 50])
+        expect(await take('w5', 0, 1)).toEqual({ slots: [], retryAt: null })
+        expect(await take('w5', 0, 3)).toEqual({ slots: [], retryAt: at(50) })
       })
     })
 

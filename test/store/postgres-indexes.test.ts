@@ -62,7 +62,7 @@ describe.skipIf(!pgAvailable)('postgres index set', () => {
         incoming_keys_expires_idx: plans.cleanupIncomingKeys(now, 100),
         schema_migrations_pkey: plans.currentVersion(),
         workers_pkey: workers.record({ id: 'w', host: 'h', pid: 1, startedAt: now, lastSeenAt: now, inFlight: 0, leases: 0 } as never),
-        rate_slots_pkey: slots.release(ep.id, 0, 'w', now),
+        rate_slots_pkey: slots.release('w', [{ endpointId: ep.id, slot: 0, freeAt: now }]),
         breakers_pkey: breakers.get(ep.id),
       }
       const { rows } = await ctx.pool().query<{ name: string }>('SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 ORDER BY 1', [schema])

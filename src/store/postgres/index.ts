@@ -593,21 +593,21 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async reportLostWorkers(staleBefore, now) {
       return (await rows('reportLostWorkers', workerPlans.reportLost(staleBefore, now))).map(decodeWorker)
     },
-    async takeRateSlot(request) {
-      for (let round = 0; ; round++) {
-        const row = (await rows('takeRateSlot', slotPlans.take(request)))[0]!
-        if (row.slot !== null && row.slot !== undefined) return { slot: Number(row.slot) }
-        // The endpoint's slots are made on first use (and when its max grows), then taken again.
-        if (Number(row.slots) < request.max && round === 0) {
-          await run('takeRateSlot', slotPlans.ensure(request.endpointId, request.max))
-          continue
-        }
-        const retryAt = row.retry_at === null || row.retry_at === undefined ? request.now : toDate(row.retry_at)
-        return { retryAt: retryAt.getTime() < request.now.getTime() ? request.now : retryAt }
+    async takeRateSlots(request) {
+      const first = (await rows('takeRateSlots', slotPlans.take(request)))[0]!
+      const slots = (first.slots as (number | string)[]).map(Number)
+      if (slots.length >= request.count) return { slots, retryAt: null }
+      let row = first
+      // The endpoint's slots are made on first use (and when its max grows), then taken again.
+      if (Number(first.total) < request.max) {
+        await run('takeRateSlots', slotPlans.ensure(request.endpointId, request.max))
+        row = (await rows('takeRateSlots', slotPlans.take({ ...request, count: request.count - slots.length })))[0]!
+        slots.push(...(row.slots as (number | string)[]).map(Number))
       }
+      return { slots, retryAt: slots.length >= request.count || row.retry_at === null || row.retry_at === undefined ? null : toDate(row.retry_at) }
     },
-    async releaseRateSlot(endpointId, slot, workerId, freeAt) {
-      await run('releaseRateSlot', slotPlans.release(endpointId, slot, workerId, freeAt))
+    async releaseRateSlots(workerId, releases) {
+      if (releases.length > 0) await run('releaseRateSlots', slotPlans.release(workerId, releases))
     },
     async recordBreakerFailure(failure) {
       const row = (await rows('recordBreakerFailure', breakerPlans.failure(failure, createId('brk'))))[0]!

@@ -659,28 +659,31 @@ export function sqliteStore(options: SqliteStoreOptions): WebhookStore {
     listWorkers: () => op('listWorkers', (d) => all(d, WORKERS.list, {}).map(decodeWorker)),
     reportLostWorkers: (staleBefore, now) =>
       write('reportLostWorkers', (d) => all(d, WORKERS.reportLost, { stale_before: staleBefore.getTime(), now: now.getTime() }).map(decodeWorker)),
-    takeRateSlot: (r) =>
-      write('takeRateSlot', (d) =>
+    takeRateSlots: (r) =>
+      write('takeRateSlots', (d) =>
         transaction(d, () => {
           const keys = { endpoint: r.endpointId, max: r.max }
-          const pick = () => one(d, SLOTS.pick, { ...keys, now: r.now.getTime() })
-          let free = pick()
-          // Counted only when no slot was free: the endpoint's slots are made on first use (and
-          // when its max grows); otherwise the earliest free time says when to look again.
-          const summary = free ? null : one(d, SLOTS.summary, keys)!
-          if (summary && Number(summary.slots) < r.max) {
+          const pick = (count: number) => all(d, SLOTS.pick, { ...keys, now: r.now.getTime(), count }).map((row) => Number(row.slot))
+          const slots = pick(r.count)
+          // Counted only when too few were free: the endpoint's slots are made on first use (and
+          // when its max grows); otherwise the earliest time a slot given back comes free says
+          // when to look again.
+          if (slots.length < r.count && Number(one(d, SLOTS.total, keys)!.slots) < r.max) {
             changes(d, SLOTS.ensure, keys)
-            free = pick()
+            slots.push(...pick(r.count - slots.length))
           }
-          if (free) {
-            changes(d, SLOTS.hold, { endpoint: r.endpointId, slot: free.slot, hold_until: r.holdUntil.getTime(), worker: r.workerId })
-            return { slot: Number(free.slot) }
-          }
-          return { retryAt: new Date(Math.max(Number(summary!.retry_at ?? 0), r.now.getTime())) }
+          for (const slot of slots) changes(d, SLOTS.hold, { endpoint: r.endpointId, slot, hold_until: r.holdUntil.getTime(), worker: r.workerId })
+          if (slots.length >= r.count) return { slots, retryAt: null }
+          const next = one(d, SLOTS.nextFree, { ...keys, now: r.now.getTime() })?.retry_at
+          return { slots, retryAt: next === null || next === undefined ? null : new Date(Number(next)) }
         }),
       ),
-    releaseRateSlot: (endpointId, slot, workerId, freeAt) =>
-      write('releaseRateSlot', (d) => void changes(d, SLOTS.release, { endpoint: endpointId, slot, worker: workerId, free_at: freeAt.getTime() })),
+    releaseRateSlots: (workerId, releases) =>
+      write('releaseRateSlots', (d) =>
+        transaction(d, () => {
+          for (const r of releases) changes(d, SLOTS.release, { endpoint: r.endpointId, slot: r.slot, worker: workerId, free_at: r.freeAt.getTime() })
+        }),
+      ),
     recordBreakerFailure: (f) =>
       write('recordBreakerFailure', (d) =>
         transaction(d, () => {
