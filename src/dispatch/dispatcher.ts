@@ -639,7 +639,9 @@ export class Dispatcher {
           const shared =
             rate && this.#sharedSlots
               ? await this.#sharedSlots.acquire(endpoint.id, endpoint.rateLimit!, {
-                  endsBy: leaseEnd,
+                  // An attempt's timeout ends by its lease end less the margin (see #send).
+                  endsBy: leaseEnd - this.#leaseMargin(),
+                  holdAtMost: leaseEnd,
                   giveUpAt: leaseEnd - this.#leaseMargin(),
                   stillWanted: () => this.#waiting.has(id),
                   // Its deliveries held here, up to two rounds of its concurrency: a take gets their slots too while the limit does not bind.

@@ -16,8 +16,10 @@ export type ReleaseSharedSlot = (hold: boolean) => void
 
 /** What one request asks of {@link SharedRateSlots.acquire}. */
 export interface SharedSlotWant {
-  /** The latest the request can end, in ms (its delivery's lease end): the slot is held in the store until `intervalMs` after it, so a worker that dies holding it frees it by then. */
+  /** The latest the request can end, in ms (its attempt's deadline): the slot must stay held in the store until `intervalMs` after it, in case the worker dies sending it. */
   endsBy: number
+  /** The slot may stay held until `intervalMs` after this at most, in ms (its delivery's lease end, at least `endsBy`): a worker that dies holding it frees it by then. */
+  holdAtMost: number
   /** Stops waiting then, in ms. */
   giveUpAt: number
   /** False once the request is not wanted any more (its delivery was handed back). */
@@ -42,6 +44,8 @@ const BATCH_MAX = 500
 interface Waiter {
   /** The hold the slot must have: `endsBy + intervalMs + 1`. */
   holdUntil: number
+  /** The longest hold it may have: `holdAtMost + intervalMs + 1`. */
+  holdCap: number
   giveUpAt: number
   stillWanted: () => boolean
   resolve: (release: ReleaseSharedSlot | null) => void
@@ -112,7 +116,7 @@ export class SharedRateSlots {
     const e = this.#endpoint(endpointId, limit)
     e.demand = want.demand
     return new Promise((resolve) => {
-      e.waiters.push({ holdUntil: want.endsBy + limit.intervalMs + 1, giveUpAt: want.giveUpAt, stillWanted: want.stillWanted, resolve })
+      e.waiters.push({ holdUntil: want.endsBy + limit.intervalMs + 1, holdCap: Math.max(want.endsBy, want.holdAtMost) + limit.intervalMs + 1, giveUpAt: want.giveUpAt, stillWanted: want.stillWanted, resolve })
       this.#serve(endpointId, e)
       if (e.waiters.length > 0 && !e.pumping) void this.#pump(endpointId, e)
     })
@@ -120,7 +124,7 @@ export class SharedRateSlots {
 
   /** Gives back every slot kept unused and writes the releases still gathered (the worker stops). */
   async drain(): Promise<void> {
-    for (const [endpointId, e] of this.#endpoints) this.#returnStock(endpointId, e, Infinity)
+    for (const [endpointId, e] of this.#endpoints) this.#returnStock(endpointId, e, 0)
     for (let i = 0; i < 100 && (this.#releases.length > 0 || this.#flushing); i++) {
       if (this.#flushing) await this.#flushing
       else await this.#flush()
@@ -131,7 +135,7 @@ export class SharedRateSlots {
     let e = this.#endpoints.get(endpointId)
     if (e && (e.limit.max !== limit.max || e.limit.intervalMs !== limit.intervalMs)) {
       // The limit changed: slots kept under the old one go back.
-      this.#returnStock(endpointId, e, Infinity)
+      this.#returnStock(endpointId, e, 0)
       e.limit = limit
       e.short = false
     }
@@ -161,6 +165,16 @@ export class SharedRateSlots {
       w.resolve(this.#release(endpointId, e, s!))
     }
     e.waiters = left
+    // Kept slots whose hold is too short for every request still waiting (those of later claims
+    // need longer ones) go back now rather than when they expire.
+    if (left.length > 0 && e.stock.length > 0) {
+      const shortest = Math.min(...left.map((w) => w.holdUntil))
+      const usable = e.stock.filter((s) => s.holdUntil >= shortest)
+      if (usable.length < e.stock.length) {
+        for (const s of e.stock) if (s.holdUntil < shortest) this.#queueRelease({ endpointId, slot: s.slot, freeAt: new Date(now) }, e.limit)
+        e.stock = usable
+      }
+    }
   }
 
   /** Takes slots for the endpoint's waiters until none is left, waiting between takes as the store says. */
@@ -171,7 +185,9 @@ export class SharedRateSlots {
       // Bounded: each round either serves waiters or waits at least MIN_WAIT_MS, and waiters give up by their giveUpAt.
       for (let round = 0; round < 1_000_000 && e.waiters.length > 0; round++) {
         const limit = e.limit
-        const holdUntil = Math.max(...e.waiters.map((w) => w.holdUntil))
+        // Long enough for the waiting requests and for those of the next STOCK_MS (which end a
+        // little later), never past what the shortest lease allows: its request is served.
+        const holdUntil = Math.min(Math.max(...e.waiters.map((w) => w.holdUntil)) + STOCK_MS, ...e.waiters.map((w) => w.holdCap))
         const ahead = e.short ? 0 : Math.max(0, e.demand() - e.granted - e.stock.length - e.waiters.length)
         const count = Math.min(limit.max, BATCH_MAX, e.waiters.length + ahead)
         const now = clock.now()
@@ -184,6 +200,7 @@ export class SharedRateSlots {
             continue
           }
           for (const slot of grant.slots) e.stock.push({ slot, holdUntil, takenAt: now })
+          this.#armStock(endpointId, e)
           e.short = grant.slots.length < count
           retryAt = grant.retryAt?.getTime() ?? null
         } catch (error) {
@@ -237,7 +254,7 @@ export class SharedRateSlots {
     }
   }
 
-  /** Gives back the kept slots taken at `before` or earlier (`Infinity`: all), unused: free at once. */
+  /** Gives back the kept slots taken `age` ms ago or earlier (0: all), unused: free at once. */
   #returnStock(endpointId: string, e: EndpointSlots, age: number): void {
     const now = this.#deps.clock.now()
     const keep: Stocked[] = []
