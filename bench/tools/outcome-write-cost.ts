@@ -3,13 +3,15 @@
 // schema holding the same leased deliveries, variants interleaved over rounds:
 //   complete      the store's statement, request body sent whole
 //   split         the store's statement, body sent without the message data (what the store does)
+//   jsonb         `split` with its json parameter read as jsonb (jsonb_to_recordset)
 //   unlogged      `split` with the attempts table UNLOGGED
 //   copy          BEGIN; UPDATE … FROM unnest; COPY attempts FROM STDIN; COMMIT (pg-copy-streams)
 //   pipelined     `split` sent through the `postgres` package, 4 batches in flight on one connection
 // Reports µs of CPU per outcome: the Postgres backend (/proc/<pid>/stat) and this process.
 //   BENCH_EXP_MODULES=/path/to/node_modules npx tsx bench/tools/outcome-write-cost.ts [outcomes=3000] [batch=100] [rounds=3]
 // (pg-copy-streams and postgres are not dependencies of hookline: install them anywhere and point
-// BENCH_EXP_MODULES at that node_modules; variants whose module is missing are skipped.)
+// BENCH_EXP_MODULES at that node_modules; variants whose module is missing are skipped.
+// BENCH_VARIANTS=split,json runs only those.)
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -67,6 +69,11 @@ function fixtures(): { endpoint: Endpoint; items: { message: Message; deliveries
     concurrency: null,
     metadata: {},
     failingSince: null,
+    tls: null,
+    proxy: null,
+    rotationSignatures: 'all',
+    ordering: 'unordered',
+    orderingKey: null,
     createdAt: now,
     updatedAt: now,
   } as unknown as Endpoint
@@ -87,6 +94,7 @@ function fixtures(): { endpoint: Endpoint; items: { message: Message; deliveries
       createdAt: now,
       updatedAt: now,
       completedAt: null,
+      orderingKey: null,
     } as Delivery
     return { message, deliveries: [delivery] }
   })
@@ -124,7 +132,14 @@ function outcome(d: Delivery): DeliveryOutcome {
   return { deliveryId: d.id, workerId: 'w', status: 'succeeded', attempts: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null, completedAt: now, updatedAt: now, attempt }
 }
 
+/** CPU µs of a process so far: /proc/<pid>/schedstat (ns on the CPU) where the kernel keeps it, else its 10 ms ticks. */
 const ticksOf = (pid: number): number => {
+  try {
+    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
+    if (ns > 0) return ns / 1000
+  } catch {
+    // not kept: ticks below
+  }
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const x = f.slice(f.lastIndexOf(')') + 2).split(' ')
   return (Number(x[11]) + Number(x[12])) * 10_000
@@ -142,27 +157,37 @@ const copyText = (value: unknown): string => {
   return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
 }
 
+/**
+ * Backend CPU of the last variant run by {@link eachBatch}, µs: read from its backend's schedstat
+ * right before and after each statement (the backend is idle in between), so neither connecting
+ * nor the machine's other work between statements is counted. null: the round's sampler counts.
+ */
+let measuredBackend: number | null = null
+
+/** Runs `build(batch)` for every batch on one connection, measuring its backend around each statement. */
+async function eachBatch(app: string, outcomes: DeliveryOutcome[][], build: (batch: DeliveryOutcome[]) => { text: string; values: unknown[] }): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL, application_name: app })
+  await client.connect()
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  let backend = 0
+  for (const b of outcomes) {
+    const p = build(b)
+    const before = ticksOf(pid)
+    await client.query({ text: p.text, values: p.values })
+    backend += ticksOf(pid) - before
+  }
+  await client.end()
+  measuredBackend = backend
+}
+
 const variants: Record<string, Variant | null> = {
-  complete: async (schema, app, outcomes) => {
-    const client = new pg.Client({ connectionString: PG_URL, application_name: app })
-    await client.connect()
-    const plans = createPlans(schema)
-    for (const b of outcomes) {
-      const p = plans.complete(b)
-      await client.query({ text: p.text, values: p.values })
-    }
-    await client.end()
-  },
-  split: async (schema, app, outcomes) => {
-    const client = new pg.Client({ connectionString: PG_URL, application_name: app })
-    await client.connect()
-    const plans = createPlans(schema)
-    for (const b of outcomes) {
-      const p = plans.complete(b, () => dataText)
-      await client.query({ text: p.text, values: p.values })
-    }
-    await client.end()
-  },
+  complete: (schema, app, outcomes) => eachBatch(app, outcomes, (b) => createPlans(schema).complete(b)),
+  split: (schema, app, outcomes) => eachBatch(app, outcomes, (b) => createPlans(schema).complete(b, () => dataText)),
+  jsonb: (schema, app, outcomes) =>
+    eachBatch(app, outcomes, (b) => {
+      const p = createPlans(schema).complete(b, () => dataText)
+      return { text: p.text.replace('json_to_recordset($1::json)', 'jsonb_to_recordset($1::jsonb)'), values: p.values }
+    }),
   unlogged: async (schema, app, outcomes) => {
     const admin = new pg.Client({ connectionString: PG_URL })
     await admin.connect()
@@ -221,6 +246,8 @@ const variants: Record<string, Variant | null> = {
     : null,
 }
 
+// BENCH_VARIANTS=split,json: only those variants.
+const only = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : null
 const admin = new pg.Client({ connectionString: PG_URL })
 await admin.connect()
 const results: Record<string, { backend: number[]; client: number[]; wall: number[] }> = {}
@@ -228,7 +255,7 @@ const schemas: string[] = []
 try {
   for (let r = 0; r < rounds; r++) {
     for (const [name, run] of Object.entries(variants)) {
-      if (!run) continue
+      if (!run || (only !== null && !only.includes(name))) continue
       const schema = freshSchema('hookline_owc')
       schemas.push(schema)
       const store = postgresStore({ connectionString: PG_URL, schema })
@@ -262,6 +289,7 @@ try {
           await new Promise((resolve) => setTimeout(resolve, 5))
         }
       })()
+      measuredBackend = null
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
       // Connections opened by the variant are seen by the sampler from their first sample on; the
@@ -278,7 +306,7 @@ try {
       const got = (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".attempts`)).rows[0].n as number
       if (got !== total) throw new Error(`${name}: ${got} attempts written, expected ${total}`)
       const entry = (results[name] ??= { backend: [], client: [], wall: [] })
-      entry.backend.push(backend / total)
+      entry.backend.push((measuredBackend ?? backend) / total)
       entry.client.push((cpu.user + cpu.system) / total)
       entry.wall.push((wall * 1000) / total)
     }

@@ -242,9 +242,13 @@ describe.skipIf(!pgAvailable)('postgres', () => {
               outcomeFixture(d, 'w', { status: 'succeeded', attempts: 1, completedAt: at(2), attempt: attemptFixture(d, { requestBody: bodies.get(d.id)!, startedAt: at(1) }) }),
             ),
           )
-          const written = JSON.stringify(sent)
-          expect(written).not.toContain(JSON.stringify(dataText).slice(1, -1))
+          // Every string parameter as sent (an array's elements one by one): the data must not be
+          // there, neither as it is (a text parameter) nor escaped once (inside a JSON parameter).
+          const written = sent.flat(2).filter((v): v is string => typeof v === 'string').join('\n')
           expect(written).toContain('transformed')
+          expect(written).toContain(JSON.stringify(envelope(handedOff.id).slice(0, 20)).slice(1, -1))
+          expect(written).not.toContain(dataText)
+          expect(written).not.toContain(JSON.stringify(dataText).slice(1, -1))
           for (const d of [claimedOne, handedOff, other]) {
             const attempts = await store.listAttempts(d.id)
             expect(attempts.map((a) => a.requestBody)).toEqual([bodies.get(d.id)])
@@ -254,6 +258,34 @@ describe.skipIf(!pgAvailable)('postgres', () => {
           await store.close()
           await pool.end()
         }
+      })
+
+      it('.complete() stores a lone UTF-16 surrogate in an outcome as U+FFFD (Postgres refuses its escape) and the rest of the batch as it is', async () => {
+        const store = get()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        const m = messageFixture()
+        const odd = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+        const plain = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+        await store.enqueue(m, [odd, plain])
+        await store.claim({ now: at(1), limit: 2, leaseMs: 60_000, workerId: 'w' })
+        const lone = 'half \ud800 of a pair, \udc00 the other half'
+        await store.complete([
+          outcomeFixture(odd, 'w', {
+            status: 'failed',
+            attempts: 1,
+            nextAttemptAt: at(5000),
+            lastError: lone,
+            attempt: attemptFixture(odd, { responseBody: lone, error: lone, responseHeaders: { 'x-odd': lone }, succeeded: false, startedAt: at(1) }),
+          }),
+          outcomeFixture(plain, 'w', { status: 'succeeded', attempts: 1, completedAt: at(2), attempt: attemptFixture(plain, { startedAt: at(1) }) }),
+        ])
+        const cleaned = 'half \uFFFD of a pair, \uFFFD the other half'
+        expect((await store.getDelivery(odd.id))?.lastError).toBe(cleaned)
+        const [attempt] = await store.listAttempts(odd.id)
+        expect([attempt?.responseBody, attempt?.error, attempt?.responseHeaders?.['x-odd']]).toEqual([cleaned, cleaned, cleaned])
+        expect((await store.getDelivery(plain.id))?.status).toBe('succeeded')
+        expect(await store.listAttempts(plain.id)).toHaveLength(1)
       })
 
       it('.onWake() fires after an enqueue committed through another pool, and again after a reconnect', async () => {
