@@ -14,6 +14,14 @@ export interface ConnectionInfo {
    * incoming handler answers 500 for a hook that has a signature check).
    */
   bodyReserialized?: boolean
+  /**
+   * The request's headers as the server received them, in Node's flat form (`IncomingMessage.rawHeaders`:
+   * `[name, value, name, value, …]`), when the bridge has them and the request carries exactly these
+   * headers. hookline's incoming handler builds its log entry from them instead of iterating
+   * `request.headers`, which on some servers (`@hono/node-server`) builds a full `Headers` object
+   * per request.
+   */
+  rawHeaders?: readonly string[]
 }
 
 /**

@@ -69,7 +69,9 @@ export function toHonoHandler(handler: FetchHandler, options: HonoHandlerOptions
       let bodyReserialized = false
       if (request.bodyUsed) ({ request, reserialized: bodyReserialized } = await fromBodyCache(request, c.req.bodyCache ?? {}, options.parsedBody ?? 'reserialize'))
       if (options.maxBodyBytes !== undefined && request.body !== null) request = limitBody(request, options.maxBodyBytes)
-      return await handler(request, { remoteAddress: remoteAddress(c), bodyReserialized })
+      // The headers as received, when this request is the one @hono/node-server built from them.
+      const rawHeaders = request === c.req.raw ? nodeServerIncoming(c)?.rawHeaders : undefined
+      return await handler(request, { remoteAddress: remoteAddress(c), bodyReserialized, rawHeaders })
     } catch (error) {
       options.onError?.(error)
       return responseForError(error)
@@ -77,9 +79,13 @@ export function toHonoHandler(handler: FetchHandler, options: HonoHandlerOptions
   }
 }
 
+/** The Node request under `@hono/node-server` (`c.env.incoming`), if that is the server. */
+function nodeServerIncoming(c: HonoContextLike): { socket?: { remoteAddress?: string }; rawHeaders?: string[] } | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string }; rawHeaders?: string[] } } | undefined)?.incoming
+}
+
 function nodeServerAddress(c: HonoContextLike): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress
+  return nodeServerIncoming(c)?.socket?.remoteAddress
 }
 
 /** Rebuilds a request whose body Hono's readers consumed, from the raw bytes they cached. */

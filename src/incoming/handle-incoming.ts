@@ -8,7 +8,7 @@ import type { WebhookStore } from '../store/types.js'
 import type { Clock, IncomingHook, IncomingLog } from '../types.js'
 import { createId } from '../util/ids.js'
 import { resolveClientAddress } from './client-address.js'
-import { redactHeaders, truncatePayload } from './incoming-log.js'
+import { redactHeaders, redactRawHeaders, truncatePayload } from './incoming-log.js'
 import { hashIncomingToken, isTokenShaped } from './incoming-token.js'
 import type { IncomingHandlerOptions, IncomingRouteHandler } from './incoming-types.js'
 import { toIncomingHookView } from './incoming-view.js'
@@ -47,11 +47,16 @@ export const DEFAULT_INCOMING_PATH = '/webhook'
 
 const FALLBACK_DELIVERY_HEADERS = ['webhook-id', 'x-webhook-id', 'idempotency-key']
 
+/** The answer to a repeated delivery id within the dedupe window. */
+const DUPLICATE_ANSWER = { ok: true, duplicate: true }
+
 /** What one request did, for its log entry. */
 interface Trace {
   hook: IncomingHook | null
   error: string | null
   raw: Buffer | null
+  /** `raw` decoded as UTF-8, once the body was parsed (the log's payload when it fits). */
+  text: string | null
   deliveryKey: string | null
   /** Rate-limit headers for the answer, once the hook's limit was consulted. */
   rateLimit?: Record<string, string>
@@ -59,6 +64,18 @@ interface Trace {
 
 /** Limiter key of the log entries of requests that match no hook. */
 const UNKNOWN_TOKEN_LOG_KEY = '\u0000unknown-token-logs'
+
+/** A refusal: `answer` goes to the sender, `logged` to the request's log entry; the rate-limit headers ride along. */
+function refuse(trace: Trace, status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): Response {
+  trace.error = logged
+  return jsonError(status, code, answer, trace.rateLimit === undefined ? headers : headers === undefined ? trace.rateLimit : { ...trace.rateLimit, ...headers })
+}
+
+/** A problem of the host's setup: the sender gets `answer`, the host's log (`onError`) the advice. */
+function misconfigured(trace: Trace, onError: ((error: unknown) => void) | undefined, answer: string, advice: string, cause?: unknown): Response {
+  onError?.(new HooklineError('CONFIGURATION_ERROR', `incoming hook ${trace.hook?.id ?? '(unknown)'}: ${advice}`, { cause }))
+  return refuse(trace, 500, 'CONFIGURATION_ERROR', answer, advice)
+}
 
 /**
  * Creates the Web-standard incoming handler, `(request: Request) => Promise<Response>`, the core
@@ -98,27 +115,17 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
   const limits = { timeoutMs: options.transform?.timeoutMs, maxOutputBytes: options.transform?.maxOutputBytes }
 
   async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Response> {
-    const refuse = (status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): Response => {
-      trace.error = logged
-      return jsonError(status, code, answer, trace.rateLimit === undefined ? headers : { ...trace.rateLimit, ...headers })
-    }
-    /** A problem of the host's setup: the sender gets `answer`, the host's log (`onError`) the advice. */
-    const misconfigured = (answer: string, advice: string, cause?: unknown): Response => {
-      options.onError?.(new HooklineError('CONFIGURATION_ERROR', `incoming hook ${trace.hook?.id ?? '(unknown)'}: ${advice}`, { cause }))
-      return refuse(500, 'CONFIGURATION_ERROR', answer, advice)
-    }
-
-    const token = tokenFromPath(new URL(request.url).pathname, prefix)
-    if (token === null) return refuse(404, 'NOT_FOUND', 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
-    if (!isTokenShaped(token)) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'malformed token')
+    const token = tokenFromPath(pathnameOf(request.url), prefix)
+    if (token === null) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
+    if (!isTokenShaped(token)) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', 'malformed token')
     const hook = await deps.store.findIncomingHookByTokenHash(hashIncomingToken(token))
-    if (hook === null) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'unknown token')
+    if (hook === null) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', 'unknown token')
     trace.hook = hook
-    if (!hook.active) return refuse(404, 'NOT_FOUND', 'unknown webhook', 'hook is inactive')
-    if (request.method !== 'POST') return refuse(405, 'METHOD_NOT_ALLOWED', 'method not allowed: send POST', `method ${request.method} not allowed`, { allow: 'POST' })
+    if (!hook.active) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', 'hook is inactive')
+    if (request.method !== 'POST') return refuse(trace, 405, 'METHOD_NOT_ALLOWED', 'method not allowed: send POST', `method ${request.method} not allowed`, { allow: 'POST' })
 
     if (hook.allowedIps.length > 0 && !cachedIpMatcher(hook.allowedIps).matches(sourceIp)) {
-      return refuse(403, 'FORBIDDEN', 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
+      return refuse(trace, 403, 'FORBIDDEN', 'source address not allowed', `source address ${sourceIp ?? '(unknown)'} is not in the allowlist`)
     }
     // No limit (`null`): nothing counted, no RateLimit headers.
     const decision = hook.rateLimitPerMinute === null ? null : deps.limiter.take(hook.id, hook.rateLimitPerMinute)
@@ -127,7 +134,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     if (decision) trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
     if (decision && !decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
-      return refuse(429, 'RATE_LIMITED', 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
+      return refuse(trace, 429, 'RATE_LIMITED', 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
         'retry-after': String(seconds),
         'ratelimit-reset': String(seconds),
       })
@@ -138,38 +145,39 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     try {
       raw = await readBody(request, maxBytes)
     } catch (error) {
-      if (isHooklineError(error) && error.status === 413) return refuse(413, 'PAYLOAD_TOO_LARGE', `payload exceeds ${maxBytes} bytes`, `payload exceeds ${maxBytes} bytes`)
+      if (isHooklineError(error) && error.status === 413) return refuse(trace, 413, 'PAYLOAD_TOO_LARGE', `payload exceeds ${maxBytes} bytes`, `payload exceeds ${maxBytes} bytes`)
       if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 500) {
         // e.g. a body parser mounted before the bridge consumed the body: advice for the host only.
-        return misconfigured('this webhook cannot be received as mounted', describe(error), error)
+        return misconfigured(trace, options.onError, 'this webhook cannot be received as mounted', describe(error), error)
       }
       if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 400) {
         const text = describe(error)
-        return refuse(error.status, error.code, text, text)
+        return refuse(trace, error.status, error.code, text, text)
       }
-      return refuse(400, 'VALIDATION_ERROR', 'could not read the request body', `could not read the body: ${describe(error)}`)
+      return refuse(trace, 400, 'VALIDATION_ERROR', 'could not read the request body', `could not read the body: ${describe(error)}`)
     }
     trace.raw = raw
 
     if (hook.verification !== null) {
       if (bodyReserialized) {
-        return misconfigured('this webhook cannot be received as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
+        return misconfigured(trace, options.onError, 'this webhook cannot be received as mounted', `signature not checked: ${BODY_RESERIALIZED_MESSAGE}`)
       }
       // A verification secret no configured key decrypts: the request cannot be checked. Answered
       // like any failure on this side (the sender retries), the key id in the log, never a check
       // against ciphertext.
       const unreadable = unreadableSecret(hook, deps.encryptionKeyIds)
-      if (unreadable !== null) return misconfigured('this webhook cannot be verified right now', `signature not checked: ${describe(unreadable)}`, unreadable)
+      if (unreadable !== null) return misconfigured(trace, options.onError, 'this webhook cannot be verified right now', `signature not checked: ${describe(unreadable)}`, unreadable)
       const check = checkIncomingSignature(hook.verification, raw, request.headers, deps.clock.now())
-      if (!check.valid) return refuse(401, 'SIGNATURE_INVALID', `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
+      if (!check.valid) return refuse(trace, 401, 'SIGNATURE_INVALID', `invalid signature (${check.reason}): ${check.message}`, `invalid signature (${check.reason}): ${check.message}`)
     }
 
     let parsed: ParsedBody
     try {
-      parsed = parseBody(raw, request.headers.get('content-type'))
+      trace.text = raw.toString('utf8')
+      parsed = parseBody(trace.text, request.headers.get('content-type'))
     } catch (error) {
-      if (isHooklineError(error)) return refuse(error.status ?? 400, error.code, describe(error), describe(error))
-      return refuse(400, 'VALIDATION_ERROR', 'body is not valid JSON', `body is not valid JSON: ${describe(error)}`)
+      if (isHooklineError(error)) return refuse(trace, error.status ?? 400, error.code, describe(error), describe(error))
+      return refuse(trace, 400, 'VALIDATION_ERROR', 'body is not valid JSON', `body is not valid JSON: ${describe(error)}`)
     }
 
     const deliveryKey = deliveryKeyOf(hook, request.headers)
@@ -178,7 +186,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     if (hook.dedupeWindowMs !== null && deliveryKey !== null) {
       const inFlightKey = `${hook.id}\u0000${deliveryKey}`
       if (deps.inFlight.has(inFlightKey)) {
-        return refuse(409, 'CONFLICT', 'a request with this delivery id is being handled; retry later', 'concurrent duplicate of a delivery being handled', {
+        return refuse(trace, 409, 'CONFLICT', 'a request with this delivery id is being handled; retry later', 'concurrent duplicate of a delivery being handled', {
           'retry-after': '1',
         })
       }
@@ -199,7 +207,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       if (!unseen) {
         deps.inFlight.delete(inFlightKey)
         trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
-        return Response.json({ ok: true, duplicate: true }, { status: 200, headers: trace.rateLimit })
+        return jsonResponse(DUPLICATE_ANSWER, 200, trace.rateLimit)!
       }
     }
 
@@ -212,8 +220,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
           if (error instanceof TemplateError) {
             const reason = error.message.replace(/^\[hookline\] /, '')
             // 503: the renderer is saturated, not the payload at fault; the sender retries.
-            if (error.status === 503) return refuse(503, 'UNAVAILABLE', 'busy: the payload could not be transformed now', reason, { 'retry-after': '5' })
-            return refuse(422, 'TEMPLATE_ERROR', 'the payload could not be transformed', reason)
+            if (error.status === 503) return refuse(trace, 503, 'UNAVAILABLE', 'busy: the payload could not be transformed now', reason, { 'retry-after': '5' })
+            return refuse(trace, 422, 'TEMPLATE_ERROR', 'the payload could not be transformed', reason)
           }
           throw error
         }
@@ -222,6 +230,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       const handler = deps.route(hook.route)
       if (handler === undefined) {
         return misconfigured(
+          trace,
+          options.onError,
           'no handler for this webhook',
           `no handler registered for route ${JSON.stringify(hook.route)}: call manager.onIncoming(${JSON.stringify(hook.route)}, handler)`,
         )
@@ -241,7 +251,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         })
       } catch (error) {
         const status = statusOf(error)
-        return refuse(status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
+        return refuse(trace, status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
       }
       const response = toResponse(result, trace.rateLimit)
       if (!response.ok) trace.error = `handler answered ${response.status}`
@@ -262,8 +272,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
 
   return async function handleIncoming(request: Request, connection?: ConnectionInfo): Promise<Response> {
     const startedAt = deps.clock.now()
-    const sourceIp = resolveClientAddress(connection?.remoteAddress, request.headers.get('x-forwarded-for'), trusted)
-    const trace: Trace = { hook: null, error: null, raw: null, deliveryKey: null }
+    const sourceIp = resolveClientAddress(connection?.remoteAddress, trusted === null ? null : request.headers.get('x-forwarded-for'), trusted)
+    const trace: Trace = { hook: null, error: null, raw: null, text: null, deliveryKey: null }
     let response: Response
     try {
       response = await handle(request, sourceIp, trace, startedAt, connection?.bodyReserialized === true)
@@ -276,6 +286,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       trace.hook !== null ||
       (options.logUnknownTokens !== false && deps.limiter.take(UNKNOWN_TOKEN_LOG_KEY, options.unknownTokenLogsPerMinute ?? 60).allowed)
     if (logIt) {
+      const signatureHeader = presetSignatureHeader(trace.hook?.verification ?? null)
       const log: IncomingLog = {
         id: createId('il'),
         hookId: trace.hook?.id ?? null,
@@ -283,8 +294,11 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         status: response.status,
         error: trace.error,
         sourceIp,
-        headers: redactHeaders(request.headers, presetSignatureHeader(trace.hook?.verification ?? null)),
-        payload: trace.raw === null ? null : truncatePayload(trace.raw, logBytes),
+        headers:
+          connection?.rawHeaders === undefined
+            ? redactHeaders(request.headers, signatureHeader)
+            : redactRawHeaders(connection.rawHeaders, signatureHeader),
+        payload: trace.raw === null ? null : trace.text !== null && trace.raw.length <= logBytes ? trace.text : truncatePayload(trace.raw, logBytes),
         deliveryKey: trace.deliveryKey,
         durationMs: Math.max(0, deps.clock.now() - startedAt),
         receivedAt: new Date(startedAt),
@@ -323,6 +337,28 @@ function normalizePath(path: string): string {
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`
 }
 
+/** A path of letters, digits, `_`, `-` and `/` only: the same in a URL's text as in its parsed `pathname`. */
+const PLAIN_PATH = /^[\w/-]*$/
+
+/**
+ * The path of an absolute request URL. A request's `url` is already parsed and serialised (dot
+ * segments resolved, characters escaped), so a plain path is read straight out of the text; any
+ * other path goes through `new URL` (a URL object per request is measurable on this path).
+ */
+function pathnameOf(url: string): string {
+  const authority = url.indexOf('//')
+  const start = authority < 0 ? -1 : url.indexOf('/', authority + 2)
+  if (start >= 0) {
+    let end = url.indexOf('?', start)
+    if (end < 0) end = url.length
+    const hash = url.indexOf('#', start)
+    if (hash >= 0 && hash < end) end = hash
+    const path = url.slice(start, end)
+    if (PLAIN_PATH.test(path)) return path
+  }
+  return new URL(url).pathname
+}
+
 /** The token of `<prefix>/<token>`, or `null` when the path has another shape. */
 function tokenFromPath(pathname: string, prefix: string): string | null {
   const path = pathname.replace(/\/+$/, '')
@@ -343,10 +379,9 @@ interface ParsedBody {
  * become arrays); anything else → the text. An empty body is `null`.
  * @throws SyntaxError when a JSON content type holds invalid JSON
  */
-function parseBody(raw: Buffer, contentType: string | null): ParsedBody {
-  if (raw.length === 0) return { value: null, json: 'null' }
+function parseBody(text: string, contentType: string | null): ParsedBody {
+  if (text.length === 0) return { value: null, json: 'null' }
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-  const text = raw.toString('utf8')
   if (type === 'application/json' || type.endsWith('+json') || type === 'text/json') {
     return { value: JSON.parse(text) as unknown, json: text }
   }
@@ -392,13 +427,21 @@ function parseForm(text: string): Record<string, string | string[]> {
 
 /** The sender's delivery id: the hook's header, else its preset's, else a common one. */
 function deliveryKeyOf(hook: IncomingHook, headers: Headers): string | null {
+  if (hook.dedupeHeader !== null) return headerValue(headers, hook.dedupeHeader)
   const preset = presetDeliveryHeader(hook.verification)
-  const names = hook.dedupeHeader !== null ? [hook.dedupeHeader] : preset !== null ? [preset, ...FALLBACK_DELIVERY_HEADERS] : FALLBACK_DELIVERY_HEADERS
-  for (const name of names) {
-    const value = headers.get(name)?.trim()
-    if (value) return value.slice(0, 256)
+  const key = preset === null ? null : headerValue(headers, preset)
+  if (key !== null) return key
+  for (const name of FALLBACK_DELIVERY_HEADERS) {
+    const value = headerValue(headers, name)
+    if (value !== null) return value
   }
   return null
+}
+
+/** A delivery id header's value, trimmed and cut to 256 characters; `null` when missing or blank. */
+function headerValue(headers: Headers, name: string): string | null {
+  const value = headers.get(name)?.trim()
+  return value ? value.slice(0, 256) : null
 }
 
 /**
@@ -408,12 +451,26 @@ function deliveryKeyOf(hook: IncomingHook, headers: Headers): string | null {
  */
 function toResponse(result: unknown, headers: Record<string, string> | undefined): Response {
   if (result instanceof Response) return headers === undefined ? result : withHeaders(result, headers)
-  try {
-    return Response.json(result === undefined ? { ok: true } : result, { headers })
-  } catch {
-    return jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
-  }
+  return jsonResponse(result === undefined ? { ok: true } : result, 200, headers) ?? jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
 }
+
+/**
+ * `value` as a JSON answer (what `Response.json` sends), with plain-object headers: `Response.json`
+ * with headers builds a WHATWG `Headers`, which servers then copy back into a plain object.
+ * `undefined` when the value is not JSON.
+ */
+function jsonResponse(value: unknown, status: number, headers: Record<string, string> | undefined): Response | undefined {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    return undefined
+  }
+  if (text === undefined) return undefined
+  return new Response(text, { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers } })
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
 
 /** The `error.code` answered with a host handler's own status. */
 function codeForStatus(status: number): string {

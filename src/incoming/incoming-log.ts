@@ -7,11 +7,46 @@ import { isSensitiveHeader, REDACTED } from '../util/sensitive-header.js'
  */
 export function redactHeaders(headers: Headers, signatureHeader: string | null): Record<string, string> {
   const out: Record<string, string> = {}
-  headers.forEach((value, name) => {
-    const secret = isSensitiveHeader(name) || name === signatureHeader
-    Object.defineProperty(out, name, { value: secret ? REDACTED : value.slice(0, 2048), enumerable: true, writable: true, configurable: true })
-  })
+  headers.forEach((value, name) => putHeader(out, name, value, signatureHeader))
   return out
+}
+
+/**
+ * {@link redactHeaders} of a request's headers as Node received them (`IncomingMessage.rawHeaders`,
+ * `[name, value, name, value, …]`): the same record that iterating the request's `Headers` gives
+ * (names lower-cased and sorted, repeated headers joined with `, ` — `; ` for `cookie` — and
+ * HTTP/2 pseudo-headers left out), without building a `Headers` object first.
+ */
+export function redactRawHeaders(raw: readonly string[], signatureHeader: string | null): Record<string, string> {
+  const joined = new Map<string, string>()
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase()
+    if (name.charCodeAt(0) === 58) continue // `:path` and the other HTTP/2 pseudo-headers
+    const value = trimHttpWhitespace(raw[i + 1] as string)
+    const previous = joined.get(name)
+    joined.set(name, previous === undefined ? value : `${previous}${name === 'cookie' ? '; ' : ', '}${value}`)
+  }
+  const out: Record<string, string> = {}
+  for (const name of [...joined.keys()].sort()) putHeader(out, name, joined.get(name) as string, signatureHeader)
+  return out
+}
+
+function putHeader(out: Record<string, string>, name: string, value: string, signatureHeader: string | null): void {
+  const logged = isSensitiveHeader(name) || name === signatureHeader ? REDACTED : value.length > 2048 ? value.slice(0, 2048) : value
+  // `__proto__` is an ordinary own key here, never the object's prototype.
+  if (name === '__proto__') Object.defineProperty(out, name, { value: logged, enumerable: true, writable: true, configurable: true })
+  else out[name] = logged
+}
+
+/** `value` without leading and trailing HTTP whitespace (tab, space, CR, LF), as `Headers` stores it. */
+function trimHttpWhitespace(value: string): string {
+  return value.length > 0 && (isHttpWhitespace(value.charCodeAt(0)) || isHttpWhitespace(value.charCodeAt(value.length - 1)))
+    ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '')
+    : value
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13
 }
 
 /** A body as stored in a log: UTF-8 text, cut after `maxBytes` with a note of how much was cut. */

@@ -87,6 +87,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
   const due = new DueLanes<DeliveryRecord>()
   const lines = new FifoLines()
   const hooks = new Map<string, IncomingHook>()
+  /** Incoming hook id by token hash: the incoming handler's lookup, once per request. */
+  const hookByToken = new Map<string, string>()
+  /** Points `tokenHash` at the first stored hook that has it (none has: the entry goes). */
+  const reindexToken = (tokenHash: string): void => {
+    hookByToken.delete(tokenHash)
+    for (const h of hooks.values()) {
+      if (h.tokenHash === tokenHash) {
+        hookByToken.set(tokenHash, h.id)
+        return
+      }
+    }
+  }
   const logs = new Map<string, IncomingLog[]>()
   const seenKeys = new Map<string, number>()
 
@@ -394,15 +406,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
     },
 
     async createIncomingHook(hook) {
+      const previous = hooks.get(hook.id)
       hooks.set(hook.id, { ...hook })
+      if (previous !== undefined && previous.tokenHash !== hook.tokenHash) reindexToken(previous.tokenHash)
+      if (!hookByToken.has(hook.tokenHash)) hookByToken.set(hook.tokenHash, hook.id)
     },
     async getIncomingHook(id) {
       const h = hooks.get(id)
       return h ? { ...h } : null
     },
     async findIncomingHookByTokenHash(tokenHash) {
-      for (const h of hooks.values()) if (h.tokenHash === tokenHash) return { ...h }
-      return null
+      const id = hookByToken.get(tokenHash)
+      const h = id === undefined ? undefined : hooks.get(id)
+      return h !== undefined && h.tokenHash === tokenHash ? { ...h } : null
     },
     async listIncomingHooks(query = {}) {
       const out: IncomingHook[] = []
@@ -410,13 +426,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): WebhookStore {
       return oldestFirstPage(out, query)
     },
     async updateIncomingHook(hook, options) {
-      if (!isUnchanged(hooks.get(hook.id), options)) return false
+      const previous = hooks.get(hook.id)
+      if (!isUnchanged(previous, options)) return false
       hooks.set(hook.id, { ...hook })
+      if (previous!.tokenHash !== hook.tokenHash) {
+        reindexToken(previous!.tokenHash)
+        if (!hookByToken.has(hook.tokenHash)) hookByToken.set(hook.tokenHash, hook.id)
+      }
       return true
     },
     async deleteIncomingHook(id) {
       logs.delete(id)
-      return hooks.delete(id)
+      const previous = hooks.get(id)
+      if (previous === undefined) return false
+      hooks.delete(id)
+      if (hookByToken.get(previous.tokenHash) === id) reindexToken(previous.tokenHash)
+      return true
     },
     async insertIncomingLog(log) {
       const key = log.hookId ?? ''
