@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createWebhookManager,
@@ -121,6 +122,53 @@ describe.each(frameworks)('incoming webhooks on a real %s server', (name, start)
     ])
     expect((await t.manager.listIncomingLogs(limited.id)).map((l) => l.status)).toEqual([429, 200, 200])
     expect(t.unknown.map((l) => l.status)).toEqual([404, 404])
+  })
+
+  it('the log keeps the headers as received, the same on every server: names lower-cased and sorted, repeats joined, credentials redacted', async () => {
+    const t = await boot(start)
+    const hook = await t.manager.createIncomingHook({ name: 'Headers', route: 'sales_agent', verification: { type: 'hmac', secret: SECRET, header: 'X-Hub-Mac' } })
+    const body = '{"a":1}'
+    const mac = createHmac('sha256', SECRET).update(body).digest('hex')
+    // node:http sends a flat header list as it is: repeated headers stay separate lines on the wire.
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        t.server.url + hook.path!,
+        {
+          method: 'POST',
+          // A flat list is sent as it is: Node adds no Host or Content-Length to it.
+          headers: [
+            'Host', new URL(t.server.url).host,
+            'Content-Length', String(Buffer.byteLength(body)),
+            'Content-Type', 'application/json',
+            'X-Dup', 'first',
+            'Cookie', 'a=1',
+            'x-dup', 'second',
+            'Authorization', 'Bearer secret-value',
+            'cookie', 'b=2',
+            'X-Hub-Mac', mac,
+            'X-Note', 'kept as sent',
+          ],
+        },
+        (response) => {
+          response.resume()
+          response.on('end', () => resolve(response.statusCode ?? 0))
+        },
+      )
+      request.on('error', reject)
+      request.end(body)
+    })
+    expect(status).toBe(200)
+    const [log] = await t.manager.listIncomingLogs(hook.id)
+    const headers = log!.headers
+    expect(Object.keys(headers)).toEqual(Object.keys(headers).sort())
+    expect(headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-dup': 'first, second',
+      cookie: '[redacted]',
+      authorization: '[redacted]',
+      'x-hub-mac': '[redacted]',
+      'x-note': 'kept as sent',
+    })
   })
 
   it('a GitHub-signed post is verified on the raw bytes and deduplicated by X-GitHub-Delivery', async () => {

@@ -136,6 +136,28 @@ describe('incoming handler (Request → Response core)', () => {
     ])
   })
 
+  it('the token is read from the path whatever the URL holds around it; a rotated or deleted hook\'s token answers 404 at once', async () => {
+    const t = setup()
+    t.manager.onIncoming('r', () => ({ ok: true }))
+    const hook = await t.manager.createIncomingHook({ name: 'h', route: 'r' })
+    const token = hook.token!
+    expect((await t.post(`/webhook/${token}?source=crm&x=/y`)).status).toBe(200)
+    expect((await t.post(`/webhook/${token}/`)).status).toBe(200)
+    expect((await t.post(`/webhook/./${token}`)).status).toBe(200) // dot segments resolved by the URL parser
+    expect((await t.post(`/webhook/x/../${token}`)).status).toBe(200)
+    expect((await t.post(`/webhook//${token}`)).status).toBe(404)
+    expect((await t.post(`/webhook/${token}%41`)).status).toBe(404) // escaped characters are not part of a token
+    expect((await t.post(`/webhook/${token.slice(0, -1)}`)).status).toBe(404)
+
+    const rotated = await t.manager.rotateIncomingToken(hook.id)
+    expect((await t.post(`/webhook/${token}`)).status).toBe(404)
+    expect((await t.post(rotated.path!)).status).toBe(200)
+    const other = await t.manager.createIncomingHook({ name: 'other', route: 'r' })
+    await t.manager.deleteIncomingHook(hook.id)
+    expect((await t.post(rotated.path!)).status).toBe(404)
+    expect((await t.post(other.path!)).status).toBe(200)
+  })
+
   it('signatures: 401 for wrong, stale or missing; GitHub and Stripe presets on the raw bytes', async () => {
     const t = setup()
     t.manager.onIncoming('r', () => undefined)

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { redactHeaders, redactRawHeaders } from '../../src/incoming/incoming-log.js'
+
+/** The Headers a server builds from Node's flat header list (pseudo-headers left out). */
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers()
+  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(':')) headers.append(raw[i]!, raw[i + 1]!)
+  return headers
+}
+
+describe('incoming log headers', () => {
+  it('from the raw header list: the same record as iterating the request Headers', () => {
+    const cases: string[][] = [
+      ['Host', 'hooks.test', 'Content-Type', 'application/json', 'Content-Length', '7'],
+      // repeats (joined with ", ", cookies with "; "), credentials, the hook's signature header
+      ['X-Dup', 'a', 'cookie', 'a=1', 'x-dup', 'b', 'Cookie', 'b=2', 'Authorization', 'Bearer x', 'X-Sig', 'abc', 'set-cookie', 'c=3', 'Set-Cookie', 'd=4'],
+      // HTTP/2 pseudo-headers, whitespace around values, a value past 2 048 characters, `__proto__`
+      [':path', '/webhook/x', ':method', 'POST', 'X-Space', ' \t padded \t ', 'X-Long', 'v'.repeat(3000), '__proto__', 'polluted', 'Zeta', 'last', 'alpha', 'first'],
+      [],
+    ]
+    for (const raw of cases) {
+      const fromRaw = redactRawHeaders(raw, 'x-sig')
+      const fromHeaders = redactHeaders(headersOf(raw), 'x-sig')
+      expect(fromRaw).toEqual(fromHeaders)
+      expect(Object.keys(fromRaw)).toEqual(Object.keys(fromHeaders))
+    }
+    const record = redactRawHeaders(cases[2]!, null)
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype)
+    expect(Object.hasOwn(record, '__proto__')).toBe(true)
+    expect(record['x-space']).toBe('padded')
+    expect(record['x-long']).toHaveLength(2048)
+    expect(redactRawHeaders(cases[1]!, 'x-sig')).toMatchObject({ 'x-dup': 'a, b', cookie: '[redacted]', authorization: '[redacted]', 'x-sig': '[redacted]' })
+  })
+})
