@@ -22,18 +22,21 @@ export interface DeliveryFixture {
   manage(options?: WebhookManagerOptions): WebhookManager
   /** A path in the file's temporary directory (made on first use, removed after the file). */
   tempPath(name: string): string
+  /** Runs `cleanup` after the current test, once its managers are closed (before the receiver is). */
+  defer(cleanup: () => unknown): void
 }
 
 /**
- * Registers the hooks of a delivery test file and returns what they manage. After each test, in
- * this order: child processes are killed, managers closed, the receiver closed. Call once, at the
- * top level of the file.
+ * Registers the hooks of a delivery test file (or of the `describe` it is called in) and returns
+ * what they manage. After each test, in this order: child processes are killed, managers closed,
+ * deferred clean-ups run, the receiver closed. Call once per file or `describe`.
  */
 export function useDeliveryFixture(): DeliveryFixture {
   let receiver: Receiver | null = null
   let dir: string | null = null
   const managers: WebhookManager[] = []
   const children: ChildProcess[] = []
+  const deferred: (() => unknown)[] = []
   const pg = createPgTestContext()
 
   beforeEach(async () => {
@@ -42,6 +45,7 @@ export function useDeliveryFixture(): DeliveryFixture {
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
     for (const m of managers.splice(0)) await m.close({ drain: false }).catch(() => {})
+    for (const cleanup of deferred.splice(0)) await cleanup()
     await receiver?.close()
     receiver = null
   })
@@ -66,6 +70,9 @@ export function useDeliveryFixture(): DeliveryFixture {
     tempPath(name) {
       dir ??= mkdtempSync(join(tmpdir(), 'hookline-test-'))
       return join(dir, name)
+    },
+    defer(cleanup) {
+      deferred.push(cleanup)
     },
   }
 }

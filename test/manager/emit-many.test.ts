@@ -12,6 +12,7 @@ import type { WebhookStore } from '../../src/store/types.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { allowLoopback } from '../helpers/egress.js'
+import { useSqliteOutbox } from '../helpers/sqlite-outbox.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-emit-many-'))
 const pgContext = createPgTestContext()
@@ -188,36 +189,21 @@ describe.skipIf(!pgAvailable)("postgres: .emitMany() with the host's client join
 })
 
 describe("sqlite outbox: .emitMany() on the host's connection", () => {
-  let receiver: Receiver
-  let db: Database.Database
-  let manager: WebhookManager
-  beforeEach(async () => {
-    receiver = await startReceiver()
-    db = new Database(join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`))
-    db.pragma('journal_mode = WAL')
-    manager = createWebhookManager({ egress: allowLoopback, store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
-    await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
-  })
-  afterEach(async () => {
-    await manager.close({ drain: false })
-    db.close()
-    await receiver.close()
-  })
+  const outbox = useSqliteOutbox()
 
   it('joins the open transaction: ROLLBACK sends nothing, COMMIT sends every item once', async () => {
-    db.exec('BEGIN')
-    const rolledBack = await manager.emitMany([{ event: 'a.b', data: { n: 1 } }, { event: 'a.b', data: { n: 2 } }])
+    outbox.db.exec('BEGIN')
+    const rolledBack = await outbox.manager.emitMany([{ event: 'a.b', data: { n: 1 } }, { event: 'a.b', data: { n: 2 } }])
     await sleep(200)
-    db.exec('ROLLBACK')
-    await expect(manager.getDelivery(rolledBack[0]!.deliveryIds[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
-    db.exec('BEGIN')
-    await manager.emitMany([{ event: 'a.b', data: { n: 3 } }, { event: 'a.b', data: { n: 4 } }])
+    outbox.db.exec('ROLLBACK')
+    await expect(outbox.manager.getDelivery(rolledBack[0]!.deliveryIds[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    outbox.db.exec('BEGIN')
+    await outbox.manager.emitMany([{ event: 'a.b', data: { n: 3 } }, { event: 'a.b', data: { n: 4 } }])
     await sleep(200)
-    expect(receiver.requests).toHaveLength(0)
-    db.exec('COMMIT')
-    await receiver.waitFor(2, 5000)
+    expect(outbox.fx.receiver.requests).toHaveLength(0)
+    outbox.db.exec('COMMIT')
+    await outbox.fx.receiver.waitFor(2, 5000)
     await sleep(200)
-    expect(receiver.requests.map((r) => (r.body as { data: { n: number } }).data.n).sort()).toEqual([3, 4])
+    expect(outbox.fx.receiver.requests.map((r) => (r.body as { data: { n: number } }).data.n).sort()).toEqual([3, 4])
   })
 })

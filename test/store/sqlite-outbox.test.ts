@@ -2,59 +2,41 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWebhookManager, type WebhookManager } from '../../src/index.js'
+import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { endpointFixture } from './fixtures.js'
-import { startReceiver, type Receiver } from '../helpers/receiver.js'
-import { allowLoopback } from '../helpers/egress.js'
+import { useSqliteOutbox } from '../helpers/sqlite-outbox.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-sqlite-outbox-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe("sqlite outbox: a store on the host's connection, with the worker running in the same process", () => {
-  let receiver: Receiver
-  let db: Database.Database
-  let manager: WebhookManager
-  beforeEach(async () => {
-    receiver = await startReceiver()
-    db = new Database(join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`))
-    db.pragma('journal_mode = WAL')
-    db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)')
-    manager = createWebhookManager({ egress: allowLoopback, store: sqliteStore({ database: db }), pollIntervalMs: 20, breaker: { enabled: false } })
-    await manager.start()
-    await manager.createEndpoint({ url: receiver.url, events: ['*'] })
-  })
-  afterEach(async () => {
-    await manager.close({ drain: false })
-    db.close()
-    await receiver.close()
-  })
+  const outbox = useSqliteOutbox((db) => db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)'))
 
   it('a rolled-back emit is never sent, even while the transaction stays open across awaits', async () => {
-    db.exec('BEGIN')
-    db.prepare('INSERT INTO orders (total) VALUES (?)').run(10)
-    const { deliveryIds } = await manager.emit('order.created', { total: 10 })
+    outbox.db.exec('BEGIN')
+    outbox.db.prepare('INSERT INTO orders (total) VALUES (?)').run(10)
+    const { deliveryIds } = await outbox.manager.emit('order.created', { total: 10 })
     await sleep(300) // the host does more async work inside its transaction
-    db.exec('ROLLBACK')
+    outbox.db.exec('ROLLBACK')
     await sleep(300)
-    expect(receiver.requests).toHaveLength(0)
-    await expect(manager.getDelivery(deliveryIds[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(outbox.fx.receiver.requests).toHaveLength(0)
+    await expect(outbox.manager.getDelivery(deliveryIds[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
   it('a committed emit is delivered once, after COMMIT', async () => {
-    db.exec('BEGIN')
-    db.prepare('INSERT INTO orders (total) VALUES (?)').run(20)
-    const { deliveryIds } = await manager.emit('order.created', { total: 20 })
+    outbox.db.exec('BEGIN')
+    outbox.db.prepare('INSERT INTO orders (total) VALUES (?)').run(20)
+    const { deliveryIds } = await outbox.manager.emit('order.created', { total: 20 })
     await sleep(200)
-    expect(receiver.requests).toHaveLength(0)
-    db.exec('COMMIT')
-    const [req] = await receiver.waitFor(1, 5000)
+    expect(outbox.fx.receiver.requests).toHaveLength(0)
+    outbox.db.exec('COMMIT')
+    const [req] = await outbox.fx.receiver.waitFor(1, 5000)
     expect((req!.body as { data: unknown }).data).toEqual({ total: 20 })
     await sleep(200)
-    expect(receiver.requests).toHaveLength(1)
-    expect((await manager.getDelivery(deliveryIds[0]!)).status).toBe('succeeded')
+    expect(outbox.fx.receiver.requests).toHaveLength(1)
+    expect((await outbox.manager.getDelivery(deliveryIds[0]!)).status).toBe('succeeded')
   })
 })
 
