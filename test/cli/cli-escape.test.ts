@@ -7,7 +7,7 @@ import { escapeTerminal } from '../../src/cli/escape-terminal.js'
 import { Output } from '../../src/cli/output.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { endpointFixture } from '../store/fixtures.js'
-import { runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli } from './run-cli.js'
 
 let dir: string
 let db: string
@@ -100,6 +100,6 @@ describe('the CLI escapes tenant-controlled text it prints', () => {
           expect(run.stdout).toContain('\\x1b[8mhidden')
         }
       }
-    }, 60_000)
+    }, CLI_TEST_TIMEOUT_MS)
   }
 })

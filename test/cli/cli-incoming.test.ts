@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { serve, type TestServer } from '../management/helpers.js'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 // The `incoming` commands against a SQLite file that a real incoming handler (same file, this
 // process) writes its logs to.
@@ -63,5 +63,5 @@ describe('hookline incoming …', () => {
     expect((await hookline('incoming', 'stats', 'ih_missing')).code).toBe(1)
     expect(json(await hookline('incoming', 'delete', hook.id, '--force', '--json'))).toEqual({ id: hook.id, deleted: true })
     expect((await hookline('incoming', 'info', hook.id)).code).toBe(1)
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

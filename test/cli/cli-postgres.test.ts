@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveDatabase } from '../../src/cli/open-manager.js'
 import { createPgTestContext, pgAvailable, PG_URL } from '../helpers/pg.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 describe('--db resolution', () => {
   it('tells SQLite paths from Postgres URLs and takes the schema from the URL', () => {
@@ -50,5 +50,5 @@ describe.skipIf(!pgAvailable)('hookline CLI against Postgres', () => {
     const list = await hookline('deliveries', 'list', created.id)
     expect(list.stdout).toContain('succeeded')
     expect(json(await hookline('stats', created.id, '--json'))).toMatchObject({ total: 1, succeeded: 1 })
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 let dir: string
 beforeAll(() => {
@@ -67,5 +67,5 @@ describe('hookline secrets reencrypt', () => {
     const noColon = await runCli(['--db', db, 'secrets', 'reencrypt'], { env: { HOOKLINE_ENCRYPTION_KEYS: 'justtext' } })
     expect(noColon.code).toBe(1)
     expect(noColon.stderr).toMatch(/HOOKLINE_ENCRYPTION_KEYS\.0: expected id:base64key/)
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makePki, type Pki } from '../helpers/pki.js'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 let dir: string
 let pki: Pki
@@ -48,7 +48,7 @@ describe('hookline endpoints: --tls-* and --proxy', () => {
     const removed = await hookline('endpoints', 'update', webhook.id, '--no-tls', '--no-proxy', '--json')
     expect(removed.code, removed.stderr).toBe(0)
     expect(json(removed)).toMatchObject({ tls: null, proxy: null })
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('errors name the option: a wrong passphrase, a key of another certificate, an unreadable file, a bad passphrase source', async () => {
     const db = file('errors.db')
@@ -62,5 +62,5 @@ describe('hookline endpoints: --tls-* and --proxy', () => {
     expect(missing.stderr).toMatch(/--tls-cert: cannot read .*nope\.crt.*ENOENT/)
     const source = await create('--tls-cert', file('client.crt'), '--tls-key', file('client-encrypted.pem'), '--tls-passphrase', 'hunter2')
     expect(source.stderr).toMatch(/--tls-passphrase: expected env:NAME, file:PATH or pass:TEXT/)
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createWebhookManager } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/index.js'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-cli-workers-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -34,5 +34,5 @@ describe('hookline workers', () => {
     } finally {
       await running.close()
     }
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

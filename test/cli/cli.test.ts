@@ -5,7 +5,7 @@ import type { Command } from 'commander'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createProgram } from '../../src/cli/program.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
-import { json, runCli } from './run-cli.js'
+import { CLI_TEST_TIMEOUT_MS, json, runCli } from './run-cli.js'
 
 let dir: string
 let db: string
@@ -51,7 +51,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     expect(list.stdout).toContain(endpointId)
     expect(list.stdout).toMatch(/│ ID\s+│ NAME\s+│ URL/)
     expect(json(await hookline('endpoints', 'list', '--json')).webhooks).toHaveLength(2)
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('trigger emits and delivers to the local receiver, printing the result', async () => {
     const run = await hookline('trigger', '--event', 'agent.started', '--data', '{"agent_id":"agent_123","agent_name":"Data Processor"}', '--metadata', '{"source":"cli"}')
@@ -66,7 +66,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     const asJson = json(await hookline('trigger', '--event', 'agent.failed', '--data', '{"n":2}', '--json'))
     expect(asJson).toMatchObject({ duplicate: false, deliveries: [{ webhook_id: endpointId, status: 'succeeded', attempts: 1, last_status_code: 200 }] })
     deliveryId = asJson.deliveries[0].id
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('a failing delivery exits 2; deliveries list shows it; retry delivers it', async () => {
     receiver.respond(() => ({ status: 500, body: 'down' }))
@@ -96,7 +96,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     expect(again).toMatchObject({ id: failedId, status: 'succeeded', attempts: 3 })
     const infoTable = await hookline('deliveries', 'info', failedId)
     expect(infoTable.stdout).toMatch(/Attempts[\s\S]*automatic[\s\S]*manual/)
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('stats prints a table per endpoint and JSON per endpoint', async () => {
     const table = await hookline('stats')
@@ -108,7 +108,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     expect(one.success_rate).toBe(1)
     const detail = await hookline('stats', endpointId)
     expect(detail.stdout).toMatch(/Success rate\s+│ 100\.0%/)
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('endpoints info / update / pause / resume / test / delete', async () => {
     const info = await hookline('endpoints', 'info', endpointId)
@@ -137,7 +137,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     const deleted = await hookline('endpoints', 'delete', endpointId, '--force', '--json')
     expect(json(deleted)).toEqual({ id: endpointId, deleted: true })
     expect((await hookline('endpoints', 'info', endpointId)).code).toBe(1)
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('endpoints create / update --ordering fifo --ordering-key', async () => {
     const fifo = json(await hookline('endpoints', 'create', '--url', `${receiver.url}?fifo`, '--events', 'agent.*', '--ordering', 'fifo', '--ordering-key', 'data.agent_id', '--json'))
@@ -147,7 +147,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     const badKey = await hookline('endpoints', 'update', fifo.id, '--ordering-key', 'customer')
     expect(badKey.code).toBe(1)
     expect(badKey.stderr).toContain('--ordering-key')
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('replay, cleanup and migrate', async () => {
     const { id } = json(await hookline('endpoints', 'create', '--url', receiver.url, '--events', 'order.*', '--max-attempts', '1', '--json'))
@@ -163,7 +163,7 @@ describe('hookline CLI — the seed 003 flow against a SQLite file and a real re
     const migrate = await hookline('migrate')
     expect(migrate.code).toBe(0)
     expect(migrate.stdout).toContain('Schema is up to date')
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })
 
 describe('hookline CLI — input errors, help, colour, config', () => {
@@ -203,7 +203,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
     const badSince = await hookline('deliveries', 'list', '--since', 'last tuesday')
     expect(badSince.code).toBe(1)
     expect(badSince.stderr).toContain('--since: expected an ISO date')
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('--help works for every command', async () => {
     // Every command, in process: a description, its options and the global ones.
@@ -222,7 +222,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
       expect({ args, code: run.code }).toEqual({ args, code: 0 })
       expect(run.stdout).toContain('Usage: hookline')
     }
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('colour follows FORCE_COLOR / NO_COLOR / --no-color, never in --json', async () => {
     await hookline('endpoints', 'create', '--url', receiver.url, '--events', 'c.d')
@@ -234,7 +234,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
     expect(noColor.stdout).not.toMatch(/\x1b\[/)
     const asJson = await runCli(['--db', db, 'endpoints', 'list', '--json'], { env: { FORCE_COLOR: '1' } })
     expect(asJson.stdout).not.toMatch(/\x1b\[/)
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('HOOKLINE_DB and --config: event types registered by a config module', async () => {
     const config = join(dir, 'hookline.config.mjs')
@@ -249,7 +249,7 @@ describe('hookline CLI — input errors, help, colour, config', () => {
     const badConfig = await hookline('event-types', '--config', join(dir, 'missing.mjs'))
     expect(badConfig.code).toBe(1)
     expect(badConfig.stderr).toContain('--config: no such file')
-  }, 60_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })
 
 describe('hookline trigger — many events as NDJSON on stdin or from a file', () => {
@@ -283,5 +283,5 @@ describe('hookline trigger — many events as NDJSON on stdin or from a file', (
     expect(fromFile.code, fromFile.stderr).toBe(0)
     expect(fromFile.stdout).toMatch(/Stored 2 events \(0 duplicates\) with 1 deliveries/)
     expect((await run(['trigger', '--ndjson', path, '--event', 'a.b'])).stderr).toContain('not both')
-  }, 90_000)
+  }, CLI_TEST_TIMEOUT_MS)
 })

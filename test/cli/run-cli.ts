@@ -4,6 +4,13 @@ import { childEntry } from '../helpers/child-entry.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
+/**
+ * The time limit of a test that runs the CLI several times. Each run is a new Node process (about
+ * 0.4 s of CPU to start and open the database), which takes seconds on a loaded core while other
+ * test files build or run their own processes: a ceiling for a stuck test, never a speed check.
+ */
+export const CLI_TEST_TIMEOUT_MS = 240_000
+
 /** What a CLI run printed and how it exited. */
 export interface CliRun {
   code: number | null
