@@ -202,7 +202,7 @@ describe("sqlite outbox: .emitMany() on the host's connection", () => {
     await sleep(200)
     expect(outbox.fx.receiver.requests).toHaveLength(0)
     outbox.db.exec('COMMIT')
-    await outbox.fx.receiver.waitFor(2, 5000)
+    await outbox.fx.receiver.waitFor(2)
     await sleep(200)
     expect(outbox.fx.receiver.requests.map((r) => (r.body as { data: { n: number } }).data.n).sort()).toEqual([3, 4])
   })

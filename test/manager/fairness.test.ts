@@ -69,7 +69,7 @@ describe('dispatcher fairness and leases', () => {
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
     const { deliveryIds } = await manager.emit('tick', {})
-    await fx.receiver.waitFor(3, 4000)
+    await fx.receiver.waitFor(3)
     await eventually(async () => (await manager.getDelivery(deliveryIds[0]!)).status === 'dead', 4000)
   })
 

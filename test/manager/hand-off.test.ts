@@ -39,7 +39,7 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000) // the first claim found the store empty: caught up
+    await eventually(() => claims() > 0) // the first claim found the store empty: caught up
 
     const { deliveryIds } = await manager.emit('agent.created', { i: 0 })
     const stored = await store.getDelivery(deliveryIds[0]!)
@@ -48,7 +48,7 @@ describe('emit hand-off to an idle worker', () => {
     if (stored?.status === 'delivering') expect(stored.lockedBy).toBe(WORKER)
 
     for (let i = 1; i < 5; i++) await manager.emit('agent.created', { i })
-    await fx.receiver.waitFor(5, 5000)
+    await fx.receiver.waitFor(5)
     await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 5, 5000)
     // None of them came through a claim (a claim may run, e.g. on a wake-up, but finds nothing).
     expect(claimedBy(WORKER)).toEqual([])
@@ -59,10 +59,10 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, pollIntervalMs: 60_000, leaseOnEmit: false })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000)
+    await eventually(() => claims() > 0)
     const before = claims()
     await manager.emit('agent.created', {})
-    await fx.receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1)
     expect(claims()).toBeGreaterThan(before)
   })
 
@@ -86,7 +86,7 @@ describe('emit hand-off to an idle worker', () => {
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     for (let i = 0; i < 80; i++) await manager.emit('agent.created', { i })
     await manager.start()
-    await eventually(() => fx.receiver.requests.length > 0, 5000)
+    await eventually(() => fx.receiver.requests.length > 0)
     const { deliveryIds } = await manager.emit('agent.created', { i: 80 })
     expect((await store.getDelivery(deliveryIds[0]!))?.status).toBe('pending')
     await fx.receiver.waitFor(81, 10_000)
@@ -110,9 +110,9 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000, concurrency: 1, batchSize: 2, endpointConcurrency: 1 })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000)
+    await eventually(() => claims() > 0)
     await manager.emit('agent.created', { first: true }, { idempotencyKey: 'k1' })
-    await fx.receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1)
     for (let i = 0; i < 10; i++) {
       const again = await manager.emit('agent.created', { first: true }, { idempotencyKey: 'k1' })
       expect(again.duplicate).toBe(true)
@@ -123,7 +123,7 @@ describe('emit hand-off to an idle worker', () => {
     await eventually(async () => (await manager.findDeliveries({ status: 'succeeded' })).length === 1, 5000)
     const { deliveryIds } = await manager.emit('agent.created', { last: true })
     expect((await store.getDelivery(deliveryIds[0]!))?.lockedBy).toBe(WORKER)
-    await fx.receiver.waitFor(2, 5000)
+    await fx.receiver.waitFor(2)
     expect(fx.receiver.requests).toHaveLength(2)
     expect(claimedBy(WORKER)).not.toContain(deliveryIds[0])
   })
@@ -141,7 +141,7 @@ describe('emit hand-off to an idle worker', () => {
       if (slowWrite) {
         now += 11_000
         const before = claims()
-        await eventually(() => claims() > before, 2000)
+        await eventually(() => claims() > before)
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
       return result
@@ -150,11 +150,11 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, clock, workerId: WORKER, leaseMs: 10_000, pollIntervalMs: 20 })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000)
+    await eventually(() => claims() > 0)
     slowWrite = true
     const { deliveryIds } = await manager.emit('agent.created', {})
     slowWrite = false
-    await fx.receiver.waitFor(1, 5000)
+    await fx.receiver.waitFor(1)
     await eventually(async () => (await store.getDelivery(deliveryIds[0]!))?.status === 'succeeded', 5000)
     await new Promise((resolve) => setTimeout(resolve, 400))
     expect(fx.receiver.requests).toHaveLength(1)
@@ -180,7 +180,7 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000)
+    await eventually(() => claims() > 0)
     const emitted = manager.emit('agent.created', {})
     expect(await writing).toEqual({ handOff: true })
     await manager.stop()
@@ -195,7 +195,7 @@ describe('emit hand-off to an idle worker', () => {
     manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.start()
-    await eventually(() => claims() > 0, 2000)
+    await eventually(() => claims() > 0)
     const emitted = manager.emit('agent.created', {})
     expect(await writing).toEqual({ handOff: true }) // leased to this worker, still being written
     await manager.stop({ drain: false })
@@ -219,7 +219,7 @@ describe('emit hand-off on the durable stores', () => {
       manager = fx.manage({ store, workerId: WORKER, pollIntervalMs: 60_000 })
       await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
       await manager.start()
-      await eventually(() => claims() > 0, 5000)
+      await eventually(() => claims() > 0)
       const ids: string[] = []
       for (let i = 0; i < 5; i++) ids.push(...(await manager.emit('agent.created', { i })).deliveryIds)
       // A second worker on the same store finds nothing to claim: each delivery is leased or done.

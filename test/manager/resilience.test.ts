@@ -32,7 +32,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     await eventually(() => events.includes('opened'))
     healthy = true
     // Nothing reaches the receiver while the breaker is open: the next request is the probe after the cooldown.
-    const probe = await fx.receiver.waitFor(6, 5000)
+    const probe = await fx.receiver.waitFor(6)
     expect(probe[4]!.receivedAt).toBeLessThanOrEqual(openedAt)
     expect(probe[5]!.receivedAt - openedAt).toBeGreaterThanOrEqual(cooldownMs - 50)
     const done = await eventually(async () => {
@@ -50,7 +50,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     await manager.start()
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'], rateLimit: { max: 5, intervalMs: 500 } })
     for (let i = 0; i < 15; i++) await manager.emit('tick', { i })
-    const got = await fx.receiver.waitFor(15, 8000)
+    const got = await fx.receiver.waitFor(15)
     const times = got.map((r) => r.receivedAt).sort((a, b) => a - b)
     // As the receiver counts: no 500 ms window holds more than 5 arrivals (without the limit all
     // 15 arrive within a few ms).
@@ -126,7 +126,7 @@ describe('breaker, rate limit, auto-disable, stop', () => {
     await manager.start()
     await manager.createEndpoint({ url: fx.receiver.url, events: ['*'] })
     await manager.emit('a', {})
-    const got = await fx.receiver.waitFor(2, 5000)
+    const got = await fx.receiver.waitFor(2)
     expect(got[1]!.receivedAt - got[0]!.receivedAt).toBeGreaterThanOrEqual(950)
   })
 
