@@ -19,11 +19,11 @@ if (process.env.BENCH_NO_SHARED === '1') {
   for (const name of optional) delete (store as Partial<typeof store>)[name]
 }
 const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the parent
-// BENCH_TRACE=1 (inherited): count and time the worker's claims and outcome writes, printed to
+// BENCH_TRACE=1 (inherited): count and time the worker's claims, outcome writes and rate-slot calls, printed to
 // stderr when the manager closes.
 const traced: Record<string, { calls: number; rows: number; empty: number; ms: number }> = {}
 if (process.env.BENCH_TRACE === '1') {
-  for (const name of ['claim', 'complete', 'nextDueAt'] as const) {
+  for (const name of ['claim', 'complete', 'nextDueAt', 'takeRateSlots', 'releaseRateSlots'] as const) {
     const original = (store[name] as (...args: never[]) => Promise<unknown>).bind(store)
     ;(store as unknown as Record<string, unknown>)[name] = async (...args: never[]) => {
       const t0 = performance.now()
