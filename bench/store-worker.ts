@@ -24,12 +24,15 @@ const fetchImpl = await benchTransport() // BENCH_TRANSPORT, inherited from the 
 const traced: Record<string, { calls: number; rows: number; empty: number; ms: number }> = {}
 if (process.env.BENCH_TRACE === '1') {
   for (const name of ['claim', 'complete', 'nextDueAt', 'takeRateSlots', 'releaseRateSlots'] as const) {
+    if (typeof store[name] !== 'function') continue // BENCH_NO_SHARED took it away
     const original = (store[name] as (...args: never[]) => Promise<unknown>).bind(store)
     ;(store as unknown as Record<string, unknown>)[name] = async (...args: never[]) => {
       const t0 = performance.now()
       const result = await original(...args)
       const t = (traced[name] ??= { calls: 0, rows: 0, empty: 0, ms: 0 })
-      const rows = Array.isArray(result) ? result.length : Array.isArray(args[0]) ? (args[0] as unknown[]).length : 1
+      // Rows: claimed, written; for rate slots, the slots taken or given back.
+      const slots = (result as { slots?: unknown[] } | undefined)?.slots
+      const rows = Array.isArray(result) ? result.length : Array.isArray(args[0]) ? (args[0] as unknown[]).length : Array.isArray(args[1]) ? (args[1] as unknown[]).length : Array.isArray(slots) ? slots.length : 1
       t.calls++
       t.rows += rows
       if (rows === 0) t.empty++
