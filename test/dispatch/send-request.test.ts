@@ -41,6 +41,11 @@ beforeAll(async () => {
           res.writeHead(200, { 'content-type': 'text/plain' })
           res.write('partial')
           return
+        case '/cut':
+          // Headers and the first bytes, then the connection drops mid-body.
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' })
+          res.write('partial', () => res.socket?.destroy())
+          return
         case '/cookies':
           res.setHeader('set-cookie', ['a=1', 'b=2'])
           res.writeHead(200).end('ok')
@@ -148,6 +153,12 @@ describe.each(transports)('sendRequest over the %s', (_name, send) => {
   it('the timeout covers the body: an answer whose body stalls is a timeout error', async () => {
     const result = await send(request('/stall', { timeoutMs: 150 }))
     expect(result).toMatchObject({ ok: false, status: null, errorKind: 'timeout', error: 'timeout after 150 ms' })
+  })
+
+  it('a connection that drops mid-body is a network error (nothing thrown, the pool still usable)', async () => {
+    const result = await send(request('/cut'))
+    expect(result).toMatchObject({ ok: false, status: null, errorKind: 'network' })
+    expect(await send(request('/ok'))).toMatchObject({ ok: true, body: 'fine' })
   })
 
   it('a closed port is "connection refused"', async () => {
