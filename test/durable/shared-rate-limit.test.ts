@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { sqliteStore } from '../../src/store/sqlite/index.js'
 import { pgAvailable } from '../helpers/pg.js'
 import { eventually } from '../helpers/receiver.js'
 import { useDurableFixture } from './fixture.js'
@@ -33,4 +38,30 @@ describe.skipIf(!pgAvailable)('postgres: rate limits shared by every worker', ()
     // Every slot given back: releases are gathered for a few ms, slots taken ahead go back unused within 200 ms.
     await eventually(async () => ((await fx.pg.pool().query(`SELECT count(*)::int AS n FROM "${schema}".rate_slots WHERE held_by IS NOT NULL`)).rows[0].n === 0 ? true : null), 30_000, 50)
   }, 240_000)
+})
+
+describe('sqlite: rate limits shared by every worker of one file', () => {
+  it('2 workers on one file (each its own connection), an endpoint limited to 3 per 300 ms: no 300 ms window at the receiver holds more than 3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-shared-slots-'))
+    fx.defer(() => rmSync(dir, { recursive: true, force: true }))
+    const filename = join(dir, 'hooks.db')
+    const options = { pollIntervalMs: 50, workerHeartbeat: false as const, concurrency: 10, endpointConcurrency: 10 }
+    const first = fx.manage({ ...options, store: sqliteStore({ filename }) })
+    await first.migrate()
+    const second = fx.manage({ ...options, store: sqliteStore({ filename }) })
+    await first.createEndpoint({ url: fx.receiver.url, events: ['*'], rateLimit: { max: 3, intervalMs: 300 } })
+    const N = 30
+    await first.emitMany(Array.from({ length: N }, (_, i) => ({ event: 'job.done', data: { i } })))
+
+    await Promise.all([first.start(), second.start()])
+    const received = await fx.receiver.waitFor(N, 60_000)
+    // Each worker's own limiter alone would let 2 × 3 through in one window.
+    expect(busiestWindow(received.map((r) => r.receivedAt), 300)).toBeLessThanOrEqual(3)
+    const db = new Database(filename, { readonly: true })
+    fx.defer(() => db.close())
+    const held = () => (db.prepare('SELECT count(*) AS n FROM rate_slots WHERE held_by IS NOT NULL').get() as { n: number }).n
+    expect((db.prepare('SELECT count(*) AS n FROM rate_slots').get() as { n: number }).n).toBe(3)
+    // Every slot given back (releases are gathered for a few ms, slots taken ahead go back within 200 ms).
+    await eventually(() => (held() === 0 ? true : null), 30_000, 50)
+  }, 120_000)
 })
