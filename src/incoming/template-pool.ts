@@ -138,6 +138,8 @@ export class TemplateRenderPool {
   readonly #queue: PendingJob[] = []
   #nextId = 1
   #idleTimer: NodeJS.Timeout | null = null
+  /** A send of the jobs assigned in this tick is scheduled (see {@link TemplateRenderPool.#flushAll}). */
+  #flushScheduled = false
   #closed = false
   #source: string | undefined
 
@@ -156,7 +158,17 @@ export class TemplateRenderPool {
       return Promise.reject(new TemplateError(`too many transforms waiting (${this.#maxQueued}); try again later`, { status: 503 }))
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ ...job, id: this.#nextId++, queuedAt: performance.now(), resolve, reject })
+      this.#queue.push({
+        key: job.key,
+        transform: job.transform,
+        payload: job.payload,
+        maxOutputBytes: job.maxOutputBytes,
+        timeoutMs: job.timeoutMs,
+        id: this.#nextId++,
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      })
       this.#pump()
     })
   }
@@ -200,7 +212,7 @@ export class TemplateRenderPool {
       }
       this.#assign(slot, job)
     }
-    for (const slot of this.#slots) this.#flush(slot)
+    this.#scheduleFlush()
     if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.jobs.length === 0)) {
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = null
@@ -305,6 +317,22 @@ export class TemplateRenderPool {
       job.timeoutMs,
     )
     slot.timer.unref()
+  }
+
+  /**
+   * Sends what was assigned once the current tick is over: the answers a process sends back arrive
+   * several per read, and each frees room for a job, so the jobs they make room for go out in one
+   * message (one write) instead of one message each.
+   */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    queueMicrotask(this.#flushAll)
+  }
+
+  readonly #flushAll = (): void => {
+    this.#flushScheduled = false
+    for (const slot of this.#slots) this.#flush(slot)
   }
 
   /** Sends the jobs assigned to a started process since the last send, in one message. */
