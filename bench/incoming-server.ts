@@ -16,7 +16,7 @@ server.once('listening', () => {
 process.on('message', (m: { type: string; id?: number }) => {
   if (m.type === 'cpu') {
     const cpu = process.cpuUsage()
-    process.send!({ type: 'cpu', id: m.id, micros: cpu.user + cpu.system, handled: handled() })
+    process.send!({ type: 'cpu', id: m.id, micros: cpu.user + cpu.system, system: cpu.system, handled: handled() })
   }
 })
 process.on('disconnect', () => process.exit(0))
