@@ -60,6 +60,8 @@ interface Trace {
   deliveryKey: string | null
   /** Rate-limit headers for the answer, once the hook's limit was consulted. */
   rateLimit?: Record<string, string>
+  /** The headers of a JSON answer: content type and the rate-limit headers, built once. */
+  jsonHeaders?: Record<string, string>
 }
 
 /** Limiter key of the log entries of requests that match no hook. */
@@ -131,7 +133,12 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     const decision = hook.rateLimitPerMinute === null ? null : deps.limiter.take(hook.id, hook.rateLimitPerMinute)
     // The IETF draft's RateLimit-Limit / -Remaining on every answer past this point (429s also
     // carry RateLimit-Reset, the same seconds as Retry-After).
-    if (decision) trace.rateLimit = { 'ratelimit-limit': String(hook.rateLimitPerMinute), 'ratelimit-remaining': String(decision.remaining) }
+    if (decision) {
+      const limit = String(hook.rateLimitPerMinute)
+      const remaining = String(decision.remaining)
+      trace.rateLimit = { 'ratelimit-limit': limit, 'ratelimit-remaining': remaining }
+      trace.jsonHeaders = { 'content-type': 'application/json', 'ratelimit-limit': limit, 'ratelimit-remaining': remaining }
+    }
     if (decision && !decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
       return refuse(trace, 429, 'RATE_LIMITED', 'rate limit exceeded', `rate limit of ${hook.rateLimitPerMinute} requests per minute exceeded`, {
@@ -207,7 +214,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       if (!unseen) {
         deps.inFlight.delete(inFlightKey)
         trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
-        return jsonResponse(DUPLICATE_ANSWER, 200, trace.rateLimit)!
+        return jsonResponse(DUPLICATE_ANSWER, 200, trace.jsonHeaders ?? JSON_HEADERS)!
       }
     }
 
@@ -253,7 +260,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         const status = statusOf(error)
         return refuse(trace, status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
       }
-      const response = toResponse(result, trace.rateLimit)
+      const response = toResponse(result, trace.rateLimit, trace.jsonHeaders ?? JSON_HEADERS)
       if (!response.ok) trace.error = `handler answered ${response.status}`
       if (response.ok && hook.dedupeWindowMs !== null && deliveryKey !== null) {
         const now = deps.clock.now()
@@ -449,25 +456,24 @@ function headerValue(headers: Headers, name: string): string | null {
  * hookline builds get them at construction: setting headers afterwards makes some servers (e.g.
  * `@hono/node-server`) give up their fast path for the response.
  */
-function toResponse(result: unknown, headers: Record<string, string> | undefined): Response {
+function toResponse(result: unknown, headers: Record<string, string> | undefined, jsonHeaders: Record<string, string>): Response {
   if (result instanceof Response) return headers === undefined ? result : withHeaders(result, headers)
-  return jsonResponse(result === undefined ? { ok: true } : result, 200, headers) ?? jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
+  return jsonResponse(result === undefined ? { ok: true } : result, 200, jsonHeaders) ?? jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
 }
 
 /**
- * `value` as a JSON answer (what `Response.json` sends), with plain-object headers: `Response.json`
- * with headers builds a WHATWG `Headers`, which servers then copy back into a plain object.
- * `undefined` when the value is not JSON.
+ * `value` as a JSON answer (what `Response.json` sends) with `headers` (which hold its content
+ * type), a plain object: `Response.json` with headers builds a WHATWG `Headers`, which servers then
+ * copy back into a plain object. `undefined` when the value is not JSON.
  */
-function jsonResponse(value: unknown, status: number, headers: Record<string, string> | undefined): Response | undefined {
+function jsonResponse(value: unknown, status: number, headers: Record<string, string>): Response | undefined {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
   } catch {
     return undefined
   }
-  if (text === undefined) return undefined
-  return new Response(text, { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers } })
+  return text === undefined ? undefined : new Response(text, { status, headers })
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })

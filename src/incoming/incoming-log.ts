@@ -18,16 +18,22 @@ export function redactHeaders(headers: Headers, signatureHeader: string | null):
  * HTTP/2 pseudo-headers left out), without building a `Headers` object first.
  */
 export function redactRawHeaders(raw: readonly string[], signatureHeader: string | null): Record<string, string> {
-  const joined = new Map<string, string>()
+  const names: string[] = []
+  const values: string[] = []
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase()
     if (name.charCodeAt(0) === 58) continue // `:path` and the other HTTP/2 pseudo-headers
     const value = trimHttpWhitespace(raw[i + 1] as string)
-    const previous = joined.get(name)
-    joined.set(name, previous === undefined ? value : `${previous}${name === 'cookie' ? '; ' : ', '}${value}`)
+    // A repeat joins the first one's value (a request has a few dozen headers at most).
+    const at = names.indexOf(name)
+    if (at < 0) {
+      names.push(name)
+      values.push(value)
+    } else values[at] = `${values[at] as string}${name === 'cookie' ? '; ' : ', '}${value}`
   }
+  const order = names.map((_, i) => i).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1))
   const out: Record<string, string> = {}
-  for (const name of [...joined.keys()].sort()) putHeader(out, name, joined.get(name) as string, signatureHeader)
+  for (const i of order) putHeader(out, names[i] as string, values[i] as string, signatureHeader)
   return out
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { redactHeaders, redactRawHeaders } from '../../src/incoming/incoming-log.js'
+import { memoryStore, type IncomingLog } from '../../src/index.js'
 
 /** The Headers a server builds from Node's flat header list (pseudo-headers left out). */
 function headersOf(raw: string[]): Headers {
@@ -30,5 +31,27 @@ describe('incoming log headers', () => {
     expect(record['x-space']).toBe('padded')
     expect(record['x-long']).toHaveLength(2048)
     expect(redactRawHeaders(cases[1]!, 'x-sig')).toMatchObject({ 'x-dup': 'a, b', cookie: '[redacted]', authorization: '[redacted]', 'x-sig': '[redacted]' })
+  })
+})
+
+describe('memory store: incoming log payloads', () => {
+  it('are listed exactly as written: long ones (kept as UTF-8 bytes), short ones, ones UTF-8 cannot hold, none', async () => {
+    const store = memoryStore()
+    const payloads = ['{"a":1}', `{"text":"${'é€😀x'.repeat(200)}"}`, `lone \ud800 surrogate ${'y'.repeat(300)}`, null, 'z'.repeat(255), 'z'.repeat(256)]
+    const base: Omit<IncomingLog, 'id' | 'payload'> = {
+      hookId: 'ih_1',
+      route: 'r',
+      status: 200,
+      error: null,
+      sourceIp: null,
+      headers: {},
+      deliveryKey: null,
+      durationMs: 1,
+      receivedAt: new Date('2026-01-01T00:00:00Z'),
+    }
+    for (const [i, payload] of payloads.entries()) await store.insertIncomingLog({ ...base, id: `il_${i}`, payload })
+    const listed = await store.listIncomingLogs('ih_1')
+    expect(listed.map((l) => l.payload)).toEqual([...payloads].reverse())
+    expect(listed.every((l) => typeof l.payload === 'string' || l.payload === null)).toBe(true)
   })
 })
