@@ -245,7 +245,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       }
       let result: unknown
       try {
-        result = await handler({
+        result = handler({
           payload,
           body: parsed.value,
           rawBody: raw,
@@ -256,6 +256,8 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
           receivedAt: new Date(startedAt),
           request,
         })
+        // A handler that answers at once is not awaited: an await costs a turn of the microtask queue.
+        if (isThenable(result)) result = await result
       } catch (error) {
         const status = statusOf(error)
         return refuse(trace, status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
@@ -477,6 +479,10 @@ function jsonResponse(value: unknown, status: number, headers: Record<string, st
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
 
 /** The `error.code` answered with a host handler's own status. */
 function codeForStatus(status: number): string {
