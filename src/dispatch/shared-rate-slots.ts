@@ -204,7 +204,9 @@ export class SharedRateSlots {
           e.short = grant.slots.length < count
           retryAt = grant.retryAt?.getTime() ?? null
         } catch (error) {
+          // Reported once per wait of MAX_WAIT_MS, not once per poll.
           onError(error)
+          retryAt = clock.now() + MAX_WAIT_MS
         }
         this.#serve(endpointId, e)
         if (e.waiters.length === 0) break

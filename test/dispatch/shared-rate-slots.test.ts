@@ -20,6 +20,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 interface Worker {
   slots: SharedRateSlots
   store: WebhookStore
+  /** Takes that fail (as a store that cannot be reached) before they reach the store. */
+  failTakes: number
   takes: RateSlotRequest[]
   releases: RateSlotRelease[][]
   errors: unknown[]
@@ -32,9 +34,12 @@ async function workers(count: number): Promise<Worker[]> {
     const store = sqliteStore({ filename })
     open.push(store)
     if (i === 0) await store.migrate()
-    const w: Worker = { store, takes: [], releases: [], errors: [], slots: undefined as never }
+    const w: Worker = { store, failTakes: 0, takes: [], releases: [], errors: [], slots: undefined as never }
     const recorded = {
-      takeRateSlots: (r: RateSlotRequest) => (w.takes.push(r), store.takeRateSlots!(r)),
+      takeRateSlots: (r: RateSlotRequest) => {
+        w.takes.push(r)
+        return w.failTakes-- > 0 ? Promise.reject(new Error('store unreachable')) : store.takeRateSlots!(r)
+      },
       releaseRateSlots: (workerId: string, releases: readonly RateSlotRelease[]) => (w.releases.push([...releases]), store.releaseRateSlots!(workerId, releases)),
     } as unknown as WebhookStore
     w.slots = new SharedRateSlots({ store: recorded, clock: systemClock, workerId: `w${i + 1}`, onError: (e) => w.errors.push(e) })
@@ -134,6 +139,17 @@ describe('SharedRateSlots (SQLite file shared by two workers)', () => {
     expect(a!.takes.map((t) => t.count)).toEqual([4, 1])
     aHeld!(false)
     more!(false)
+    await a!.slots.drain()
+  })
+
+  it('a take that fails is reported and tried again; the request gets its slot once the store answers', async () => {
+    const [a] = await workers(1)
+    a!.failTakes = 1
+    const release = await a!.slots.acquire('ep', { max: 1, intervalMs: 100 }, want())
+    expect(release).not.toBeNull()
+    expect(a!.takes).toHaveLength(2)
+    expect(a!.errors).toHaveLength(1)
+    release!(true)
     await a!.slots.drain()
   })
 })
