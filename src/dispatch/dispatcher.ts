@@ -773,10 +773,15 @@ export class Dispatcher {
 
   #decide(claimed: ClaimedDelivery, endpoint: Endpoint, attempt: Attempt, result: SendResult, once: boolean): DeliveryOutcome {
     const now = this.#deps.clock.now()
-    const base = { ...this.#baseOutcome(claimed, now), attempts: attempt.attempt, lastStatusCode: result.status, lastError: result.error, attempt }
-    if (result.ok) return { ...base, status: 'succeeded', nextAttemptAt: null, completedAt: new Date(now) }
+    // One object, filled in place (the hot path: no spread copies of it per attempt).
+    const outcome = this.#baseOutcome(claimed, now)
+    outcome.attempts = attempt.attempt
+    outcome.lastStatusCode = result.status
+    outcome.lastError = result.error
+    outcome.attempt = attempt
+    if (result.ok) return finished(outcome, 'succeeded', now)
     // A destination the egress guard refused stays refused: retrying would only knock again.
-    if (once || result.status === 410 || result.errorKind === 'egress') return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
+    if (once || result.status === 410 || result.errorKind === 'egress') return finished(outcome, 'dead', now)
     const policy = resolveRetryPolicy(this.#options.retryPolicy, endpoint.retryPolicy)
     const problem = retryPolicyProblem(policy)
     const retryAt = problem
@@ -788,9 +793,11 @@ export class Dispatcher {
           status: result.status,
           retryAfter: result.headers?.['retry-after'] ?? null,
         })
-    if (problem !== null) return deadForGood({ ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }, `invalid retry policy (${problem})`)
-    if (retryAt === null) return { ...base, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }
-    return { ...base, status: 'failed', nextAttemptAt: new Date(retryAt), completedAt: null }
+    if (problem !== null) return deadForGood(finished(outcome, 'dead', now), `invalid retry policy (${problem})`)
+    if (retryAt === null) return finished(outcome, 'dead', now)
+    outcome.status = 'failed'
+    outcome.nextAttemptAt = new Date(retryAt)
+    return outcome
   }
 
   #baseOutcome(claimed: ClaimedDelivery, now: number): DeliveryOutcome {
@@ -856,6 +863,14 @@ export function withNextStep(outcome: DeliveryOutcome, now: number): DeliveryOut
   const at = outcome.nextAttemptAt?.getTime()
   if (at !== undefined && Number.isFinite(at)) return outcome
   return deadForGood({ ...outcome, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }, 'no next attempt time could be computed')
+}
+
+/** Marks `outcome` (not shared yet) as finished with `status` at `now`, in place. */
+function finished(outcome: DeliveryOutcome, status: 'succeeded' | 'dead', now: number): DeliveryOutcome {
+  outcome.status = status
+  outcome.nextAttemptAt = null
+  outcome.completedAt = new Date(now)
+  return outcome
 }
 
 /** A dead outcome whose error says why it was not retried (after the attempt's own error, if any). */
