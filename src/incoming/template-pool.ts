@@ -200,17 +200,18 @@ export class TemplateRenderPool {
       this.#idleTimer = null
     }
     while (this.#queue.length > 0) {
+      // Checked before a process is spawned for it: the spawn (synchronous, milliseconds on a loaded
+      // machine) is the pool's own work, not time the job waited for a free process.
+      if (performance.now() - this.#queue[0]!.queuedAt > this.#maxQueueWaitMs) {
+        this.#queue.shift()!.reject(this.#lateError())
+        continue
+      }
       let slot = this.#slots.find((s) => s.jobs.length === 0 && !s.dead)
       if (slot === undefined && this.#slots.length < this.#size) slot = this.#spawn()
       // Every process busy: send ahead to the least loaded one with room.
       slot ??= this.#slots.reduce<Slot | undefined>((best, s) => (!s.dead && s.jobs.length < PIPELINE_DEPTH && (best === undefined || s.jobs.length < best.jobs.length) ? s : best), undefined)
       if (slot === undefined) break
-      const job = this.#queue.shift() as PendingJob
-      if (performance.now() - job.queuedAt > this.#maxQueueWaitMs) {
-        job.reject(this.#lateError())
-        continue
-      }
-      this.#assign(slot, job)
+      this.#assign(slot, this.#queue.shift() as PendingJob)
     }
     this.#scheduleFlush()
     if (this.#queue.length === 0 && this.#slots.length > 0 && this.#slots.every((s) => s.jobs.length === 0)) {

@@ -273,15 +273,17 @@ describe('sandbox - a bounded queue', () => {
   })
 
   it('jobs sent ahead behind a slow render: past maxQueueWaitMs they fail with 503, never start late', async () => {
-    // Wide margins both ways, for fast and for loaded machines: 10^6 loop steps take hundreds of ms
-    // on an idle machine (seconds on a loaded one) against a 50 ms queue wait and a 60 s timeout.
-    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 50 })
+    // Wide margins both ways: 10^6 loop steps took 4–13 s (Node 20 and 22, load 11–15; 39 s once
+    // at load 18) against a 5 ms queue wait and a 300 s timeout. The first job (it waits while the
+    // pool spawns its process) and the last (the process is free) have not waited: before the fix,
+    // the spawn's own time (over 5 ms here; once over 50 ms on Node 22 under load) made the first late.
+    const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 5 })
     try {
       const job = (template: string, timeoutMs = 30_000) =>
         small.render({ key: `a@${template}@${timeoutMs}`, transform: template, payload: '{}', timeoutMs, maxOutputBytes: 1000 })
       expect(await job('{{ 0 }}')).toBe('0') // the process is up
-      // Slow but within its timeout: the job behind it waits longer than 50 ms.
-      const slow = job('{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done', 60_000)
+      // Slow but within its timeout: the job behind it waits longer than 5 ms.
+      const slow = job('{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done', 300_000)
       const behind = job('{{ 1 }}').catch((e: unknown) => e)
       expect(await slow).toBe('done')
       const refused = await behind
@@ -291,7 +293,7 @@ describe('sandbox - a bounded queue', () => {
     } finally {
       await small.close()
     }
-  }, 120_000)
+  }, 400_000)
 
   it('a process stopped for a runaway template: the jobs sent ahead behind it render in a new process', async () => {
     const small = new TemplateRenderPool({ processes: 1, maxQueued: 10, maxQueueWaitMs: 30_000 })
