@@ -11,7 +11,7 @@
 //   BENCH_EXP_MODULES=/path/to/node_modules npx tsx bench/tools/outcome-write-cost.ts [outcomes=3000] [batch=100] [rounds=3]
 // (pg-copy-streams and postgres are not dependencies of hookline: install them anywhere and point
 // BENCH_EXP_MODULES at that node_modules; variants whose module is missing are skipped.
-// BENCH_VARIANTS=split,json runs only those.)
+// BENCH_VARIANTS=split,jsonb runs only those.)
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -21,9 +21,8 @@ import { prepareValue } from 'pg/lib/utils.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { createPlans } from '../../src/store/postgres/plans.js'
 import type { DeliveryOutcome } from '../../src/store/types.js'
-import type { Attempt, Delivery, Endpoint, Message } from '../../src/types.js'
 import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
-import { makePayload } from '../lib/payload.js'
+import { dataText, fixtures, outcome } from '../lib/outcome-fixtures.js'
 
 const total = Number(process.argv[2] ?? 3000)
 const batch = Number(process.argv[3] ?? 100)
@@ -41,95 +40,6 @@ const postgresJs = load('postgres') as ((url: string, options: object) => Postgr
 interface PostgresJs {
   unsafe(text: string, values: unknown[], options?: { prepare?: boolean }): Promise<unknown>
   end(): Promise<void>
-}
-
-const now = new Date()
-const data = makePayload(1024)
-const dataText = JSON.stringify(data)
-
-function fixtures(): { endpoint: Endpoint; items: { message: Message; deliveries: Delivery[] }[] } {
-  const endpoint = {
-    id: 'ep_bench',
-    owner: null,
-    name: 'bench',
-    description: null,
-    url: 'http://127.0.0.1:1/hook',
-    method: 'POST',
-    events: ['*'],
-    filters: null,
-    headers: {},
-    auth: null,
-    signatureScheme: 'hmac-sha256',
-    secrets: [{ secret: 's', createdAt: now, expiresAt: null }],
-    status: 'active',
-    disabledReason: null,
-    timeoutMs: null,
-    retryPolicy: null,
-    rateLimit: null,
-    concurrency: null,
-    metadata: {},
-    failingSince: null,
-    tls: null,
-    proxy: null,
-    rotationSignatures: 'all',
-    ordering: 'unordered',
-    orderingKey: null,
-    createdAt: now,
-    updatedAt: now,
-  } as unknown as Endpoint
-  const items = Array.from({ length: total }, (_, i) => {
-    const message = { id: `msg_${i}`, event: 'agent.created', data, metadata: null, idempotencyKey: null, owner: null, createdAt: now } as Message
-    const delivery = {
-      id: `dlv_${i}`,
-      messageId: message.id,
-      endpointId: endpoint.id,
-      event: message.event,
-      status: 'delivering',
-      attempts: 0,
-      nextAttemptAt: null,
-      lockedUntil: new Date(now.getTime() + 600_000),
-      lockedBy: 'w',
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      updatedAt: now,
-      completedAt: null,
-      orderingKey: null,
-    } as Delivery
-    return { message, deliveries: [delivery] }
-  })
-  return { endpoint, items }
-}
-
-function outcome(d: Delivery): DeliveryOutcome {
-  const body = `{"id":"${d.messageId}","event":"agent.created","timestamp":"${now.toISOString()}","data":${dataText}}`
-  const attempt: Attempt = {
-    id: `att_${d.id}`,
-    deliveryId: d.id,
-    endpointId: d.endpointId,
-    attempt: 1,
-    trigger: 'automatic',
-    url: 'http://127.0.0.1:1/hook',
-    method: 'POST',
-    requestHeaders: {
-      'content-type': 'application/json',
-      'user-agent': 'hookline/1.0',
-      'webhook-id': d.messageId,
-      'webhook-timestamp': '1764662400',
-      'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
-      'x-hookline-delivery': d.id,
-      'x-hookline-attempt': '1',
-    },
-    requestBody: body,
-    responseStatus: 200,
-    responseBody: 'ok',
-    responseHeaders: { 'content-type': 'text/plain', 'content-length': '2', date: now.toUTCString() },
-    error: null,
-    succeeded: true,
-    durationMs: 3.2,
-    startedAt: now,
-  }
-  return { deliveryId: d.id, workerId: 'w', status: 'succeeded', attempts: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null, completedAt: now, updatedAt: now, attempt }
 }
 
 /** CPU µs of a process so far: /proc/<pid>/schedstat (ns on the CPU) where the kernel keeps it, else its 10 ms ticks. */
@@ -260,7 +170,7 @@ try {
       schemas.push(schema)
       const store = postgresStore({ connectionString: PG_URL, schema })
       await store.migrate()
-      const { endpoint, items } = fixtures()
+      const { endpoint, items } = fixtures(total)
       await store.createEndpoint(endpoint)
       for (let i = 0; i < items.length; i += 500) await store.enqueueMany(items.slice(i, i + 500))
       await store.close()
