@@ -611,7 +611,7 @@ async function emitManyCost(s: Settings, data: unknown): Promise<void> {
   if (!factory || (await probePostgres()) !== null) return skip('emitMany CPU', 'no Postgres')
   const schema = freshSchema('hookline_bench')
   const app = `hlbench_emitmany_${schema.slice(-10)}`
-  const manager = createWebhookManager({ store: factory({ connectionString: withApplicationName(PG_URL, app), schema }) })
+  const manager = createWebhookManager({ egress: loopbackEgress, store: factory({ connectionString: withApplicationName(PG_URL, app), schema }) })
   const pg = await pgBackendMeter(app)
   try {
     await manager.migrate()
