@@ -149,6 +149,9 @@ function withoutNul(value: unknown): unknown {
  * (inputs refuse both; this keeps a write from failing should one get through).
  */
 function pgJsonb(text: string): string {
+  // Both escapes start with `\u` (JSON has no other spelling of them): most texts hold none, and
+  // a search for those two characters is far cheaper than the case-insensitive pattern below.
+  if (!text.includes('\\u')) return text
   return text.includes('\\u0000') || /\\ud[89a-f]/i.test(text) ? JSON.stringify(withoutNul(JSON.parse(text))) : text
 }
 
@@ -271,31 +274,40 @@ export function splitRequestBody(body: string, data: string | undefined): { head
  * `er` error, `ok` succeeded, `ms` duration, `st` started).
  */
 const OUTCOME_ROW =
-  'd text, w text, s text, n int, na timestamptz, c int, e text, ca timestamptz, u timestamptz, ' +
+  'd text, w text, s text, n int, na float8, c int, e text, ca float8, u float8, ' +
   'ai text, ad text, ae text, an int, at text, au text, am text, rh jsonb, bh text, bt text, ' +
-  'rs int, rb text, rx jsonb, er text, ok boolean, ms float8, st timestamptz'
+  'rs int, rb text, rx jsonb, er text, ok boolean, ms float8, st float8'
+
+/** A `float8` of ms since the epoch (an outcome row's time) as `timestamptz`, exact to the ms. */
+const fromEpoch = (column: string): string => `to_timestamp(${column} / 1000.0)`
 
 /**
- * The outcomes as the JSON text of `complete`'s rows (see {@link OUTCOME_ROW}); dates serialise as
- * ISO strings (exact to the ms). Postgres refuses a NUL (`\u0000`) in text and jsonb and a lone
+ * A time of an outcome row: ms since the epoch. `JSON.stringify` of a `Date` calls its `toJSON`,
+ * about 1.4 µs each (three or four per outcome); a number costs next to nothing.
+ */
+const epoch = (value: Date | null): number | null => (value === null ? null : value.getTime())
+
+/**
+ * The outcomes as the JSON text of `complete`'s rows (see {@link OUTCOME_ROW}); times as ms since
+ * the epoch. Postgres refuses a NUL (`\u0000`) in text and jsonb and a lone
  * surrogate's escape in either: in the rare batch whose text holds one, every string is cleaned
  * (U+FFFD) and the batch serialised again (see {@link pgJsonb}).
  */
 function outcomeRows(outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: string) => string | undefined): string {
   const rows = outcomes.map((o) => {
     const a = o.attempt
-    if (a === null) return { d: o.deliveryId, w: o.workerId, s: o.status, n: o.attempts, na: o.nextAttemptAt, c: o.lastStatusCode, e: o.lastError, ca: o.completedAt, u: o.updatedAt }
+    if (a === null) return { d: o.deliveryId, w: o.workerId, s: o.status, n: o.attempts, na: epoch(o.nextAttemptAt), c: o.lastStatusCode, e: o.lastError, ca: epoch(o.completedAt), u: o.updatedAt.getTime() }
     const body = splitRequestBody(a.requestBody, dataOf(a.deliveryId))
     return {
       d: o.deliveryId,
       w: o.workerId,
       s: o.status,
       n: o.attempts,
-      na: o.nextAttemptAt,
+      na: epoch(o.nextAttemptAt),
       c: o.lastStatusCode,
       e: o.lastError,
-      ca: o.completedAt,
-      u: o.updatedAt,
+      ca: epoch(o.completedAt),
+      u: o.updatedAt.getTime(),
       ai: a.id,
       ad: a.deliveryId,
       ae: a.endpointId,
@@ -312,7 +324,7 @@ function outcomeRows(outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: 
       er: a.error,
       ok: a.succeeded,
       ms: a.durationMs,
-      st: a.startedAt,
+      st: a.startedAt.getTime(),
     }
   })
   return pgJsonb(JSON.stringify(rows))
@@ -522,13 +534,13 @@ export function createPlans(schema: string) {
         `live AS (SELECT x.id, x.message_id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT o.d FROM o)) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
         // The data of their messages, for request bodies sent without it (by primary key, as above).
         `msg AS (SELECT m.id, m.data::text AS data FROM ${t.messages} m WHERE m.id = ANY(ARRAY(SELECT message_id FROM live))), ` +
-        `upd AS (UPDATE ${t.deliveries} d SET status = o.s, attempts = o.n, next_attempt_at = o.na, ` +
-        `last_status_code = o.c, last_error = o.e, completed_at = o.ca, updated_at = o.u, ` +
+        `upd AS (UPDATE ${t.deliveries} d SET status = o.s, attempts = o.n, next_attempt_at = ${fromEpoch('o.na')}, ` +
+        `last_status_code = o.c, last_error = o.e, completed_at = ${fromEpoch('o.ca')}, updated_at = ${fromEpoch('o.u')}, ` +
         `locked_by = NULL, locked_until = NULL ` +
         `FROM o WHERE d.id = ANY(ARRAY(SELECT id FROM live)) AND d.id = o.d AND d.status = 'delivering' AND d.locked_by = o.w RETURNING d.id), ` +
         `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) ` +
         `SELECT o.ai, o.ad, o.ae, o.an, o.at, o.au, o.am, o.rh, CASE WHEN o.bt IS NULL THEN o.bh ELSE o.bh || msg.data || o.bt END, ` +
-        `o.rs, o.rb, o.rx, o.er, o.ok, o.ms, o.st ` +
+        `o.rs, o.rb, o.rx, o.er, o.ok, o.ms, ${fromEpoch('o.st')} ` +
         `FROM o JOIN live ON live.id = o.ad LEFT JOIN msg ON msg.id = live.message_id WHERE o.ai IS NOT NULL ON CONFLICT (id) DO NOTHING RETURNING id) ` +
         `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
       values: [outcomeRows(outcomes, dataOf)],
