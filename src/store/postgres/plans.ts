@@ -283,9 +283,17 @@ const fromEpoch = (column: string): string => `to_timestamp(${column} / 1000.0)`
 
 /**
  * A time of an outcome row: ms since the epoch. `JSON.stringify` of a `Date` calls its `toJSON`,
- * about 1.4 µs each (three or four per outcome); a number costs next to nothing.
+ * about 1.4 µs each (three or four per outcome); a number costs next to nothing. An invalid date
+ * throws, as `toISOString` did (JSON would make it a silent NULL).
  */
-const epoch = (value: Date | null): number | null => (value === null ? null : value.getTime())
+function epoch(value: Date): number
+function epoch(value: Date | null): number | null
+function epoch(value: Date | null): number | null {
+  if (value === null) return null
+  const time = value.getTime()
+  if (!Number.isFinite(time)) throw new RangeError('[hookline] [postgres] an outcome holds an invalid date')
+  return time
+}
 
 /**
  * The outcomes as the JSON text of `complete`'s rows (see {@link OUTCOME_ROW}); times as ms since
@@ -296,7 +304,7 @@ const epoch = (value: Date | null): number | null => (value === null ? null : va
 function outcomeRows(outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: string) => string | undefined): string {
   const rows = outcomes.map((o) => {
     const a = o.attempt
-    if (a === null) return { d: o.deliveryId, w: o.workerId, s: o.status, n: o.attempts, na: epoch(o.nextAttemptAt), c: o.lastStatusCode, e: o.lastError, ca: epoch(o.completedAt), u: o.updatedAt.getTime() }
+    if (a === null) return { d: o.deliveryId, w: o.workerId, s: o.status, n: o.attempts, na: epoch(o.nextAttemptAt), c: o.lastStatusCode, e: o.lastError, ca: epoch(o.completedAt), u: epoch(o.updatedAt) }
     const body = splitRequestBody(a.requestBody, dataOf(a.deliveryId))
     return {
       d: o.deliveryId,
@@ -307,7 +315,7 @@ function outcomeRows(outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: 
       c: o.lastStatusCode,
       e: o.lastError,
       ca: epoch(o.completedAt),
-      u: o.updatedAt.getTime(),
+      u: epoch(o.updatedAt),
       ai: a.id,
       ad: a.deliveryId,
       ae: a.endpointId,
@@ -324,7 +332,7 @@ function outcomeRows(outcomes: readonly DeliveryOutcome[], dataOf: (deliveryId: 
       er: a.error,
       ok: a.succeeded,
       ms: a.durationMs,
-      st: a.startedAt.getTime(),
+      st: epoch(a.startedAt),
     }
   })
   return pgJsonb(JSON.stringify(rows))
