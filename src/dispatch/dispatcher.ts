@@ -107,6 +107,8 @@ interface Held {
   active: boolean
   /** Claimed again while its outcome was being written: release it once that write is done. */
   reclaimed?: boolean
+  /** Its task (see `#hold`), from when it starts. */
+  task?: Promise<void>
 }
 
 /**
@@ -512,17 +514,27 @@ export class Dispatcher {
 
   /** Holds a counted delivery until its outcome is stored, and runs it. */
   #hold(held: Held): void {
+    this.#holding.set(held.claimed.delivery.id, held)
+    // `#task` awaits before it ends, so `held.task` is set before its last step removes it.
+    held.task = this.#task(held)
+    this.#tasks.add(held.task)
+  }
+
+  /** A held delivery's task: one async function rather than a chain of three promises and their callbacks per delivery. */
+  async #task(held: Held): Promise<void> {
     const id = held.claimed.delivery.id
-    this.#holding.set(id, held)
-    const task = this.#process(held.claimed)
-      .catch((error: unknown) => this.#deps.onError(error))
-      .then(() => (held.reclaimed ? this.#releaseReclaimed(id) : undefined))
-      .finally(() => {
-        this.#settle(held)
-        this.#holding.delete(id)
-        this.#tasks.delete(task)
-      })
-    this.#tasks.add(task)
+    try {
+      try {
+        await this.#process(held.claimed)
+      } catch (error) {
+        this.#deps.onError(error)
+      }
+      if (held.reclaimed) await this.#releaseReclaimed(id)
+    } finally {
+      this.#settle(held)
+      this.#holding.delete(id)
+      if (held.task) this.#tasks.delete(held.task)
+    }
   }
 
   /**
