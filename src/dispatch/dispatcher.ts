@@ -627,12 +627,11 @@ export class Dispatcher {
       // queue would add nothing but a hop, so the delivery goes straight to the global queue.
       // The outcome is recorded after the queues' slots are given back: its write waits for a
       // batch of outcomes to gather, and a send slot would sit idle through that wait.
-      const record = (report: OutcomeReport | null) => (report ? this.#record(report) : undefined)
       if (direct) {
         this.#global
           .add(async () => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
-          .then(record)
-          .then(() => resolve(), reject)
+          .then(this.#recordReport)
+          .then(resolve, reject)
         return
       }
       queue
@@ -679,10 +678,13 @@ export class Dispatcher {
             release(attempted)
           }
         })
-        .then(record)
-        .then(() => resolve(), reject)
+        .then(this.#recordReport)
+        .then(resolve, reject)
     })
   }
+
+  /** Records an attempt's report, if there is one (made once: `#process` passes it to `then` for every delivery). */
+  #recordReport = (report: OutcomeReport | null): Promise<void> | undefined => (report ? this.#record(report) : undefined)
 
   /** Stop without drain: hands every delivery still waiting in an endpoint queue back to the store at once. */
   async #releaseWaiting(): Promise<void> {
