@@ -203,7 +203,7 @@ function toTarget(url: URL): Target {
 /** An `AbortSignal` or an `EmitterSignal`: what the sender passes as `signal`. */
 type AbortLike = { readonly aborted: boolean; readonly reason?: unknown } & (
   | Pick<AbortSignal, 'addEventListener' | 'removeEventListener'>
-  | Pick<EventEmitter, 'once' | 'removeListener'>
+  | Pick<EventEmitter, 'on' | 'removeListener'>
 )
 
 /** Calls `fn` once `signal` aborts; returns the function that stops listening. */
@@ -212,7 +212,10 @@ function onAbortOf(signal: AbortLike, fn: () => void): () => void {
     signal.addEventListener('abort', fn, { once: true })
     return () => signal.removeEventListener('abort', fn)
   }
-  signal.once('abort', fn)
+  // `on`, not `once`: `once` wraps `fn` in a state object and a bound function per request. The
+  // listener comes off when the request settles (the returned function), and an `EmitterSignal`
+  // emits 'abort' at most once.
+  signal.on('abort', fn)
   return () => signal.removeListener('abort', fn)
 }
 
