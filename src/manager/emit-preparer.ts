@@ -143,14 +143,22 @@ function isEmptyObject(value: unknown): boolean {
  * JSON text is kept for the envelope and the store (`dataJson`), so this costs no extra pass.
  */
 function assertJson(message: Message): void {
-  const check = (field: 'data' | 'metadata', value: unknown, serialise: () => unknown): void => {
-    try {
-      serialise()
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new ValidationError('emit', [{ field: unserialisablePath(value, field), message: `cannot be sent as JSON (${reason})` }])
-    }
+  // Plain try/catch per field, no callbacks: this runs on every emit.
+  try {
+    dataJson(message)
+  } catch (error) {
+    throw unserialisable('data', message.data, error)
   }
-  check('data', message.data, () => dataJson(message))
-  if (message.metadata !== null) check('metadata', message.metadata, () => JSON.stringify(message.metadata))
+  if (message.metadata === null) return
+  try {
+    JSON.stringify(message.metadata)
+  } catch (error) {
+    throw unserialisable('metadata', message.metadata, error)
+  }
+}
+
+/** The error of a field JSON cannot represent, naming the first bad path in it. */
+function unserialisable(field: 'data' | 'metadata', value: unknown, error: unknown): ValidationError {
+  const reason = error instanceof Error ? error.message : String(error)
+  return new ValidationError('emit', [{ field: unserialisablePath(value, field), message: `cannot be sent as JSON (${reason})` }])
 }

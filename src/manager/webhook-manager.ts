@@ -450,9 +450,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
     // host's transaction (`client`): those are stored pending, and its commit's NOTIFY wakes the workers.
     const leased: string[] = []
     if (options.client === undefined && this.#options.leaseOnEmit !== false) {
-      deliveries.forEach((d, i) => {
+      for (let i = 0; i < deliveries.length; i++) {
+        const d = deliveries[i]!
         if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
-      })
+      }
     }
     const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
     let result: EnqueueResult | undefined
