@@ -12,6 +12,9 @@ export function EndpointDetail({ id, session }: { id: string; session: Session }
   const hook = useLoad(() => api('GET', path), [id])
   const [actionError, setActionError] = useState<Error | undefined>()
   const [rotated, setRotated] = useState<any>(null)
+  // While a delete is under way the polling sections are unmounted: a poll answered after the delete
+  // would be a 404 for an endpoint the operator just removed.
+  const [removing, setRemoving] = useState(false)
   if (hook.data === undefined) return hook.error ? html`<${ErrorBox} error=${hook.error} /><p><a href="#/endpoints">Back to endpoints</a></p>` : html`<${Loading} />`
   const w = hook.data
   const act = (label: string, fn: () => Promise<unknown>) => async () => {
@@ -26,11 +29,15 @@ export function EndpointDetail({ id, session }: { id: string; session: Session }
   }
   const remove = async () => {
     if (!confirm(`Delete endpoint "${w.name}"? Its pending deliveries are dropped. This cannot be undone.`)) return
+    setRemoving(true)
+    // Preact renders the state change in a microtask: the sections (and their timers) are gone before the request.
+    await Promise.resolve()
     try {
       await api('DELETE', path)
       notify('Endpoint deleted')
       go('/endpoints')
     } catch (error) {
+      setRemoving(false)
       setActionError(error as Error)
     }
   }
@@ -68,8 +75,8 @@ export function EndpointDetail({ id, session }: { id: string; session: Session }
         <dt>Id</dt><dd class="mono">${w.id}</dd>
       </dl>
     <//>
-    <${Health} path=${path} />
-    <${Deliveries} id=${id} path=${path} />
+    ${!removing && html`<${Health} path=${path} />
+    <${Deliveries} id=${id} path=${path} />`}
     <${Replay} path=${path} />
     <${TestSend} path=${path} events=${w.events} />
   </div>`
