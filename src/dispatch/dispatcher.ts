@@ -76,6 +76,8 @@ function endpointCap(endpoint: Endpoint, options: DispatcherOptions, window: num
   return !endpoint.rateLimit && concurrency >= options.concurrency ? Math.max(cap, window) : cap
 }
 
+const noop = (): void => {}
+
 /** Time kept between the end of an attempt's timeout and the end of its lease, for recording the outcome. */
 const LEASE_MARGIN_MS = 500
 /** Longest delay `setTimeout` takes (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
@@ -621,19 +623,21 @@ export class Dispatcher {
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
     if (perEndpoint) perEndpoint.cap = endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0)
     const id = claimed.delivery.id
+    // No rate limit and an endpoint concurrency the global one never exceeds: the endpoint's
+    // queue would add nothing but a hop, so the delivery goes straight to the global queue.
+    // The outcome is recorded after the queues' slots are given back: its write waits for a
+    // batch of outcomes to gather, and a send slot would sit idle through that wait.
+    if (direct) {
+      // Released by stop({ drain: false }) while it waited: its task ends once the global queue
+      // reaches it (it then finds itself gone from #waiting), which stop waits for anyway, as it
+      // waits for the requests ahead of it. No promise of its own per delivery.
+      this.#waiting.set(id, noop)
+      const report = await this.#global.add(async () => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
+      if (report) await this.#record(report)
+      return
+    }
     await new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, resolve)
-      // No rate limit and an endpoint concurrency the global one never exceeds: the endpoint's
-      // queue would add nothing but a hop, so the delivery goes straight to the global queue.
-      // The outcome is recorded after the queues' slots are given back: its write waits for a
-      // batch of outcomes to gather, and a send slot would sit idle through that wait.
-      if (direct) {
-        this.#global
-          .add(async () => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
-          .then(this.#recordReport)
-          .then(resolve, reject)
-        return
-      }
       queue
         .add(async (): Promise<OutcomeReport | null> => {
           // Gone from #waiting: released by stop({ drain: false }) while it waited. Waiting for a
