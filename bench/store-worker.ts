@@ -7,7 +7,10 @@ import { createWebhookManager } from '../src/index.js'
 import { loadStoreFactory } from './lib/durable.js'
 import { benchTransport } from './lib/undici.js'
 import { loopbackEgress } from './lib/egress.js'
+import { countStatements, takeStatementCounts } from './lib/pg-statements.js'
 
+// BENCH_COUNT_STATEMENTS=1: count this process's statements by kind ('stats' answers and resets them).
+if (process.env.BENCH_COUNT_STATEMENTS === '1') countStatements()
 const factory = await loadStoreFactory('postgres')
 if (!factory) throw new Error('store-worker: src/store/postgres/index.ts is missing')
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
@@ -53,7 +56,19 @@ manager.on('worker.error', ({ error }) => console.error('store-worker: worker er
 await store.listEndpoints({ limit: 1 }) // connect before saying ready
 process.send?.({ type: 'ready' })
 
-const actions: Record<string, () => Promise<void>> = {
+/** Wake-ups the store delivered (NOTIFYs received, reconnects) since the last 'stats'. */
+let wakes = 0
+if (process.env.BENCH_COUNT_STATEMENTS === '1') {
+  const onWake = store.onWake!.bind(store)
+  store.onWake = (listener: () => void) => onWake(() => (wakes++, listener()))
+}
+
+const actions: Record<string, () => Promise<unknown>> = {
+  stats: async () => {
+    const out = { statements: takeStatementCounts(), wakes }
+    wakes = 0
+    return out
+  },
   start: () => manager.start(),
   stop: () => manager.stop(),
   close: async () => {
@@ -68,7 +83,7 @@ process.on('message', (message: { type: string; id: number }) => {
   const action = actions[message.type]
   if (!action) return
   action().then(
-    () => process.send?.({ type: message.type, id: message.id }),
+    (value) => process.send?.({ ...(value ?? {}), type: message.type, id: message.id }),
     (error: unknown) => process.send?.({ type: message.type, id: message.id, error: String(error) }),
   )
 })

@@ -9,13 +9,21 @@ import { WriteBatcher } from '../util/write-batcher.js'
 export class OutcomeWriter {
   #batcher: WriteBatcher<DeliveryOutcome, undefined>
   #backlog = false
+  /** Outcomes per ms over the last span of at least {@link RATE_SPAN_MS} (an idle gap counts in it). */
+  #rate = 0
+  #spanStart = 0
+  #spanCount = 0
+  readonly #now: () => number
 
-  constructor(store: WebhookStore, maxBatch = 200) {
+  constructor(store: WebhookStore, maxBatch = 200, now: () => number = Date.now) {
+    this.#now = now
     this.#batcher = new WriteBatcher({
-      // With a backlog (more outcomes are certain to follow), a durable store's write waits up to
-      // BACKLOG_WAIT_MS for BACKLOG_BATCH outcomes: fewer statements, each amortised over more rows.
-      // The wait holds no send slot (outcomes are recorded after the request's slots are freed).
-      linger: store.durable ? () => (this.#backlog ? { minBatch: BACKLOG_BATCH, maxWaitMs: BACKLOG_WAIT_MS } : null) : undefined,
+      // Under load (a backlog, or outcomes arriving at LOADED_RATE or more, as while producers emit
+      // and the worker keeps up), a durable store's write waits up to BACKLOG_WAIT_MS for
+      // BACKLOG_BATCH outcomes: fewer statements and commits, each amortised over more rows. The
+      // wait holds no send slot (outcomes are recorded after the request's slots are freed). An
+      // outcome after a quiet spell sees a low rate and is written at once.
+      linger: store.durable ? () => (this.#backlog || this.#rate >= LOADED_RATE ? { minBatch: BACKLOG_BATCH, maxWaitMs: BACKLOG_WAIT_MS } : null) : undefined,
       // A durable store's write has a fixed cost per statement (and per commit) that dwarfs its
       // per-row cost: one batch in flight lets the next gather everything that finished meanwhile
       // (about twice the rows per write under load). The memory store's write is a function call.
@@ -39,6 +47,14 @@ export class OutcomeWriter {
 
   /** Queues an outcome; resolves once it is stored. */
   async write(outcome: DeliveryOutcome): Promise<void> {
+    const now = this.#now()
+    const elapsed = now - this.#spanStart
+    if (elapsed >= RATE_SPAN_MS) {
+      this.#rate = this.#spanCount / elapsed
+      this.#spanStart = now
+      this.#spanCount = 0
+    }
+    this.#spanCount++
     await this.#batcher.add(outcome)
   }
 
@@ -52,3 +68,7 @@ export class OutcomeWriter {
 const BACKLOG_BATCH = 100
 /** Longest an outcome waits for that batch, ms. */
 const BACKLOG_WAIT_MS = 100
+/** Shortest span the outcome rate is measured over, ms. */
+const RATE_SPAN_MS = 100
+/** Outcomes per ms from which writes wait for a batch without a backlog (200/s: 20 or more in the wait). */
+const LOADED_RATE = 0.2
