@@ -19,6 +19,7 @@ import type {
   PageQuery,
   ReplayRequest,
 } from '../types.js'
+import { binaryArray, type BinaryElement, type BinaryElementType } from './binary-array.js'
 
 /**
  * One SQL statement with its bound parameters. Every value is a parameter; the only text ever
@@ -234,15 +235,32 @@ function updateRow<T>(codec: TableCodec<T>, table: string, record: T, expected?:
 }
 
 /**
+ * A neutral value as an element of a binary array of type `type` (see {@link binaryArray}): text
+ * and `jsonb` without NULs, the rest unchanged (times stay `Date`s).
+ */
+function element(value: NeutralValue, type: string): BinaryElement {
+  if (typeof value === 'string') {
+    if (type === 'text') return pgText(value)
+    if (type === 'jsonb') return pgJsonb(value)
+  }
+  return value
+}
+
+/**
  * `unnest(...)` of many records as a derived table `alias(col, …)`: one array parameter per column,
- * so a batch of any size is one statement with a fixed number of parameters.
+ * so a batch of any size is one statement with a fixed number of parameters. The arrays go in the
+ * binary wire format (see {@link binaryArray}): no escaping in the driver, no parsing of array
+ * literals and ISO times in the server.
  */
 function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, alias: string): string {
   const rows = records.map((r) => codec.encode(r))
   const arrays = codec.columns.map(([name, kind]) => {
-    const type = pgType(codec, name, kind)
+    const type = pgType(codec, name, kind) as BinaryElementType
     return p.add(
-      rows.map((row) => param(row[name] ?? null, type)),
+      binaryArray(
+        rows.map((row) => element(row[name] ?? null, type)),
+        type,
+      ),
       `${type}[]`,
     )
   })

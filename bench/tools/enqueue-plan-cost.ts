@@ -1,0 +1,181 @@
+// Issue 13 experiment on emitMany's write: the CPU of inserting a batch of messages (1 KB payload)
+// with one delivery each by different statement shapes, each on a schema of its own (migrated as
+// the store does) that grows by the same rows, variants interleaved over rounds:
+//   store     the store's `enqueueMany` plan as it is now
+//   unnest    the unnest-of-arrays statement (the shape before this session)
+//   json      messages and deliveries as two json documents read by json_to_recordset, message
+//             data embedded as raw JSON, times as ms since the epoch
+// Each statement runs in BEGIN … COMMIT on one connection, as a named prepared statement. Reports
+// µs of CPU per message: the Postgres backend (/proc/<pid>/schedstat around each statement) and
+// this process (building the plan and the driver's encoding).
+//   npx tsx bench/tools/enqueue-plan-cost.ts [batch=1000] [batches per round=5] [rounds=5]
+//   BENCH_VARIANTS=store,unnest   BENCH_DROP_INDEXES=deliveries_created_idx,…  (dropped in every schema)
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { createPlans } from '../../src/store/postgres/plans.js'
+import { deliveryCodec, messageCodec } from '../../src/store/sql/codec.js'
+import type { Delivery, Message } from '../../src/types.js'
+import { dataJson } from '../../src/util/data-json.js'
+import { createId } from '../../src/util/ids.js'
+import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
+import { makePayload } from '../lib/payload.js'
+
+const batch = Number(process.argv[2] ?? 1000)
+const perRound = Number(process.argv[3] ?? 5)
+const rounds = Number(process.argv[4] ?? 5)
+const dropIndexes = (process.env.BENCH_DROP_INDEXES ?? '').split(',').filter(Boolean)
+const payload = makePayload(1024)
+
+const schedNs = (pid: number): number => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
+
+interface Item {
+  message: Message
+  deliveries: Delivery[]
+}
+
+function items(n: number): Item[] {
+  return Array.from({ length: n }, () => {
+    const now = new Date()
+    const message: Message = { id: createId('msg'), event: 'agent.created', data: payload, metadata: null, idempotencyKey: null, owner: null, createdAt: now }
+    const delivery: Delivery = {
+      id: createId('dlv'),
+      messageId: message.id,
+      endpointId: 'ep_0123456789abcdef0123456789abcdef',
+      event: message.event,
+      orderingKey: null,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      lockedBy: null,
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+    }
+    return { message, deliveries: [delivery] }
+  })
+}
+
+/** The unnest-of-arrays statement as plans.ts had it before this session. */
+function unnestPlan(schema: string, batchItems: Item[]): { text: string; values: unknown[] } {
+  const values: unknown[] = []
+  const arrays = (codec: typeof messageCodec | typeof deliveryCodec, records: unknown[], alias: string): string => {
+    const rows = records.map((r) => (codec.encode as (x: unknown) => Record<string, unknown>)(r))
+    const list = codec.columns.map(([name, kind]) => {
+      const type = codec.table === 'messages' && (name === 'data' || name === 'metadata') ? 'json' : { text: 'text', int: 'bigint', real: 'float8', bool: 'boolean', time: 'timestamptz', json: 'jsonb' }[kind]
+      values.push(rows.map((row) => (row[name] instanceof Date ? (row[name] as Date).toISOString() : (row[name] ?? null))))
+      return `$${values.length}::${type}[]`
+    })
+    return `unnest(${list.join(', ')}) AS ${alias}(${codec.columns.map(([n]) => `"${n}"`).join(', ')})`
+  }
+  const s = `"${schema}"`
+  const m = arrays(messageCodec, batchItems.map((x) => x.message), 'mm')
+  const d = arrays(deliveryCodec, batchItems.flatMap((x) => x.deliveries), 'u')
+  const cols = (codec: typeof messageCodec | typeof deliveryCodec): string => codec.columns.map(([n]) => `"${n}"`).join(', ')
+  return {
+    text:
+      `WITH m AS (INSERT INTO ${s}.messages (${cols(messageCodec)}) SELECT * FROM ${m} ON CONFLICT DO NOTHING RETURNING id), ` +
+      `d AS (INSERT INTO ${s}.deliveries (${cols(deliveryCodec)}) SELECT u.* FROM ${d} WHERE u.message_id IN (SELECT id FROM m) RETURNING 1) SELECT m.id FROM m`,
+    values,
+  }
+}
+
+/** A JSON string of a text column (the caller guarantees no NUL and no lone surrogate here). */
+const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value))
+const time = (value: Date | null): string => (value === null ? 'null' : String(value.getTime()))
+
+/** Messages and deliveries as two json documents read by json_to_recordset. */
+function jsonPlan(schema: string, batchItems: Item[]): { text: string; values: unknown[] } {
+  const m: string[] = []
+  const d: string[] = []
+  for (const { message: x, deliveries } of batchItems) {
+    m.push(
+      `{"i":${str(x.id)},"e":${str(x.event)},"d":${dataJson(x)},"m":${x.metadata === null ? 'null' : JSON.stringify(x.metadata)},"k":${str(x.idempotencyKey)},"o":${str(x.owner)},"t":${time(x.createdAt)}}`,
+    )
+    for (const y of deliveries) {
+      d.push(
+        `{"i":${str(y.id)},"m":${str(y.messageId)},"p":${str(y.endpointId)},"e":${str(y.event)},"s":${str(y.status)},"a":${y.attempts},"n":${time(y.nextAttemptAt)},"lu":${time(y.lockedUntil)},"lb":${str(y.lockedBy)},"c":${y.lastStatusCode === null ? 'null' : y.lastStatusCode},"le":${str(y.lastError)},"t":${time(y.createdAt)},"u":${time(y.updatedAt)},"f":${time(y.completedAt)},"ok":${str(y.orderingKey)}}`,
+      )
+    }
+  }
+  const s = `"${schema}"`
+  const ts = (c: string): string => `to_timestamp(${c} / 1000.0)`
+  return {
+    text:
+      `WITH m AS (INSERT INTO ${s}.messages (id, event, data, metadata, idempotency_key, owner, created_at) ` +
+      `SELECT i, e, coalesce(d, 'null'), m, k, o, ${ts('t')} FROM json_to_recordset($1::json) AS x(i text, e text, d json, m json, k text, o text, t float8) ` +
+      `ON CONFLICT DO NOTHING RETURNING id), ` +
+      `d AS (INSERT INTO ${s}.deliveries (id, message_id, endpoint_id, event, status, attempts, next_attempt_at, locked_until, locked_by, last_status_code, last_error, created_at, updated_at, completed_at, ordering_key) ` +
+      `SELECT i, m, p, e, s, a, ${ts('n')}, ${ts('lu')}, lb, c, le, ${ts('t')}, ${ts('u')}, ${ts('f')}, ok ` +
+      `FROM json_to_recordset($2::json) AS u(i text, m text, p text, e text, s text, a int, n float8, lu float8, lb text, c int, le text, t float8, u float8, f float8, ok text) ` +
+      `WHERE u.m IN (SELECT id FROM m) RETURNING 1) SELECT m.id FROM m`,
+    values: [`[${m.join(',')}]`, `[${d.join(',')}]`],
+  }
+}
+
+type Variant = (schema: string, batchItems: Item[]) => { text: string; values: unknown[] }
+const variants: Record<string, Variant> = {
+  store: (schema, batchItems) => createPlans(schema).enqueueMany(batchItems),
+  unnest: unnestPlan,
+  json: jsonPlan,
+}
+
+async function main(): Promise<void> {
+  const wanted = (process.env.BENCH_VARIANTS ?? Object.keys(variants).join(',')).split(',')
+  const schemas = new Map<string, string>()
+  const clients = new Map<string, { client: pg.Client; pid: number }>()
+  const out = new Map<string, { proc: number[]; back: number[] }>()
+  try {
+    for (const name of wanted) {
+      const schema = freshSchema(`hlenqcost_${name}`)
+      schemas.set(name, schema)
+      const store = postgresStore({ connectionString: PG_URL, schema })
+      await store.migrate()
+      await store.close()
+      const client = new pg.Client({ connectionString: PG_URL })
+      await client.connect()
+      for (const index of dropIndexes) await client.query(`DROP INDEX "${schema}"."${index}"`)
+      const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
+      clients.set(name, { client, pid })
+      out.set(name, { proc: [], back: [] })
+    }
+    for (let r = -1; r < rounds; r++) {
+      for (const name of wanted) {
+        const { client, pid } = clients.get(name)!
+        const schema = schemas.get(name)!
+        const batches = Array.from({ length: perRound }, () => items(batch))
+        for (const b of batches) for (const x of b) dataJson(x.message) // the emit preparer made it already
+        let proc = 0
+        let back = 0
+        for (const b of batches) {
+          const cpu0 = process.cpuUsage()
+          const ns0 = schedNs(pid)
+          await client.query('BEGIN')
+          const plan = variants[name]!(schema, b)
+          const result = await client.query({ name: `enq_${name}`, text: plan.text, values: plan.values })
+          await client.query('COMMIT')
+          back += schedNs(pid) - ns0
+          const cpu = process.cpuUsage(cpu0)
+          proc += cpu.user + cpu.system
+          if (result.rows.length !== batch) throw new Error(`${name}: ${result.rows.length} of ${batch} inserted`)
+        }
+        if (r >= 0) {
+          out.get(name)!.proc.push(proc / (batch * perRound))
+          out.get(name)!.back.push(back / 1000 / (batch * perRound))
+        }
+      }
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+    for (const [name, { proc, back }] of out) {
+      console.log(`${name.padEnd(8)} process ${median(proc).toFixed(1)} µs/msg, backend ${median(back).toFixed(1)} µs/msg  [backend ${back.map((x) => x.toFixed(0)).join(' ')}]`)
+    }
+  } finally {
+    for (const { client } of clients.values()) await client.end().catch(() => {})
+    await dropSchemas([...schemas.values()])
+  }
+}
+
+await main()
