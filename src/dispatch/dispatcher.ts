@@ -449,7 +449,7 @@ export class Dispatcher {
       const endpointId = claimed.delivery.endpointId
       let share = counts.get(endpointId)
       if (share === undefined) {
-        const endpoint = await this.#deps.directory.get(endpointId)
+        const endpoint = this.#deps.directory.cached(endpointId) ?? (await this.#deps.directory.get(endpointId))
         // Missing or inactive endpoints' deliveries are settled by #process.
         const limited = endpoint !== undefined && endpoint.status === 'active' && endpoint.rateLimit !== null
         const cap = limited ? endpointCap(endpoint, this.#options, this.#window.grown ? this.#window.size : 0) : Infinity
@@ -584,7 +584,9 @@ export class Dispatcher {
 
   async #process(claimed: ClaimedDelivery): Promise<void> {
     const { clock, directory } = this.#deps
-    const endpoint = await directory.get(claimed.delivery.endpointId)
+    // The cached index answers without a promise; a miss (stale index, unknown id) asks the store.
+    const endpointId = claimed.delivery.endpointId
+    const endpoint = directory.cached(endpointId) ?? (await directory.get(endpointId))
     if (!endpoint || endpoint.status !== 'active') {
       const now = clock.now()
       await this.#record({

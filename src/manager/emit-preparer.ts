@@ -63,7 +63,8 @@ export class EmitPreparer {
     const emitOptions: v.InferOutput<typeof EMIT_OPTIONS> = isEmptyObject(options) ? {} : parseInput(EMIT_OPTIONS, options, 'emit options')
     const payload = catalog.validate(event, data)
     const owner = emitOptions.owner ?? null
-    const endpoints = await directory.match(event, payload, owner)
+    // The cached index answers without a promise; a stale one is reloaded.
+    const endpoints = directory.matchCached(event, payload, owner) ?? (await directory.match(event, payload, owner))
     const now = new Date(clock.now())
     const message: Message = {
       id: createId('msg'),

@@ -456,16 +456,23 @@ export class WebhookManager<E extends EventMap = EventMap> {
       }
     }
     const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
-    let result: EnqueueResult | undefined
+    let result: EnqueueResult
     try {
       result = await this.store.enqueue(message, deliveries, enqueueOptions)
+    } catch (error) {
+      this.#dispatcher.unlease(leased)
+      throw error
+    }
+    // Exactly one of `adopt` or `unlease` for every lease, whatever the store did; after the emit
+    // span is recorded, since an adopted delivery's send may start at once and carries that
+    // span's context (`traceparent`).
+    try {
+      if (!result.duplicate) this.#metrics.emitted(deliveries.length)
+      if (startedAt !== 0) this.#telemetry!.emitted(message, deliveries.length, startedAt, result.duplicate)
     } finally {
-      // Exactly one of the two for every lease, whatever the store did.
-      if (result?.duplicate === false && result.handedOff !== false) this.#dispatcher.adopt(leased)
+      if (!result.duplicate && result.handedOff !== false) this.#dispatcher.adopt(leased)
       else this.#dispatcher.unlease(leased)
     }
-    if (!result.duplicate) this.#metrics.emitted(deliveries.length)
-    if (startedAt !== 0) this.#telemetry!.emitted(message, deliveries.length, startedAt, result.duplicate)
     if (!result.duplicate && (leased.length < deliveries.length || result.handedOff === false)) this.#dispatcher.wake()
     return { messageId: result.message.id, deliveryIds: result.deliveries.map((d) => d.id), duplicate: result.duplicate }
   }
