@@ -634,7 +634,8 @@ export class Dispatcher {
       // reaches it (it then finds itself gone from #waiting), which stop waits for anyway, as it
       // waits for the requests ahead of it. No promise of its own per delivery.
       this.#waiting.set(id, noop)
-      const report = await this.#global.add(async () => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
+      // The task returns #attempt's promise itself (p-queue awaits it), not one of its own.
+      const report = await this.#global.add<Promise<OutcomeReport | null> | null>(() => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
       if (report) await this.#record(report)
       return
     }
@@ -736,6 +737,9 @@ export class Dispatcher {
     }
   }
 
+  /** The send the breaker runs: a failed attempt rejects with its result, so that opossum counts it. Made once, not per attempt. */
+  #sendCounted = (request: OutgoingRequest): Promise<SendResult> => this.#deps.send(request).then(failedAttempt)
+
   async #send(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger, useBreaker: boolean): Promise<{ attempt: Attempt; result: SendResult }> {
     const { clock, settings, send, breakers } = this.#deps
     const { delivery, message } = claimed
@@ -756,15 +760,7 @@ export class Dispatcher {
     let result: SendResult
     if (useBreaker) {
       try {
-        result = await breakers.run(
-          endpoint.id,
-          async () => {
-            const r = await send(request)
-            if (!r.ok) throw new AttemptFailure(r)
-            return r
-          },
-          delivery.lockedUntil?.getTime(),
-        )
+        result = await breakers.run(endpoint.id, this.#sendCounted, request, delivery.lockedUntil?.getTime())
       } catch (error) {
         if (!(error instanceof AttemptFailure)) throw error
         result = error.result as SendResult
@@ -871,6 +867,12 @@ export class Dispatcher {
     this.#queues.set(endpoint.id, queues)
     return queues
   }
+}
+
+/** Rejects with an `AttemptFailure` carrying `result` when the attempt failed (see `#sendCounted`). */
+function failedAttempt(result: SendResult): SendResult {
+  if (!result.ok) throw new AttemptFailure(result)
+  return result
 }
 
 /**

@@ -38,7 +38,8 @@ export class AttemptFailure<T> extends Error {
 }
 
 interface Entry {
-  breaker: CircuitBreaker<[() => Promise<unknown>], unknown>
+  /** Fired with the action and its argument (see `run`). */
+  breaker: CircuitBreaker<[(arg: never) => Promise<unknown>, unknown], unknown>
   consecutiveFailures: number
   /** When the open breaker lets a probe through (ms). */
   retryAt: number
@@ -136,13 +137,23 @@ export class EndpointBreakers {
   }
 
   /**
-   * Runs `action` under the endpoint's breaker. Rejects with BreakerOpenError (nothing sent) or
+   * Runs `action(arg)` under the endpoint's breaker. Rejects with BreakerOpenError (nothing sent) or
    * AttemptFailure. `probeHoldUntil` (ms): how long a shared half-open probe taken for this call is
-   * held at most (the delivery's lease end).
+   * held at most (the delivery's lease end). `action` and `arg` are passed apart so that a caller
+   * can hand over one function made once instead of a closure per call.
    */
-  async run<T>(endpointId: string, action: () => Promise<T>, probeHoldUntil?: number): Promise<T> {
-    if (!this.#options.enabled) return action()
+  run<A, T>(endpointId: string, action: (arg: A) => Promise<T>, arg: A, probeHoldUntil?: number): Promise<T> {
+    if (!this.#options.enabled) return action(arg)
     const e = this.#entry(endpointId)
+    // The common case: this process's own breaker, closed, no probe in flight. opossum counts
+    // the call and cannot refuse it (it refuses only when not closed), so there is nothing to
+    // add around its promise.
+    if (this.#shared === null && e.breaker.closed && !e.probing) return e.breaker.fire(action, arg) as Promise<T>
+    return this.#runGuarded(endpointId, e, action, arg, probeHoldUntil)
+  }
+
+  /** `run` when the breaker is open, half-open or probing, or shared with the store. */
+  async #runGuarded<A, T>(endpointId: string, e: Entry, action: (arg: A) => Promise<T>, arg: A, probeHoldUntil: number | undefined): Promise<T> {
     const blocked = this.blockedUntil(endpointId)
     if (blocked !== null) throw new BreakerOpenError(blocked)
     let probe = e.breaker.halfOpen
@@ -158,8 +169,8 @@ export class EndpointBreakers {
     if (probing) e.probing = true
     try {
       if (shared && probing) probe = await this.#takeSharedProbe(endpointId, e, probe, probeHoldUntil ?? this.#clock.now() + this.#options.cooldownMs)
-      const fired = shared ? () => this.#reportToStore(endpointId, e, probe, action) : action
-      return (await e.breaker.fire(fired)) as T
+      if (shared) return (await e.breaker.fire(() => this.#reportToStore(endpointId, e, probe, action, arg), undefined)) as T
+      return (await e.breaker.fire(action, arg)) as T
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') throw new BreakerOpenError(this.blockedUntil(endpointId) ?? this.#clock.now() + 50)
       throw error
@@ -201,10 +212,10 @@ export class EndpointBreakers {
   }
 
   /** Runs `action` and tells the store its outcome: a failure is counted there (the verdict rides on the error); a success after failures clears them. */
-  async #reportToStore<T>(endpointId: string, e: Entry, probe: boolean, action: () => Promise<T>): Promise<T> {
+  async #reportToStore<A, T>(endpointId: string, e: Entry, probe: boolean, action: (arg: A) => Promise<T>, arg: A): Promise<T> {
     let result: T
     try {
-      result = await action()
+      result = await action(arg)
     } catch (error) {
       const retryAt = this.#clock.now() + this.#options.cooldownMs
       const verdict = await this.#shared!.recordFailure(endpointId, this.#options.failureThreshold, retryAt).catch((storeError: unknown) => {
@@ -291,7 +302,7 @@ export class EndpointBreakers {
   #entry(endpointId: string): Entry {
     let e = this.#entries.get(endpointId)
     if (e) return e
-    const breaker = new CircuitBreaker<[() => Promise<unknown>], unknown>((fn) => fn(), {
+    const breaker = new CircuitBreaker<[(arg: never) => Promise<unknown>, unknown], unknown>((fn, arg) => fn(arg as never), {
       timeout: false,
       resetTimeout: this.#options.cooldownMs,
       // The percentage rule is disabled; the consecutive-failure rule below opens the breaker.

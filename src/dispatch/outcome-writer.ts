@@ -45,8 +45,8 @@ export class OutcomeWriter {
     this.#backlog = on
   }
 
-  /** Queues an outcome; resolves once it is stored. */
-  async write(outcome: DeliveryOutcome): Promise<void> {
+  /** Queues an outcome; resolves once it is stored (the batcher's own promise: no wrapper per outcome). */
+  write(outcome: DeliveryOutcome): Promise<undefined> {
     const now = this.#now()
     const elapsed = now - this.#spanStart
     if (elapsed >= RATE_SPAN_MS) {
@@ -55,7 +55,7 @@ export class OutcomeWriter {
       this.#spanCount = 0
     }
     this.#spanCount++
-    await this.#batcher.add(outcome)
+    return this.#batcher.add(outcome)
   }
 
   /** Resolves when every queued outcome has been written (or has failed). */
