@@ -27,6 +27,8 @@ function kindOf(text: string): string {
 function rowsSent(kind: string, values: unknown[] | undefined): number {
   if (kind === 'complete' && typeof values?.[0] === 'string') return (values[0].match(/"d":/g) ?? []).length
   if (kind === 'enqueueMany' && Array.isArray(values?.[0])) return values[0].length
+  // A binary array (src/store/postgres/binary-array.ts): its one dimension's length, 0 when empty.
+  if (kind === 'enqueueMany' && Buffer.isBuffer(values?.[0])) return values[0].readInt32BE(0) === 1 ? values[0].readInt32BE(12) : 0
   return 0
 }
 

@@ -294,6 +294,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const enqueueBatcher = new WriteBatcher<{ message: Message; deliveries: Delivery[] }, EnqueueResult>({
     maxInFlight: ENQUEUE_IN_FLIGHT,
     maxBatch: ENQUEUE_BATCH,
+    // Emits made in the same turn of the event loop share a batch: producers resumed by one
+    // batch's commit each emit again in that turn, and without the wait the first of them would
+    // take the free slot alone (a statement and a commit of its own).
+    delay: 'immediate',
     run: enqueueBatch,
   })
 
