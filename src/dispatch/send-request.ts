@@ -1,7 +1,7 @@
-import { createFetch, type $Fetch } from 'ofetch'
+import { createFetch, type $Fetch, type FetchOptions, type FetchResponse } from 'ofetch'
 import type { ConnectionSettings } from './connection-agents.js'
 import { EgressRefusedError } from './egress-guard.js'
-import type { Abortable } from './undici-fetch.js'
+import { Exchange, ResponseHeaders, transportOf, type Abortable, type TransportInit } from './undici-fetch.js'
 
 /** One outgoing HTTP request, fully built (body already signed). */
 export interface OutgoingRequest {
@@ -49,6 +49,9 @@ export function createSender(
   createAbortable: () => Abortable = () => new AbortController(),
 ): (req: OutgoingRequest) => Promise<SendResult> {
   const client: $Fetch = createFetch({ fetch: fetchImpl, Headers: HeadersImpl, AbortController: globalThis.AbortController })
+  // hookline's own transport takes the parsed URL (which also spares ofetch's option clean-up for a
+  // string), the response limit and the connection settings, and answers with its own response.
+  const transport = transportOf(fetchImpl)
   return async function sendRequest(req) {
     const started = performance.now()
     // One timer over the whole exchange, body read included, cleared when it ends (cheaper than
@@ -57,7 +60,7 @@ export function createSender(
     const signal = controller.signal
     const timer = setTimeout(() => controller.abort(), req.timeoutMs)
     try {
-      const res = await client.raw<AsyncIterable<Uint8Array>, 'stream'>(req.url, {
+      const init: TransportInit & FetchOptions<'stream'> = {
         method: req.method,
         headers: req.headers,
         body: req.body,
@@ -66,19 +69,18 @@ export function createSender(
         redirect: 'manual',
         ignoreResponseError: true,
         responseType: 'stream',
-        ...(req.connection ? { hooklineConnection: req.connection } : {}),
-      })
-      const body = await readTruncated((res._data ?? res.body) as unknown as AsyncIterable<Uint8Array> | NodeBody | null, req.maxResponseBytes)
+        // Read by hookline's transport; another fetch ignores them.
+        hooklineConnection: req.connection ?? null,
+        hooklineResponseLimit: req.maxResponseBytes,
+      }
+      const res: FetchResponse<unknown> = await client.raw(transport ? (transport.target(req.url) as unknown as string) : req.url, init)
+      const data = (res._data ?? res.body) as unknown
+      const body = data instanceof Exchange ? await readExchange(data) : await readTruncated(data as AsyncIterable<Uint8Array> | NodeBody | null, req.maxResponseBytes)
       const ok = res.status >= 200 && res.status < 300
-      const headers: Record<string, string> = {}
-      res.headers.forEach((value, key) => {
-        // A WHATWG Headers yields each Set-Cookie on its own: keep them all.
-        headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
-      })
       return {
         ok,
         status: res.status,
-        headers,
+        headers: res.headers instanceof ResponseHeaders ? res.headers.toRecord() : headerRecord(res.headers),
         body,
         error: ok ? null : `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
         errorKind: ok ? null : 'http',
@@ -93,18 +95,34 @@ export function createSender(
   }
 }
 
+/** The answer's headers as one record, names lower-cased. */
+function headerRecord(source: Headers): Record<string, string> {
+  const headers: Record<string, string> = {}
+  source.forEach((value, key) => {
+    // A WHATWG Headers yields each Set-Cookie on its own: keep them all.
+    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
+  })
+  return headers
+}
+
+/** The body hookline's transport collected (already cut at the limit it was given). */
+async function readExchange(body: Exchange): Promise<string> {
+  const text = await body.text()
+  return body.truncated ? `${text}…[truncated]` : text
+}
+
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100
 }
 
-/** A Node readable, as undici's `request()` (the default transport) returns the response body. */
+/** A Node readable, as a host's fetch over Node streams (node-fetch, undici's `request()`) may answer with. */
 type NodeBody = Pick<NodeJS.ReadableStream, 'on'> & { destroy(error?: Error): void }
 
 const isNodeBody = (stream: object): stream is NodeBody => typeof (stream as { on?: unknown }).on === 'function' && typeof (stream as { destroy?: unknown }).destroy === 'function'
 
 /**
- * Reads at most `limit` bytes of a response body: a Node readable (the default transport) by its
- * events, a web `ReadableStream` (a host's own `fetch`) by `for await`. A Node readable's async
+ * Reads at most `limit` bytes of a response body of a host's fetch: a Node readable by its events,
+ * a web `ReadableStream` (the global `fetch`) by `for await`. A Node readable's async
  * iterator costs ~2.7 KB of short-lived objects per response (the iterator, its end-of-stream
  * watcher and their closures); four listeners do the same job. Stopping early destroys or cancels
  * the stream, so an oversized body is never read to its end.

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import type { Dispatcher } from 'undici'
 import { ConnectionAgents, type ConnectionSettings } from './connection-agents.js'
 import type { EgressPolicy } from './egress-guard.js'
@@ -37,7 +36,7 @@ export function transportOf(fetchImpl: typeof fetch): UndiciFetch | undefined {
   return transports.get(fetchImpl)
 }
 
-/** A `fetch` for ofetch over undici's `request`, with the connection pool it owns. */
+/** A `fetch` for ofetch over an undici `Agent`, with the connection pool it owns. */
 export interface UndiciFetch {
   /** Passed to ofetch's `createFetch({ fetch })`. */
   fetch: typeof fetch
@@ -47,6 +46,12 @@ export interface UndiciFetch {
   close(): Promise<void>
   /** Makes the abort handle of one request, for this fetch only (see {@link Abortable}). */
   createAbortable(): Abortable
+  /**
+   * The parsed target of `url` (cached), which this fetch takes in place of the URL string: the
+   * sender hands it to ofetch, which then leaves its options object as it is (for a string it
+   * deletes its `query` and `params` keys, which turns the object into a slow dictionary).
+   */
+  target(url: string): Target
 }
 
 /** How the sender cancels one request: an `AbortController`, or something as good for its fetch. */
@@ -58,42 +63,51 @@ export interface Abortable {
 }
 
 /**
- * The signal of {@link createAbortable}: undici's `request()` takes an `EventEmitter` with
- * `aborted` and `reason` as well as an `AbortSignal`, at a fraction of an `AbortController`'s cost
- * (an `EventTarget` and its listener bookkeeping, about 7 µs per request here).
+ * The signal of {@link createAbortable}: only this transport's fetch listens to it, and it holds
+ * at most one listener (the request it was passed to), so it is a flag and a callback slot. An
+ * `AbortController` costs an `EventTarget` and its listener bookkeeping (about 7 µs per request
+ * here), an `EventEmitter` its listener arrays.
  */
-class EmitterSignal extends EventEmitter {
+class DeadlineSignal {
   aborted = false
   reason: unknown = undefined
+  /** Called once on abort; set by the request this signal was passed to. */
+  onabort: (() => void) | null = null
 }
 
 /** The error an aborted request fails with, as `AbortController.abort()` makes it. */
 const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError')
 
-function createAbortable(): Abortable {
-  const signal = new EmitterSignal()
-  return {
-    signal,
-    abort() {
-      if (signal.aborted) return
-      signal.aborted = true
-      signal.reason = abortError()
-      signal.emit('abort')
-    },
+class DeadlineAbortable implements Abortable {
+  readonly signal = new DeadlineSignal()
+  abort(): void {
+    const signal = this.signal
+    if (signal.aborted) return
+    signal.aborted = true
+    signal.reason = abortError()
+    const listener = signal.onabort
+    signal.onabort = null
+    listener?.()
   }
 }
 
+const createAbortable = (): Abortable => new DeadlineAbortable()
+
 /**
- * The default transport under ofetch: a `fetch` over undici's `request()` and an undici `Agent`.
+ * The default transport under ofetch: a `fetch` over an undici `Agent`'s `dispatch`.
  *
  * Node's global `fetch` is undici too, wrapped in WHATWG `Request`, `Response` and web streams;
  * that wrapping costs about ten times the CPU of the request itself (see docs/benchmarks.md), and a
  * webhook worker does little else than POST. This keeps undici's HTTP client and its keep-alive
- * pool and leaves out the wrapping: it implements the part of `fetch` that ofetch and hookline's
- * sender use — method, headers, string body, `signal`; a response with `status`, `statusText`,
- * `ok`, `headers.get/has/forEach` and `body` as a Node readable stream (async-iterable) with
- * `text()`, `json()` and `arrayBuffer()`. Redirects are never followed (undici's `request` does
- * not), which is what a webhook sender wants.
+ * pool and leaves out the wrapping, and also undici's own `request()` layer (its handler, a Node
+ * readable per response body, an async resource): each exchange is one {@link Exchange}, the
+ * dispatch handler that collects the answer. It implements the part of `fetch` that ofetch and
+ * hookline's sender use — method, headers, string body, `signal`; a response with `status`,
+ * `statusText`, `ok`, `headers.get/has/forEach` and a `body` with `text()`, `json()`,
+ * `arrayBuffer()` that is async-iterable. The body is collected in memory as it arrives; with
+ * `hooklineResponseLimit` in `init` (the sender's `maxResponseBytes`), only that many bytes are
+ * kept and the connection is dropped at the first byte past them, so the rest is never read.
+ * Redirects are never followed, which is what a webhook sender wants.
  */
 export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch {
   const agents = new ConnectionAgents({
@@ -103,65 +117,68 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): UndiciFetch
     egress: options.egress ?? null,
   })
   const targets = new TargetCache()
-  const undiciFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('hookline transport: expected a URL string')
-    // An AbortSignal, or the EmitterSignal of createAbortable.
+  const undiciFetch = (input: string | URL | Target, init: TransportInit = {}): Promise<Response> => {
+    let target: Target
+    if (input instanceof Target) target = input
+    else if (typeof input === 'string' || input instanceof URL) target = targets.get(input)
+    else return Promise.reject(new TypeError('hookline transport: expected a URL string'))
+    // An AbortSignal, or the DeadlineSignal of createAbortable.
     const signal = (init.signal as unknown as AbortLike | null | undefined) ?? undefined
-    const { origin, path } = targets.get(input)
-    const agent = options.dispatcher ?? agents.get((init as TransportInit).hooklineConnection)
-    const pending = agent.request({
-      origin,
-      path,
-      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: toHeaderRecord(init.headers),
-      body: init.body as string | Uint8Array | null | undefined,
-      signal: signal as EventEmitter | undefined,
-    })
-    if (!signal) return new UndiciResponse(await pending) as unknown as Response
+    if (signal?.aborted) return Promise.reject(signal.reason ?? abortError())
+    const agent = options.dispatcher ?? agents.get(init.hooklineConnection)
     return new Promise<Response>((resolve, reject) => {
-      // undici acts on an abort only once the request has a connection: one still connecting, or
-      // queued behind a busy pool, would outlive its deadline (and with it the delivery's lease).
-      // So stop waiting at once; a response that turns up later is discarded.
-      const onAbort = (): void => {
-        reject(signal.reason ?? abortError())
-        pending.then((late) => late.body.destroy(), () => {})
+      const exchange = new Exchange(resolve, reject, signal, init.hooklineResponseLimit ?? Number.POSITIVE_INFINITY)
+      try {
+        agent.dispatch(
+          {
+            origin: target.origin,
+            path: target.path,
+            method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+            headers: toHeaderRecord(init.headers),
+            body: init.body as string | Uint8Array | null | undefined,
+          },
+          exchange as unknown as Dispatcher.DispatchHandler,
+        )
+      } catch (error) {
+        exchange.onError(error as Error)
       }
-      if (signal.aborted) return onAbort()
-      const stop = onAbortOf(signal, onAbort)
-      pending.then(
-        (res) => {
-          stop()
-          resolve(new UndiciResponse(res) as unknown as Response)
-        },
-        (error: unknown) => {
-          stop()
-          reject(error)
-        },
-      )
     })
   }
   const transport: UndiciFetch = {
-    fetch: undiciFetch as typeof fetch,
+    fetch: undiciFetch as unknown as typeof fetch,
     Headers: RequestHeaders as unknown as typeof Headers,
     close: () => agents.close(),
     createAbortable,
+    target: (url) => targets.get(url),
   }
   transports.set(transport.fetch, transport)
   return transport
 }
 
 /**
- * What the sender adds to fetch's `init` for an endpoint with mutual TLS or a proxy (ofetch
- * passes it through; another fetch ignores it). The transport picks the matching agent.
+ * What the sender adds to fetch's `init` (ofetch passes it through; another fetch ignores it).
  */
 export interface TransportInit extends RequestInit {
+  /** The endpoint's mutual TLS or proxy: the transport picks the matching agent. */
   hooklineConnection?: ConnectionSettings | null
+  /**
+   * Response body bytes kept: the connection is dropped at the first byte past them, so the rest
+   * is never read, and the body reports `truncated`. @default no limit
+   */
+  hooklineResponseLimit?: number
 }
 
-/** Where a request goes, as undici's dispatcher takes it. */
-export interface Target {
-  origin: string
-  path: string
+/** Where a request goes, as undici's dispatcher takes it; its `url` is the URL it was parsed from. */
+export class Target {
+  constructor(
+    readonly url: string,
+    readonly origin: string,
+    readonly path: string,
+  ) {}
+  /** The URL (ofetch names the request by it in its errors). */
+  toString(): string {
+    return this.url
+  }
 }
 
 /**
@@ -178,10 +195,10 @@ export class TargetCache {
     return this.#entries.size
   }
   get(input: string | URL): Target {
-    if (typeof input !== 'string') return toTarget(input)
+    if (typeof input !== 'string') return toTarget(input.href, input)
     let target = this.#entries.get(input)
     if (target === undefined) {
-      target = toTarget(new URL(input))
+      target = toTarget(input, new URL(input))
       if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!)
       this.#entries.set(input, target)
     }
@@ -193,31 +210,15 @@ export class TargetCache {
  * What undici's `request(url)` sends for `url`: its origin, and its path with the query. Refuses
  * what it refuses: a URL that is not http(s).
  */
-function toTarget(url: URL): Target {
+function toTarget(href: string, url: URL): Target {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new (undici().errors.InvalidArgumentError)('Invalid URL protocol: the URL must start with `http:` or `https:`.')
   }
-  return { origin: url.origin, path: url.search ? url.pathname + url.search : url.pathname }
+  return new Target(href, url.origin, url.search ? url.pathname + url.search : url.pathname)
 }
 
-/** An `AbortSignal` or an `EmitterSignal`: what the sender passes as `signal`. */
-type AbortLike = { readonly aborted: boolean; readonly reason?: unknown } & (
-  | Pick<AbortSignal, 'addEventListener' | 'removeEventListener'>
-  | Pick<EventEmitter, 'on' | 'removeListener'>
-)
-
-/** Calls `fn` once `signal` aborts; returns the function that stops listening. */
-function onAbortOf(signal: AbortLike, fn: () => void): () => void {
-  if ('addEventListener' in signal) {
-    signal.addEventListener('abort', fn, { once: true })
-    return () => signal.removeEventListener('abort', fn)
-  }
-  // `on`, not `once`: `once` wraps `fn` in a state object and a bound function per request. The
-  // listener comes off when the request settles (the returned function), and an `EmitterSignal`
-  // emits 'abort' at most once.
-  signal.on('abort', fn)
-  return () => signal.removeListener('abort', fn)
-}
+/** An `AbortSignal` or a `DeadlineSignal`: what the sender passes as `signal`. */
+type AbortLike = { readonly aborted: boolean; readonly reason?: unknown } & (Pick<AbortSignal, 'addEventListener' | 'removeEventListener'> | DeadlineSignal)
 
 function toHeaderRecord(headers: HeadersInit | undefined): Record<string, string> {
   if (headers instanceof RequestHeaders) return headers.record
@@ -274,38 +275,51 @@ export class RequestHeaders {
 }
 
 /** Response headers, read-only, as the `Headers` methods ofetch and the sender call. */
-class ResponseHeaders {
-  readonly #raw: Record<string, string | string[] | undefined>
-  constructor(raw: Record<string, string | string[] | undefined>) {
-    this.#raw = raw
+export class ResponseHeaders {
+  #record: Record<string, string | string[]>
+  #joined = false
+  /** `record`: names lower-cased, a repeated header's values in an array (undici's `parseHeaders`). */
+  constructor(record: Record<string, string | string[]>) {
+    this.#record = record
   }
   get(name: string): string | null {
-    const value = this.#raw[name.toLowerCase()]
-    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+    const value = this.#record[name.toLowerCase()]
+    return value === undefined ? null : typeof value === 'string' ? value : value.join(', ')
   }
   has(name: string): boolean {
-    return this.#raw[name.toLowerCase()] !== undefined
+    return this.#record[name.toLowerCase()] !== undefined
   }
   forEach(fn: (value: string, key: string) => void): void {
-    for (const key in this.#raw) {
-      const value = this.#raw[key]
-      if (value !== undefined) fn(Array.isArray(value) ? value.join(', ') : value, key)
+    for (const key in this.#record) {
+      const value = this.#record[key]!
+      fn(typeof value === 'string' ? value : value.join(', '), key)
     }
+  }
+  /**
+   * The headers as one record (a repeated header's values joined by `, `, as `get` gives them):
+   * the record parsed from the answer itself, handed over rather than copied. Read it, do not change it.
+   */
+  toRecord(): Record<string, string> {
+    if (!this.#joined) {
+      this.#joined = true
+      for (const key in this.#record) {
+        const value = this.#record[key]!
+        if (typeof value !== 'string') this.#record[key] = value.join(', ')
+      }
+    }
+    return this.#record as Record<string, string>
   }
 }
 
 class UndiciResponse {
-  readonly status: number
-  readonly statusText: string
   readonly ok: boolean
-  readonly headers: ResponseHeaders
-  readonly body: Dispatcher.ResponseData['body']
-  constructor(res: Dispatcher.ResponseData) {
-    this.status = res.statusCode
-    this.statusText = res.statusText ?? ''
-    this.ok = res.statusCode >= 200 && res.statusCode < 300
-    this.headers = new ResponseHeaders(res.headers)
-    this.body = res.body
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: ResponseHeaders,
+    readonly body: Exchange,
+  ) {
+    this.ok = status >= 200 && status < 300
   }
   text(): Promise<string> {
     return this.body.text()
@@ -315,5 +329,170 @@ class UndiciResponse {
   }
   arrayBuffer(): Promise<ArrayBuffer> {
     return this.body.arrayBuffer()
+  }
+}
+
+/**
+ * One request and its answer: the undici dispatch handler (its callback interface, as undici's own
+ * `request()` handler implements it) and the response body the answer is collected into.
+ *
+ * The fetch promise settles at the response headers (or the first error); the body goes on
+ * filling until the answer ends, fails, is cut at the response limit (the rest dropped with the
+ * connection, unread), or the request is aborted. `text()` and the other readers wait for that.
+ * An abort before the headers rejects the fetch at once, even while the request still waits for a
+ * connection (where undici itself acts on it only once it has one); one after them fails the body.
+ */
+export class Exchange {
+  /** Body state: 0 reading, 1 complete, 2 failed. */
+  #state = 0
+  #error: unknown = undefined
+  #chunks: Uint8Array[] = []
+  #size = 0
+  #truncated = false
+  #abort: ((reason?: Error) => void) | null = null
+  #waiting: { resolve: () => void; reject: (error: unknown) => void } | null = null
+  #resolve: ((response: Response) => void) | null
+  #reject: ((error: unknown) => void) | null
+  readonly #signal: AbortLike | undefined
+  readonly #limit: number
+  readonly #onAbort: (() => void) | null
+
+  constructor(resolve: (response: Response) => void, reject: (error: unknown) => void, signal: AbortLike | undefined, limit: number) {
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#signal = signal
+    this.#limit = limit
+    if (signal === undefined) this.#onAbort = null
+    else {
+      const onAbort = (this.#onAbort = () => this.#aborted())
+      if (signal instanceof DeadlineSignal) signal.onabort = onAbort
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+  }
+
+  /** True when the body was cut at the response limit (its first `limit` bytes kept). */
+  get truncated(): boolean {
+    return this.#truncated
+  }
+
+  // undici's dispatch handler (the legacy callback interface: undici calls it as it is).
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#state === 2 || (this.#signal?.aborted ?? false)) return abort(this.#abortReason() as Error)
+    this.#abort = abort
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true
+    const resolve = this.#resolve
+    this.#resolve = this.#reject = null
+    const headers = new ResponseHeaders(undici().util.parseHeaders(rawHeaders) as Record<string, string | string[]>)
+    resolve?.(new UndiciResponse(statusCode, statusText ?? '', headers, this) as unknown as Response)
+    return true
+  }
+
+  onData(chunk: Uint8Array): boolean {
+    if (this.#state !== 0) return true
+    if (this.#size + chunk.byteLength > this.#limit) {
+      const keep = this.#limit - this.#size
+      if (keep > 0) this.#chunks.push(chunk.subarray(0, keep))
+      this.#size = this.#limit
+      this.#truncated = true
+      this.#settle(1, undefined)
+      // Drop the connection: the rest of the answer is never read.
+      this.#abort?.(new (undici().errors.RequestAbortedError)('response body past the limit'))
+      return false
+    }
+    this.#chunks.push(chunk)
+    this.#size += chunk.byteLength
+    return true
+  }
+
+  onComplete(): void {
+    this.#settle(1, undefined)
+  }
+
+  onError(error: Error): void {
+    const reject = this.#reject
+    if (reject !== null) {
+      this.#resolve = this.#reject = null
+      this.#settle(2, error)
+      reject(error)
+      return
+    }
+    this.#settle(2, error)
+  }
+
+  // The response body.
+
+  /** The bytes kept, decoded as UTF-8. */
+  async text(): Promise<string> {
+    await this.#done()
+    return this.#bytes().toString('utf8')
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text())
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    await this.#done()
+    const bytes = this.#bytes()
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    await this.#done()
+    yield* this.#chunks
+  }
+
+  /** Resolves once the body is complete (or cut at the limit); rejects with its error. */
+  #done(): Promise<void> {
+    if (this.#state === 1) return Promise.resolve()
+    if (this.#state === 2) return Promise.reject(this.#error)
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject }
+    })
+  }
+
+  #bytes(): Buffer {
+    const chunks = this.#chunks
+    if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength)
+    return Buffer.concat(chunks, this.#size)
+  }
+
+  #settle(state: 1 | 2, error: unknown): void {
+    if (this.#state !== 0) return
+    this.#state = state
+    this.#error = error
+    this.#stopListening()
+    const waiting = this.#waiting
+    if (waiting === null) return
+    this.#waiting = null
+    if (state === 1) waiting.resolve()
+    else waiting.reject(error)
+  }
+
+  #abortReason(): unknown {
+    return this.#signal?.reason ?? abortError()
+  }
+
+  /** The request's signal fired. */
+  #aborted(): void {
+    const reason = this.#abortReason()
+    const reject = this.#reject
+    this.#resolve = this.#reject = null
+    if (this.#state === 0) this.#settle(2, reason)
+    // Stop waiting at once, even for a request still queued for a connection; what it gets later is dropped.
+    reject?.(reason)
+    this.#abort?.(reason as Error)
+  }
+
+  #stopListening(): void {
+    const signal = this.#signal
+    if (signal === undefined || this.#onAbort === null) return
+    if (signal instanceof DeadlineSignal) {
+      if (signal.onabort === this.#onAbort) signal.onabort = null
+    } else signal.removeEventListener('abort', this.#onAbort)
   }
 }

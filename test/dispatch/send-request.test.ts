@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSender, type OutgoingRequest } from '../../src/dispatch/send-request.js'
 import { Dispatcher, request as undiciRequest } from 'undici'
-import { createUndiciFetch, RequestHeaders, TargetCache, type Target } from '../../src/dispatch/undici-fetch.js'
+import { createUndiciFetch, RequestHeaders, TargetCache } from '../../src/dispatch/undici-fetch.js'
 
 // The sender over both transports: hookline's default (undici `request`) and the global fetch a
 // host may pass instead. Each case must give the same SendResult on either.
@@ -189,6 +189,35 @@ describe('the default transport', () => {
   })
 })
 
+describe("the default transport's fetch, used alone", () => {
+  it('answers with status, lower-cased headers and a body readable as text, JSON, bytes or chunks', async () => {
+    const post = (path: string): Promise<Response> => transport.fetch(`${base}${path}`, { method: 'POST', body: '{}' })
+    const ok = await post('/ok')
+    expect([ok.status, ok.ok, ok.statusText, ok.headers.get('X-Answer'), ok.headers.has('content-type')]).toEqual([200, true, 'OK', '42', true])
+    expect(await ok.text()).toBe('fine')
+    // No response limit given: the whole body.
+    expect((await (await post('/big')).text()).length).toBe(300_000)
+    expect(Buffer.from(await (await post('/utf8')).arrayBuffer()).toString('utf8')).toBe('héllo ✓')
+    let size = 0
+    for await (const chunk of (await post('/big')).body as unknown as AsyncIterable<Uint8Array>) size += chunk.byteLength
+    expect(size).toBe(300_000)
+    const cookies = await post('/cookies')
+    expect(cookies.headers.get('set-cookie')).toBe('a=1, b=2')
+    await expect((await post('/ok')).json()).rejects.toThrow(SyntaxError)
+  })
+
+  it('rejects at once for a signal aborted before, and fails the body for one aborted after the headers', async () => {
+    const before = new AbortController()
+    before.abort()
+    await expect(transport.fetch(`${base}/ok`, { signal: before.signal })).rejects.toMatchObject({ name: 'AbortError' })
+    const after = new AbortController()
+    const stalled = await transport.fetch(`${base}/stall`, { method: 'POST', signal: after.signal })
+    expect(stalled.status).toBe(200)
+    after.abort()
+    await expect(stalled.text()).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
 describe('a host fetch', () => {
   it('gets real Headers, so a wrapper may use any of their methods', async () => {
     const seenNames: string[] = []
@@ -220,6 +249,8 @@ describe('RequestHeaders', () => {
   })
 })
 
+type Target = { origin: string; path: string }
+
 describe('TargetCache', () => {
   it("splits every kind of URL exactly as undici's own request(url) does, and refuses what it refuses", async () => {
     // What undici's top-level request() hands its dispatcher, read off a dispatcher that sends nothing.
@@ -241,7 +272,8 @@ describe('TargetCache', () => {
     }
     const viaCache = (url: string): Target | string => {
       try {
-        return new TargetCache().get(url)
+        const { origin, path } = new TargetCache().get(url)
+        return { origin, path }
       } catch (error) {
         return (error as { code?: string }).code ?? 'error'
       }
