@@ -8,8 +8,7 @@ import { EgressPolicy } from '../dispatch/egress-guard.js'
 import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '../dispatch/endpoint-breakers.js'
 import { SharedBreakers, sharedBreakerState } from '../dispatch/shared-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
-import { createSender } from '../dispatch/send-request.js'
-import { createUndiciFetch, transportOf, type UndiciFetch } from '../dispatch/undici-fetch.js'
+import { LazySender } from '../dispatch/lazy-sender.js'
 import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
@@ -106,11 +105,13 @@ export class WebhookManager<E extends EventMap = EventMap> {
   #closing: Promise<void> | null = null
   readonly #heartbeats: boolean
   #retentionTimer: NodeJS.Timeout | null = null
-  /** The default HTTP transport's connection pool; `null` when the host passed its own `fetch`. */
-  readonly #transport: UndiciFetch | null
+  /** The HTTP sender and its transport, made on the first send or `start()`. */
+  readonly #sender: LazySender
   readonly #metrics = new MetricsCounters()
   /** OpenTelemetry spans and metrics; `null` with `telemetry: false`; inactive without `@opentelemetry/api`. */
   readonly #telemetry: Telemetry | null
+  /** True once `#telemetry` is loaded (or off): until then the first emit, test send or incoming request loads it. */
+  #telemetryLoaded: boolean
   /** Key of portal links: the `portalSecret` option, else random per manager (links end with the process). */
   readonly #portalSecret: string
   /** Where deliveries may connect (the SSRF guard). */
@@ -147,9 +148,10 @@ export class WebhookManager<E extends EventMap = EventMap> {
     // Validated by the options schema (32+ characters).
     this.#portalSecret = options.portalSecret ?? randomBytes(32).toString('base64url')
     this.#egress = new EgressPolicy(options.egress)
-    this.#transport = options.fetch ? null : createUndiciFetch({ egress: this.#egress })
+    this.#sender = new LazySender(options.fetch, this.#egress)
     const telemetry = options.telemetry === false ? null : new Telemetry(options.telemetry ?? {}, { queue: () => this.#dispatcher.load, breakers: () => this.#breakers.counts() })
     this.#telemetry = telemetry
+    this.#telemetryLoaded = telemetry === null
     const settings: RequestSettings = {
       envelope: { ...DEFAULT_ENVELOPE_NAMES, ...options.envelope },
       headers: { ...DEFAULT_HEADER_NAMES, ...options.headerNames },
@@ -182,7 +184,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         directory: this.#directory,
         breakers: this.#breakers,
         writer: new OutcomeWriter(this.store),
-        send: senderFor(options.fetch ? (transportOf(options.fetch) ?? options.fetch) : this.#transport!),
+        send: this.#sender.send,
         settings,
         workerId,
         onOutcome: outcomeReporter({ events: this.#events, metrics: this.#metrics, telemetry, health: this.#health }),
@@ -254,8 +256,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
   async start(): Promise<void> {
     this.#warnPlainSecrets()
     this.#assertOpen('start')
-    // `@opentelemetry/api` (if installed) is loaded once; spans start with the first emit after it.
-    await this.#telemetry?.ready
+    // `@opentelemetry/api` (if installed) and the HTTP sender are loaded here, or by the first emit
+    // or send, not when the manager is made: the first delivery neither waits for them nor goes untraced.
+    await Promise.all([this.#loadTelemetry(), this.#sender.load()])
     // A stop still finishing its deliveries ends first: the worker restarts from a clean state.
     if (this.#stopping) await this.#stopping
     if (this.#options.autoMigrate !== false) await this.migrate()
@@ -314,8 +317,15 @@ export class WebhookManager<E extends EventMap = EventMap> {
     await this.stop(options)
     await this.#incomingService?.close()
     this.#breakers.shutdown()
-    await this.#transport?.close()
+    await this.#sender.close()
     await this.store.close()
+  }
+
+  /** Loads `@opentelemetry/api`, once (see `Telemetry#ready`); resolves at once with `telemetry: false`. */
+  async #loadTelemetry(): Promise<void> {
+    if (this.#telemetry === null) return
+    await this.#telemetry.ready
+    this.#telemetryLoaded = true
   }
 
   #assertOpen(operation: string): void {
@@ -442,6 +452,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
    */
   async emit<K extends keyof E & string>(event: K, data: E[K], options: EmitOptions = {}): Promise<EmitResult> {
     this.#assertOpen('emit')
+    if (!this.#telemetryLoaded) await this.#loadTelemetry()
     const startedAt = this.#telemetry?.active ? Date.now() : 0
     const { message, endpoints, now } = await this.#preparer.prepare(event, data, options)
     const deliveries = endpoints.map((e) => newDelivery(message, e, now))
@@ -573,6 +584,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
    */
   async testEndpoint(id: string, options: TestEndpointOptions & OwnerScope = {}): Promise<Attempt> {
     this.#assertOpen('testEndpoint')
+    if (!this.#telemetryLoaded) await this.#loadTelemetry()
     const endpoint = await this.#endpoint(id, options)
     assertSecretsReadable(endpoint, this.#keyIds)
     const event = options.event ?? 'webhook.test'
@@ -686,7 +698,9 @@ export class WebhookManager<E extends EventMap = EventMap> {
    */
   incomingHandler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
     const handle = this.#incoming.handler(options)
+    void this.#loadTelemetry()
     return async (request, connection) => {
+      if (!this.#telemetryLoaded) await this.#loadTelemetry()
       const startedAt = this.#telemetry?.active ? Date.now() : 0
       const response = await handle(request, connection)
       this.#metrics.incoming(response.status)
@@ -805,11 +819,6 @@ export class WebhookManager<E extends EventMap = EventMap> {
     this.#directory.invalidate()
     return toEndpointView(endpoint, includeSecret, this.#clock.now())
   }
-}
-
-/** The sender over a host's own `fetch`, or over a transport of hookline's (its headers and abort handle too). */
-function senderFor(transport: typeof fetch | UndiciFetch): ReturnType<typeof createSender> {
-  return typeof transport === 'function' ? createSender(transport) : createSender(transport.fetch, transport.Headers, transport.createAbortable)
 }
 
 /** Creates a webhook manager. See {@link WebhookManagerOptions}. */

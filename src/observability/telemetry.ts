@@ -48,13 +48,22 @@ export class Telemetry {
   #traceparent: boolean
   /** messageId → the context of its emit span. */
   #emits = new Map<string, OtelApi.Context>()
-  /** Resolves once `@opentelemetry/api` is loaded (or known to be missing). */
-  readonly ready: Promise<void>
+  readonly #gauges: TelemetryGauges
+  #ready: Promise<void> | null = null
 
   constructor(options: TelemetryOptions, gauges: TelemetryGauges) {
     this.#traceparent = options.traceparent === true
-    this.ready = loadOpenTelemetry().then((api) => {
+    this.#gauges = gauges
+  }
+
+  /**
+   * Loads `@opentelemetry/api` on first access (not when the manager is made: a manager that never
+   * emits, sends or answers never loads it); resolves once it is loaded (or known to be missing).
+   */
+  get ready(): Promise<void> {
+    return (this.#ready ??= loadOpenTelemetry().then((api) => {
       if (api === null) return
+      const gauges = this.#gauges
       this.#api = api
       this.#tracer = api.trace.getTracer('hookline')
       const meter = api.metrics.getMeter('hookline')
@@ -71,7 +80,7 @@ export class Telemetry {
         const b = gauges.breakers()
         for (const state of ['closed', 'open', 'half-open'] as const) r.observe(b[state], { state })
       })
-    })
+    }))
   }
 
   /** True once the API is loaded: callers skip all work otherwise. */

@@ -103,6 +103,38 @@ describe('OpenTelemetry', () => {
     expect(span.attributes['http.response.status_code']).toBe(res.status)
   })
 
+  it('a manager that was never started loads the API on its first emit and test send: neither goes untraced', async () => {
+    // Telemetry and the HTTP sender load on first use (not when the manager is made): the first
+    // emit waits for the API, the first send for ofetch and the transport.
+    const fresh = createWebhookManager({ egress: allowLoopback, telemetry: {} })
+    try {
+      receiver.respond(() => ({ status: 200 }))
+      const endpoint = await fresh.createEndpoint({ url: `${receiver.url}/fresh`, events: ['fresh.*'] })
+      const attempt = await fresh.testEndpoint(endpoint.id)
+      expect(attempt.responseStatus).toBe(200)
+      const deliver = spans.getFinishedSpans().find((s) => s.name === 'hookline.deliver' && s.attributes['hookline.endpoint_id'] === endpoint.id)
+      expect(deliver?.attributes).toMatchObject({ 'hookline.trigger': 'test', 'http.response.status_code': 200 })
+      const { messageId } = await fresh.emit('fresh.made', { n: 1 })
+      const emit = spans.getFinishedSpans().find((s) => s.name === 'hookline.emit' && s.attributes['hookline.message_id'] === messageId)
+      expect(emit?.attributes).toMatchObject({ 'hookline.event': 'fresh.made', 'hookline.endpoint_count': 1 })
+    } finally {
+      await fresh.close({ drain: false })
+    }
+  })
+
+  it('a fresh incoming handler records its first request', async () => {
+    const fresh = createWebhookManager({ telemetry: {} })
+    try {
+      const before = spans.getFinishedSpans().filter((s) => s.name === 'hookline.incoming').length
+      const res = await fresh.incomingHandler()(new Request('http://localhost/webhook/unknown-token', { method: 'POST', body: '{}' }))
+      const incoming = spans.getFinishedSpans().filter((s) => s.name === 'hookline.incoming')
+      expect(incoming.length).toBe(before + 1)
+      expect(incoming.at(-1)!.attributes['http.response.status_code']).toBe(res.status)
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('sends no traceparent and writes no span with telemetry: false', async () => {
     const quiet = createWebhookManager({ egress: allowLoopback, pollIntervalMs: 50, telemetry: false })
     await quiet.start()

@@ -12,4 +12,14 @@ describe('the main entry', () => {
     expect(graph.files).toContain('incoming/template-check.ts')
     expect(graph.files).toContain('dispatch/undici-module.ts')
   })
+
+  it('imports neither ofetch nor @opentelemetry/api statically: a manager loads them on its first send, emit or start', () => {
+    for (const entry of ['index.ts', 'cli/commands/endpoints.ts', 'cli/open-manager.ts']) {
+      const graph = importGraph(entry, { dynamic: false })
+      expect(graph.packages).not.toContain('ofetch')
+      expect(graph.packages).not.toContain('@opentelemetry/api')
+      expect(graph.files).not.toContain('dispatch/send-request.ts')
+    }
+    expect(importGraph('index.ts').packages).toEqual(expect.arrayContaining(['ofetch', '@opentelemetry/api']))
+  })
 })
