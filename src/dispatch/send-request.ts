@@ -75,7 +75,11 @@ export function createSender(
       }
       const res: FetchResponse<unknown> = await client.raw(transport ? (transport.target(req.url) as unknown as string) : req.url, init)
       const data = (res._data ?? res.body) as unknown
-      const body = data instanceof Exchange ? await readExchange(data) : await readTruncated(data as AsyncIterable<Uint8Array> | NodeBody | null, req.maxResponseBytes)
+      let body: string
+      if (data instanceof Exchange) {
+        const read = readExchange(data)
+        body = typeof read === 'string' ? read : await read
+      } else body = await readTruncated(data as AsyncIterable<Uint8Array> | NodeBody | null, req.maxResponseBytes)
       const ok = res.status >= 200 && res.status < 300
       return {
         ok,
@@ -105,10 +109,14 @@ function headerRecord(source: Headers): Record<string, string> {
   return headers
 }
 
-/** The body hookline's transport collected (already cut at the limit it was given). */
-async function readExchange(body: Exchange): Promise<string> {
-  const text = await body.text()
-  return body.truncated ? `${text}…[truncated]` : text
+/**
+ * The body hookline's transport collected (already cut at the limit it was given): most answers
+ * are complete by the time their headers are handled (one packet), so no promise for those.
+ */
+function readExchange(body: Exchange): string | Promise<string> {
+  const text = body.textIfDone()
+  if (text !== undefined) return body.truncated ? `${text}…[truncated]` : text
+  return body.text().then((rest) => (body.truncated ? `${rest}…[truncated]` : rest))
 }
 
 function elapsed(started: number): number {

@@ -75,6 +75,8 @@ class DeadlineSignal {
   onabort: (() => void) | null = null
 }
 
+const EMPTY = Buffer.alloc(0)
+
 /** The error an aborted request fails with, as `AbortController.abort()` makes it. */
 const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError')
 
@@ -250,21 +252,21 @@ export class RequestHeaders {
     } else for (const key in init) this.append(key, (init as Record<string, string>)[key]!)
   }
   get(name: string): string | null {
-    return this.record[name.toLowerCase()] ?? null
+    return this.record[lowerName(name)] ?? null
   }
   has(name: string): boolean {
-    return this.record[name.toLowerCase()] !== undefined
+    return this.record[lowerName(name)] !== undefined
   }
   set(name: string, value: string): void {
-    this.record[name.toLowerCase()] = String(value)
+    this.record[lowerName(name)] = String(value)
   }
   append(name: string, value: string): void {
-    const key = name.toLowerCase()
+    const key = lowerName(name)
     const existing = this.record[key]
     this.record[key] = existing === undefined ? String(value) : `${existing}, ${value}`
   }
   delete(name: string): void {
-    delete this.record[name.toLowerCase()]
+    delete this.record[lowerName(name)]
   }
   forEach(fn: (value: string, key: string) => void): void {
     for (const key in this.record) fn(this.record[key]!, key)
@@ -272,6 +274,19 @@ export class RequestHeaders {
   *[Symbol.iterator](): IterableIterator<[string, string]> {
     for (const key in this.record) yield [key, this.record[key]!]
   }
+}
+
+/** Header names lower-cased, by name as given: the same few names come with every request. */
+const lowerNames = new Map<string, string>()
+
+/** `name` lower-cased, without a new string for a name seen before (at most 1 024 names kept). */
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name)
+  if (lower === undefined) {
+    lower = name.toLowerCase()
+    if (lowerNames.size < 1024) lowerNames.set(name, lower)
+  }
+  return lower
 }
 
 /** Response headers, read-only, as the `Headers` methods ofetch and the sender call. */
@@ -425,6 +440,16 @@ export class Exchange {
 
   // The response body.
 
+  /**
+   * The bytes kept, decoded as UTF-8, when the body is already complete (or cut at the limit);
+   * `undefined` while it is still being read. Throws the body's error when it failed.
+   */
+  textIfDone(): string | undefined {
+    if (this.#state === 0) return undefined
+    if (this.#state === 2) throw this.#error
+    return this.#bytes().toString('utf8')
+  }
+
   /** The bytes kept, decoded as UTF-8. */
   async text(): Promise<string> {
     await this.#done()
@@ -457,7 +482,11 @@ export class Exchange {
 
   #bytes(): Buffer {
     const chunks = this.#chunks
-    if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength)
+    if (chunks.length === 0) return EMPTY
+    if (chunks.length === 1) {
+      const only = chunks[0]!
+      return only instanceof Buffer ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength)
+    }
     return Buffer.concat(chunks, this.#size)
   }
 
