@@ -77,6 +77,10 @@ const layers: Record<string, () => Promise<void>> = {
     const res = await pool.request({ origin, path: '/hook', method: 'POST', headers: webhookHeaders(), body })
     await res.body.text()
   },
+  "1s + signed, 6 headers (the peers' handler)": async () => {
+    const res = await pool.request({ origin, path: '/hook', method: 'POST', headers: { ...webhookHeaders(), 'x-webhook-signature': sign({ secret, body }) }, body })
+    await res.body.text()
+  },
   '1c Agent.request({ origin, path })': async () => {
     const res = await agent.request({ origin, path: '/hook', method: 'POST', headers, body })
     await res.body.text()
