@@ -123,6 +123,15 @@ const variants: Record<string, Variant> = {
   json: jsonPlan,
 }
 
+/** Schema changes a variant can name after a `+`. */
+const CHANGES: Record<string, string> = {
+  nofk: 'ALTER TABLE {s}.deliveries DROP CONSTRAINT deliveries_message_id_fkey',
+  noidx:
+    'DROP INDEX {s}.deliveries_created_idx; DROP INDEX {s}.deliveries_endpoint_created_idx; DROP INDEX {s}.deliveries_message_idx; DROP INDEX {s}.messages_created_idx; DROP INDEX {s}.deliveries_finished_idx',
+  nocreated: 'DROP INDEX {s}.deliveries_created_idx',
+  nomsgidx: 'DROP INDEX {s}.deliveries_message_idx',
+}
+
 async function main(): Promise<void> {
   const wanted = (process.env.BENCH_VARIANTS ?? Object.keys(variants).join(',')).split(',')
   const schemas = new Map<string, string>()
@@ -130,7 +139,7 @@ async function main(): Promise<void> {
   const out = new Map<string, { proc: number[]; back: number[] }>()
   try {
     for (const name of wanted) {
-      const schema = freshSchema(`hlenqcost_${name}`)
+      const schema = freshSchema(`hlenqcost_${name.split('+')[0]}`)
       schemas.set(name, schema)
       const store = postgresStore({ connectionString: PG_URL, schema })
       await store.migrate()
@@ -138,6 +147,13 @@ async function main(): Promise<void> {
       const client = new pg.Client({ connectionString: PG_URL })
       await client.connect()
       for (const index of dropIndexes) await client.query(`DROP INDEX "${schema}"."${index}"`)
+      // BENCH_DDL: statements run in every schema first, `{s}` standing for it ("…;…"); a variant
+      // named `<variant>+<change>` runs the statement of <variant> after the DDL of <change>.
+      const changes = name.split('+').slice(1).map((c) => CHANGES[c] ?? c)
+      for (const ddl of [process.env.BENCH_DDL ?? '', ...changes].join(';').split(';').filter((x) => x.trim() !== '')) await client.query(ddl.replaceAll('{s}', `"${schema}"`))
+      // BENCH_GENERIC=1: every statement runs with its generic plan (what a named statement
+      // gets after five executions when the planner finds it no worse than the custom plans).
+      if (process.env.BENCH_GENERIC === '1') await client.query('SET plan_cache_mode = force_generic_plan')
       const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
       clients.set(name, { client, pid })
       out.set(name, { proc: [], back: [] })
@@ -154,7 +170,7 @@ async function main(): Promise<void> {
           const cpu0 = process.cpuUsage()
           const ns0 = schedNs(pid)
           await client.query('BEGIN')
-          const plan = variants[name]!(schema, b)
+          const plan = variants[name.split('+')[0]!]!(schema, b)
           const result = await client.query({ name: `enq_${name}`, text: plan.text, values: plan.values })
           await client.query('COMMIT')
           back += schedNs(pid) - ns0
@@ -166,6 +182,16 @@ async function main(): Promise<void> {
           out.get(name)!.proc.push(proc / (batch * perRound))
           out.get(name)!.back.push(back / 1000 / (batch * perRound))
         }
+      }
+    }
+    if (process.env.BENCH_EXPLAIN === '1') {
+      for (const name of wanted) {
+        const { client } = clients.get(name)!
+        const plan = variants[name.split('+')[0]!]!(schemas.get(name)!, items(batch))
+        await client.query('BEGIN')
+        const { rows } = await client.query({ text: `EXPLAIN (ANALYZE, BUFFERS, WAL, COSTS OFF) ${plan.text}`, values: plan.values })
+        await client.query('COMMIT')
+        console.log(`-- ${name}\n${rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')}`)
       }
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!

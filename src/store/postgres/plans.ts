@@ -267,6 +267,9 @@ function unnestRows<T>(codec: TableCodec<T>, records: readonly T[], p: Params, a
   return `unnest(${arrays.join(', ')}) AS ${alias}(${columnList(codec)})`
 }
 
+/** Rows Postgres assumes an `unnest` of a parameter yields when it cannot see the array (`prorows`). */
+const UNNEST_ESTIMATE = 100
+
 /** Shortest data text worth leaving out of an outcome write (shorter: the body goes whole). */
 const MIN_SPLIT = 64
 
@@ -492,6 +495,12 @@ export function createPlans(schema: string) {
           (channel === null ? ' ' : `, n AS (SELECT pg_notify(${p.add(channel, 'text')}, '') WHERE EXISTS (SELECT 1 FROM d)) `) +
           (channel === null ? `SELECT m.id FROM m` : `SELECT m.id, (SELECT count(*) FROM n)::int AS notified FROM m`),
         values: p.values,
+        // A named statement's generic plan assumes each unnest yields 100 rows (its default
+        // estimate), good enough for group-commit batches of a few dozen; an emitMany of
+        // hundreds or thousands is planned with its arrays, where planning costs ~1–5 µs a
+        // message and the generic plan cost 15 µs more of backend CPU a message at 1 000
+        // (bench/tools/emit-cost.ts, interleaved with single emits on the same connections).
+        replan: items.length > UNNEST_ESTIMATE,
       }
     },
     getMessage: (id: string): Plan => ({ text: `SELECT ${messageCols} FROM ${t.messages} m WHERE m.id = $1`, values: [id] }),
