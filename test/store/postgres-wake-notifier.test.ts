@@ -27,6 +27,31 @@ describe('createWakeNotifier (coalesced NOTIFY after pooled enqueues)', () => {
     await notifier.close()
   })
 
+  it('while signals stream in, the interval doubles up to maxIntervalMs; after a quiet spell it is back to intervalMs', async () => {
+    let t = 0
+    const sentAt: number[] = []
+    const notifier = createWakeNotifier({ send: async () => void sentAt.push(t), intervalMs: 10, maxIntervalMs: 50, now: () => t })
+    const streamed = async (signalAt: number, sendAt: number, waitMs: number): Promise<void> => {
+      t = signalAt
+      notifier.signal()
+      t = sendAt
+      await tick(waitMs)
+    }
+    notifier.signal()
+    await streamed(1, 10, 30) // waited 10: the next waits 20
+    await streamed(11, 30, 40) // then 40
+    await streamed(31, 70, 60) // then 50 (the cap)
+    await streamed(71, 120, 70)
+    expect(sentAt).toEqual([0, 10, 30, 70, 120])
+    // Quiet for more than twice the interval: at once, and back to 10 ms.
+    t = 400
+    notifier.signal()
+    expect(sentAt).toEqual([0, 10, 30, 70, 120, 400])
+    await streamed(401, 410, 30)
+    expect(sentAt).toEqual([0, 10, 30, 70, 120, 400, 410])
+    await notifier.close()
+  })
+
   it('close() sends a NOTIFY still scheduled, waits for it, and ignores later signals; a failed send is swallowed', async () => {
     let t = 0
     let sends = 0

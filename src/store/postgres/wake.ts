@@ -158,6 +158,12 @@ export interface WakeNotifierOptions {
   send: () => Promise<unknown>
   /** Least time between two NOTIFYs, in ms. @default 10 */
   intervalMs?: number
+  /**
+   * Least time between two NOTIFYs while signals keep coming (a stream of enqueues), in ms: each
+   * NOTIFY that had to wait for the interval doubles it, up to this; a signal after a quiet spell
+   * of twice the interval sends at once and sets it back to `intervalMs`. @default 50
+   */
+  maxIntervalMs?: number
   /** Monotonic time in ms. @default performance.now */
   now?: () => number
 }
@@ -172,17 +178,29 @@ export interface WakeNotifier {
 
 /**
  * Wakes other processes' workers after enqueues committed outside a host transaction, with at
- * most one NOTIFY per `intervalMs` however many enqueues commit. Each NOTIFY is sent after the
- * commits it covers (a signal never joins a NOTIFY already sent: it schedules the next one), so a
- * woken worker sees their rows. A failed NOTIFY is ignored: workers also poll.
+ * most one NOTIFY per interval however many enqueues commit: `intervalMs` after a quiet spell,
+ * growing to `maxIntervalMs` while enqueues stream in (every NOTIFY costs the notifying statement
+ * and wakes every listening worker, which then claims; under a stream, fewer wake-ups mean fewer,
+ * larger claims, and a busy worker claims again by itself when its deliveries finish). Each
+ * NOTIFY is sent after the commits it covers (a signal never joins a NOTIFY already sent: it
+ * schedules the next one), so a woken worker sees their rows. A failed NOTIFY is ignored: workers
+ * also poll.
  */
 export function createWakeNotifier(options: WakeNotifierOptions): WakeNotifier {
   const intervalMs = options.intervalMs ?? 10
+  const maxIntervalMs = Math.max(intervalMs, options.maxIntervalMs ?? 50)
   const now = options.now ?? (() => performance.now())
   let lastSentAt = -Infinity
+  let gap = intervalMs
   let timer: NodeJS.Timeout | null = null
   let closed = false
   const inFlight = new Set<Promise<unknown>>()
+
+  /** A NOTIFY that waited for the interval: signals are streaming in, so the next one waits longer. */
+  const sendLater = (): void => {
+    gap = Math.min(maxIntervalMs, gap * 2)
+    send()
+  }
 
   const send = (): void => {
     timer = null
@@ -195,9 +213,12 @@ export function createWakeNotifier(options: WakeNotifierOptions): WakeNotifier {
   return {
     signal() {
       if (closed || timer !== null) return
-      const wait = lastSentAt + intervalMs - now()
+      const at = now()
+      // Quiet for twice the interval: the stream (if any) is over, back to the shortest interval.
+      if (at - lastSentAt >= 2 * gap) gap = intervalMs
+      const wait = lastSentAt + gap - at
       if (wait <= 0) send()
-      else timer = setTimeout(send, wait)
+      else timer = setTimeout(sendLater, wait)
     },
     async close() {
       closed = true
