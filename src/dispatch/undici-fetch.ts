@@ -328,6 +328,8 @@ export class ResponseHeaders {
 
 class UndiciResponse {
   readonly ok: boolean
+  /** Set by ofetch (the body it parsed, here the body itself): declared so the object keeps one shape. */
+  _data: unknown = undefined
   constructor(
     readonly status: number,
     readonly statusText: string,
@@ -399,9 +401,10 @@ export class Exchange {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true
+    // Parsed first: should it throw, undici reports the error to onError, which still finds the fetch to reject.
+    const headers = new ResponseHeaders(undici().util.parseHeaders(rawHeaders) as Record<string, string | string[]>)
     const resolve = this.#resolve
     this.#resolve = this.#reject = null
-    const headers = new ResponseHeaders(undici().util.parseHeaders(rawHeaders) as Record<string, string | string[]>)
     resolve?.(new UndiciResponse(statusCode, statusText ?? '', headers, this) as unknown as Response)
     return true
   }
