@@ -8,20 +8,25 @@
 //   emit       the same without a worker: what the 16 producers' emits cost alone
 //   workers1   the parent only emits; 1 worker process (bench/store-worker.ts) delivers
 //   workers2   the same with 2 worker processes
+//   bullmq     BullMQ 6 in the parent: 16 producers `add`, a Worker (concurrency 50) signs and POSTs
+//              through an undici Pool (bench/stores.ts's row); "backends" is Redis's CPU
 //   npx tsx bench/tools/live-pg-cost.ts [variants=inproc,workers1,workers2] [rounds=3]
 // BENCH_STORE_N (3 000) deliveries a round after a BENCH_STORE_WARMUP (1 000) warm-up round.
+import { createHmac, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
 import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
 import { forkTs, type Child } from '../lib/child.js'
-import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
+import { dropSchemas, freshSchema, PG_URL, REDIS } from '../lib/durable.js'
 import { loopbackEgress } from '../lib/egress.js'
 import { envInt } from '../lib/env.js'
 import { makePayload } from '../lib/payload.js'
 import { pgBackendMeter, withApplicationName, type PgBackendMeter } from '../lib/pg-backends.js'
 import { countStatements, takeStatementCounts, type StatementCount } from '../lib/pg-statements.js'
 import { startReceiverProcess, type ReceiverProcess } from '../lib/receiver-process.js'
+import { cpuUsOf, pidsOf } from '../lib/proc.js'
 import { median } from '../lib/stats.js'
+import { loadUndici } from '../lib/undici.js'
 
 const variants = (process.argv[2] ?? 'inproc,workers1,workers2').split(',')
 const rounds = Number(process.argv[3] ?? 3)
@@ -32,18 +37,6 @@ const concurrency = envInt('BENCH_CONCURRENCY', 50)
 const data = makePayload(1024)
 countStatements()
 
-function ticks(pids: number[]): number {
-  let total = 0
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      total += Number(f[11]) + Number(f[12])
-    } catch {
-      // gone
-    }
-  }
-  return total * 10_000
-}
 
 interface Variant {
   key: string
@@ -67,6 +60,53 @@ interface Run {
   statements: Record<string, StatementCount>
   wakes: number
 }
+
+/** BullMQ's live scenario, as bench/stores.ts runs it; its server CPU is Redis's. */
+async function bullmqRound(rx: ReceiverProcess, count: number): Promise<Run> {
+  const { Queue, Worker } = await import('bullmq')
+  const undici = await loadUndici()
+  const connection = { host: REDIS.host, port: REDIS.port, maxRetriesPerRequest: null }
+  const name = `hookline-live-${randomBytes(5).toString('hex')}`
+  const queue = new Queue(name, { connection })
+  const pool = new undici.Pool(rx.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
+  const secret = randomBytes(32).toString('hex')
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const body = JSON.stringify({ id: job.id, event: 'agent.created', timestamp: new Date().toISOString(), data: job.data })
+      const signature = createHmac('sha256', secret).update(body).digest('hex')
+      const res = await pool.request({ path: '/hook', method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${signature}`, 'x-webhook-id': String(job.id) }, body })
+      await res.body.text()
+    },
+    { connection, concurrency },
+  )
+  await worker.waitUntilReady()
+  await rx.reset()
+  const redis = pidsOf('redis-server')
+  const s0 = cpuUsOf(redis)
+  const r0 = cpuUsOf([rx.pid])
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  let started = 0
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (started < count) {
+        started++
+        await queue.add('deliver', data)
+      }
+    }),
+  )
+  await rx.waitFor(count, { intervalMs: 5 })
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const run: Run = { rate: count / (ms / 1000), parent: (cpu.user + cpu.system) / count, workers: 0, backends: (cpuUsOf(redis) - s0) / count, receiver: (cpuUsOf([rx.pid]) - r0) / count, statements: {}, wakes: 0 }
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  await pool.close()
+  return run
+}
+
 
 async function setup(key: string, rx: ReceiverProcess): Promise<Variant> {
   const schema = freshSchema('hookline_live')
@@ -102,6 +142,7 @@ async function produce(manager: WebhookManager, count: number): Promise<void> {
 }
 
 async function round(v: Variant, rx: ReceiverProcess, count: number): Promise<Run> {
+  if (v.key === 'bullmq') return bullmqRound(rx, count)
   const pids = v.children.map((c) => c.process.pid!)
   await rx.reset()
   if (v.key === 'inproc') await v.manager.start()
@@ -110,8 +151,8 @@ async function round(v: Variant, rx: ReceiverProcess, count: number): Promise<Ru
   takeStatementCounts()
   v.wakes = 0
   await v.meter.start()
-  const w0 = ticks(pids)
-  const r0 = ticks([rx.pid])
+  const w0 = cpuUsOf(pids)
+  const r0 = cpuUsOf([rx.pid])
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await produce(v.manager, count)
@@ -119,8 +160,8 @@ async function round(v: Variant, rx: ReceiverProcess, count: number): Promise<Ru
   const ms = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   const backends = (await v.meter.stop()) ?? Number.NaN
-  const workers = ticks(pids) - w0
-  const receiver = ticks([rx.pid]) - r0
+  const workers = cpuUsOf(pids) - w0
+  const receiver = cpuUsOf([rx.pid]) - r0
   const statements = takeStatementCounts()
   let wakes = v.wakes
   for (const child of v.children) {
@@ -140,7 +181,7 @@ async function round(v: Variant, rx: ReceiverProcess, count: number): Promise<Ru
 const rx = await startReceiverProcess()
 const all: Variant[] = []
 try {
-  for (const key of variants) all.push(await setup(key, rx))
+  for (const key of variants) all.push(key === 'bullmq' ? ({ key, children: [], runs: [], close: async () => {} } as unknown as Variant) : await setup(key, rx))
   for (const v of all) await round(v, rx, warmup)
   for (let r = 0; r < rounds; r++) for (const v of all) v.runs.push(await round(v, rx, n))
   console.log(`live, N = ${n} per round, ${producers} producers, concurrency ${concurrency}, ${rounds} rounds (median), load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
@@ -162,11 +203,12 @@ try {
   }
 } finally {
   for (const v of all) {
+    if (v.key === 'bullmq') continue
     await Promise.all(v.children.map((c) => c.request('close', {}, 60_000).catch(() => {})))
     await Promise.all(v.children.map((c) => c.close()))
     await v.manager.close()
     await v.meter.close()
   }
-  await dropSchemas(all.map((v) => v.schema))
+  await dropSchemas(all.filter((v) => v.key !== 'bullmq').map((v) => v.schema))
   await rx.close()
 }

@@ -13,7 +13,7 @@
 // sensitive to the neighbours than the clock): min(1 / worker CPU, cores / total CPU) with one
 // process against cores / total CPU with two.
 //   npx tsx bench/tools/scaling-floors.ts [designs=hookline,minimal,bullmq] [rounds=3]
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { createWebhookManager, type WebhookManager } from '../../src/index.js'
@@ -25,6 +25,7 @@ import { envInt } from '../lib/env.js'
 import { makePayload } from '../lib/payload.js'
 import { pgBackendMeter, withApplicationName, type PgBackendMeter } from '../lib/pg-backends.js'
 import { startReceiverProcess, type ReceiverProcess } from '../lib/receiver-process.js'
+import { cpuUsOf, pidsOf } from '../lib/proc.js'
 import { median } from '../lib/stats.js'
 
 const designs = (process.argv[2] ?? 'hookline,minimal,bullmq').split(',')
@@ -34,34 +35,7 @@ const warmup = envInt('BENCH_STORE_WARMUP', 1000)
 const concurrency = envInt('BENCH_CONCURRENCY', 50)
 const data = makePayload(1024)
 
-/** CPU µs of the processes `pids`. */
-function ticks(pids: number[]): number {
-  let total = 0
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      total += Number(f[11]) + Number(f[12])
-    } catch {
-      // gone
-    }
-  }
-  return total * 10_000
-}
 
-/** Pids of the processes named `command`. */
-function pidsOf(command: string): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) out.push(Number(entry))
-    } catch {
-      // ended
-    }
-  }
-  return out
-}
 
 interface Run {
   rate: number
@@ -133,10 +107,10 @@ async function bullmqCluster(count: number, rx: ReceiverProcess): Promise<Cluste
     },
     server: {
       async start() {
-        redis0 = ticks(pidsOf('redis-server'))
+        redis0 = cpuUsOf(pidsOf('redis-server'))
       },
       async stop() {
-        return ticks(pidsOf('redis-server')) - redis0
+        return cpuUsOf(pidsOf('redis-server')) - redis0
       },
     },
     async close() {
@@ -153,15 +127,15 @@ async function drain(c: Cluster, rx: ReceiverProcess, total: number): Promise<Ru
   await new Promise((resolve) => setTimeout(resolve, 200))
   const pids = c.children.map((x) => x.process.pid!)
   await c.server.start()
-  const w0 = ticks(pids)
-  const r0 = ticks([rx.pid])
+  const w0 = cpuUsOf(pids)
+  const r0 = cpuUsOf([rx.pid])
   const t0 = performance.now()
   await Promise.all(c.children.map((x) => x.request('start')))
   await rx.waitFor(total, { intervalMs: 5 })
   const ms = performance.now() - t0
   const server = await c.server.stop()
-  const workers = ticks(pids) - w0
-  const receiver = ticks([rx.pid]) - r0
+  const workers = cpuUsOf(pids) - w0
+  const receiver = cpuUsOf([rx.pid]) - r0
   await Promise.all(c.children.map((x) => x.request('stop', {}, 60_000)))
   return { rate: total / (ms / 1000), workers: workers / total, server: server / total, receiver: receiver / total }
 }
