@@ -1,4 +1,5 @@
 import { isHooklineError } from '../errors.js'
+import { answerToResponse, type PlainAnswer } from './plain-answer.js'
 
 /** Body of every error answer hookline sends: `{ error: { code, message, fields? } }`. */
 export interface ErrorBody {
@@ -27,11 +28,13 @@ export function errorJson(code: string, message: string, fields?: { field: strin
 }
 
 /** A JSON error answer `{ "error": { "code", "message" } }` with `status` and optional extra headers. */
+export function jsonErrorAnswer(status: number, code: string, message: string, headers: Record<string, string> = {}): PlainAnswer {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: errorJson(code, message) }
+}
+
+/** {@link jsonErrorAnswer} as a Web `Response`. */
 export function jsonError(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(errorJson(code, message), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  })
+  return answerToResponse(jsonErrorAnswer(status, code, message, headers))
 }
 
 /**
@@ -40,9 +43,14 @@ export function jsonError(status: number, code: string, message: string, headers
  * bare 500 `INTERNAL_ERROR`, so internal details (and setup advice meant for the host) never reach
  * the client.
  */
-export function responseForError(error: unknown): Response {
+export function answerForError(error: unknown): PlainAnswer {
   if (isHooklineError(error) && typeof error.status === 'number' && error.status >= 400 && error.status <= 499) {
-    return jsonError(error.status, error.code, error.message.replace(/^\[hookline\] /, ''))
+    return jsonErrorAnswer(error.status, error.code, error.message.replace(/^\[hookline\] /, ''))
   }
-  return jsonError(500, 'INTERNAL_ERROR', 'internal error')
+  return jsonErrorAnswer(500, 'INTERNAL_ERROR', 'internal error')
+}
+
+/** {@link answerForError} as a Web `Response`. */
+export function responseForError(error: unknown): Response {
+  return answerToResponse(answerForError(error))
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
-import { responseForError } from './error-response.js'
+import { answerForError } from './error-response.js'
 import type { FetchHandler } from './fetch-handler.js'
 import { toWebRequest, type NodeRequestLike } from './node-request.js'
+import { answerHandlerOf, isPlainAnswer, plainAnswerHeaders, type Answer } from './plain-answer.js'
 import type { ParsedBodyPolicy } from './preparsed-body.js'
 
 /** The slice of a Koa context the middleware uses (Koa itself is not a dependency of hookline). */
@@ -60,12 +61,14 @@ const SKIPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
  */
 export function toKoaMiddleware(handler: FetchHandler, options: KoaMiddlewareOptions = {}): KoaMiddleware {
   const prefix = options.path?.replace(/\/+$/, '')
+  // hookline's own handlers answer with plain answers, set on the context without a Web `Response`.
+  const answerHandler = answerHandlerOf(handler)
   return async function hooklineKoaMiddleware(ctx, next) {
     if (prefix !== undefined && prefix !== '' && ctx.path !== prefix && !ctx.path.startsWith(prefix + '/')) {
       await next()
       return
     }
-    let response: Response
+    let response: Answer
     let settle: (() => void) | undefined
     try {
       const bridged = toWebRequest(ctx.req as NodeRequestLike, {
@@ -76,10 +79,19 @@ export function toKoaMiddleware(handler: FetchHandler, options: KoaMiddlewareOpt
         url: ctx.originalUrl,
       })
       settle = bridged.settle
-      response = await handler(bridged.request, { remoteAddress: ctx.req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
+      response = await answerHandler(bridged.request, { remoteAddress: ctx.req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
     } catch (error) {
       options.onError?.(error)
-      response = responseForError(error)
+      response = answerForError(error)
+    }
+    if (isPlainAnswer(response)) {
+      settle?.()
+      ctx.status = response.status
+      const headers = plainAnswerHeaders(response)
+      for (const name in headers) ctx.set(name, headers[name]!)
+      // An empty Buffer (not null) keeps Koa from turning the status into 204.
+      ctx.body = response.body === null ? Buffer.alloc(0) : Buffer.from(response.body, 'utf8')
+      return
     }
     const body = Buffer.from(await response.arrayBuffer())
     settle?.()

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { responseForError } from './error-response.js'
+import { answerForError } from './error-response.js'
 import type { FetchHandler } from './fetch-handler.js'
 import { toWebRequest, type NodeRequestLike } from './node-request.js'
 import type { ParsedBodyPolicy } from './preparsed-body.js'
 import { writeWebResponse } from './node-response.js'
+import { answerHandlerOf, isPlainAnswer, writePlainAnswer, type Answer } from './plain-answer.js'
 
 /** Options of {@link toNodeHandler}. */
 export interface NodeHandlerOptions {
@@ -48,21 +49,24 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * http.createServer(toNodeHandler(hooks.incomingHandler())).listen(3000)
  */
 export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions = {}): NodeHandler {
+  // hookline's own handlers answer with plain answers, written without a Web `Response`.
+  const answerHandler = answerHandlerOf(handler)
   return async function hooklineNodeHandler(req, res) {
     const node = req as NodeRequestLike
-    let response: Response
+    let response: Answer
     let settle: (() => void) | undefined
     try {
       const bridged = toWebRequest(node, { maxBodyBytes: options.maxBodyBytes, parsedBody: options.parsedBody ?? 'reserialize' })
       settle = bridged.settle
-      response = await handler(bridged.request, { remoteAddress: req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
+      response = await answerHandler(bridged.request, { remoteAddress: req.socket?.remoteAddress, bodyReserialized: bridged.reserialized })
     } catch (error) {
       options.onError?.(error)
-      response = responseForError(error)
+      response = answerForError(error)
     }
     settle?.()
     try {
-      await writeWebResponse(res, response, req.method === 'HEAD')
+      if (isPlainAnswer(response)) writePlainAnswer(res, response, req.method === 'HEAD')
+      else await writeWebResponse(res, response, req.method === 'HEAD')
     } catch (error) {
       options.onError?.(error)
       if (!res.destroyed) res.destroy()

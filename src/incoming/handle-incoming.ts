@@ -1,7 +1,8 @@
 import { unreadableSecret } from '../crypto/secret-fields.js'
 import { HooklineError, ValidationError, isHooklineError } from '../errors.js'
-import { jsonError } from '../http/error-response.js'
+import { jsonErrorAnswer } from '../http/error-response.js'
 import type { ConnectionInfo } from '../http/fetch-handler.js'
+import { fetchHandlerOf, type Answer, type PlainAnswer } from '../http/plain-answer.js'
 import { BODY_RESERIALIZED_MESSAGE } from '../http/preparsed-body.js'
 import { readBody } from '../http/read-body.js'
 import type { WebhookStore } from '../store/types.js'
@@ -68,13 +69,13 @@ interface Trace {
 const UNKNOWN_TOKEN_LOG_KEY = '\u0000unknown-token-logs'
 
 /** A refusal: `answer` goes to the sender, `logged` to the request's log entry; the rate-limit headers ride along. */
-function refuse(trace: Trace, status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): Response {
+function refuse(trace: Trace, status: number, code: string, answer: string, logged: string, headers?: Record<string, string>): PlainAnswer {
   trace.error = logged
-  return jsonError(status, code, answer, trace.rateLimit === undefined ? headers : headers === undefined ? trace.rateLimit : { ...trace.rateLimit, ...headers })
+  return jsonErrorAnswer(status, code, answer, trace.rateLimit === undefined ? headers : headers === undefined ? trace.rateLimit : { ...trace.rateLimit, ...headers })
 }
 
 /** A problem of the host's setup: the sender gets `answer`, the host's log (`onError`) the advice. */
-function misconfigured(trace: Trace, onError: ((error: unknown) => void) | undefined, answer: string, advice: string, cause?: unknown): Response {
+function misconfigured(trace: Trace, onError: ((error: unknown) => void) | undefined, answer: string, advice: string, cause?: unknown): PlainAnswer {
   onError?.(new HooklineError('CONFIGURATION_ERROR', `incoming hook ${trace.hook?.id ?? '(unknown)'}: ${advice}`, { cause }))
   return refuse(trace, 500, 'CONFIGURATION_ERROR', answer, advice)
 }
@@ -116,7 +117,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
   const logBytes = options.maxLoggedPayloadBytes ?? 65_536
   const limits = { timeoutMs: options.transform?.timeoutMs, maxOutputBytes: options.transform?.maxOutputBytes }
 
-  async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Response> {
+  async function handle(request: Request, sourceIp: string | null, trace: Trace, startedAt: number, bodyReserialized: boolean): Promise<Answer> {
     const token = tokenFromPath(pathnameOf(request.url), prefix)
     if (token === null) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', `path does not match ${prefix || ''}/<token>`)
     if (!isTokenShaped(token)) return refuse(trace, 404, 'NOT_FOUND', 'unknown webhook', 'malformed token')
@@ -214,7 +215,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       if (!unseen) {
         deps.inFlight.delete(inFlightKey)
         trace.error = 'duplicate delivery id within the dedupe window: acknowledged, handler not called'
-        return jsonResponse(DUPLICATE_ANSWER, 200, trace.jsonHeaders ?? JSON_HEADERS)!
+        return jsonAnswer(DUPLICATE_ANSWER, 200, trace.jsonHeaders ?? JSON_HEADERS)!
       }
     }
 
@@ -262,9 +263,10 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
         const status = statusOf(error)
         return refuse(trace, status, codeForStatus(status), status < 500 ? describe(error) : 'handler failed', `handler failed: ${describe(error)}`)
       }
-      const response = toResponse(result, trace.rateLimit, trace.jsonHeaders ?? JSON_HEADERS)
-      if (!response.ok) trace.error = `handler answered ${response.status}`
-      if (response.ok && hook.dedupeWindowMs !== null && deliveryKey !== null) {
+      const response = toAnswer(result, trace.rateLimit, trace.jsonHeaders ?? JSON_HEADERS)
+      const ok = response.status >= 200 && response.status <= 299
+      if (!ok) trace.error = `handler answered ${response.status}`
+      if (ok && hook.dedupeWindowMs !== null && deliveryKey !== null) {
         const now = deps.clock.now()
         try {
           await deps.store.rememberIncomingKey(hook.id, deliveryKey, new Date(now), new Date(now + hook.dedupeWindowMs))
@@ -279,17 +281,18 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
     }
   }
 
-  return async function handleIncoming(request: Request, connection?: ConnectionInfo): Promise<Response> {
+  // Plain answers inside (the Node and Koa bridges write them as they are); a `Response` for a fetch caller.
+  return fetchHandlerOf<IncomingRequestHandler>(async function handleIncoming(request: Request, connection?: ConnectionInfo): Promise<Answer> {
     const startedAt = deps.clock.now()
     const sourceIp = resolveClientAddress(connection?.remoteAddress, trusted === null ? null : request.headers.get('x-forwarded-for'), trusted)
     const trace: Trace = { hook: null, error: null, raw: null, text: null, deliveryKey: null }
-    let response: Response
+    let response: Answer
     try {
       response = await handle(request, sourceIp, trace, startedAt, connection?.bodyReserialized === true)
     } catch (error) {
       options.onError?.(error)
       trace.error = `internal error: ${describe(error)}`
-      response = jsonError(500, 'INTERNAL_ERROR', 'internal error', trace.rateLimit)
+      response = jsonErrorAnswer(500, 'INTERNAL_ERROR', 'internal error', trace.rateLimit)
     }
     const logIt =
       trace.hook !== null ||
@@ -324,7 +327,7 @@ export function createIncomingHandler(deps: IncomingHandlerDeps, options: Incomi
       }
     }
     return response
-  }
+  })
 }
 
 /** `response` with `headers` added (copied into a new response when its headers are immutable). */
@@ -458,9 +461,9 @@ function headerValue(headers: Headers, name: string): string | null {
  * hookline builds get them at construction: setting headers afterwards makes some servers (e.g.
  * `@hono/node-server`) give up their fast path for the response.
  */
-function toResponse(result: unknown, headers: Record<string, string> | undefined, jsonHeaders: Record<string, string>): Response {
+function toAnswer(result: unknown, headers: Record<string, string> | undefined, jsonHeaders: Record<string, string>): Answer {
   if (result instanceof Response) return headers === undefined ? result : withHeaders(result, headers)
-  return jsonResponse(result === undefined ? { ok: true } : result, 200, jsonHeaders) ?? jsonError(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
+  return jsonAnswer(result === undefined ? { ok: true } : result, 200, jsonHeaders) ?? jsonErrorAnswer(500, 'INTERNAL_ERROR', 'handler returned a value that is not JSON', headers)
 }
 
 /**
@@ -468,14 +471,14 @@ function toResponse(result: unknown, headers: Record<string, string> | undefined
  * type), a plain object: `Response.json` with headers builds a WHATWG `Headers`, which servers then
  * copy back into a plain object. `undefined` when the value is not JSON.
  */
-function jsonResponse(value: unknown, status: number, headers: Record<string, string>): Response | undefined {
+function jsonAnswer(value: unknown, status: number, headers: Readonly<Record<string, string>>): PlainAnswer | undefined {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
   } catch {
     return undefined
   }
-  return text === undefined ? undefined : new Response(text, { status, headers })
+  return text === undefined ? undefined : { status, headers, body: text }
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })

@@ -1,7 +1,8 @@
 import * as v from 'valibot'
 import { HooklineError, NotFoundError, ValidationError } from '../errors.js'
 import type { WebhookManager } from '../manager/webhook-manager.js'
-import { errorResponse, HttpError, jsonResponse, toErrorResponse } from './error-response.js'
+import { fetchHandlerOf, type Answer } from '../http/plain-answer.js'
+import { errorAnswer, HttpError, jsonAnswer, toErrorAnswer } from './error-response.js'
 import { createRouter } from './match-route.js'
 import { buildOpenApiDocument } from './openapi.js'
 import type { AuthorizeResult, ManagementHandlerOptions } from './options.js'
@@ -66,18 +67,19 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
   const getDocument = () => (document ??= deepFreeze(buildOpenApiDocument(routes, { prefix, ...options.info })))
   const match = createRouter(routes)
 
-  const handler = async (request: Request): Promise<Response> => {
+  // Plain answers inside (the Node and Koa bridges write them as they are); a `Response` for a fetch caller.
+  const answer = async (request: Request): Promise<Answer> => {
     try {
       const url = new URL(request.url)
       const path = stripPrefix(url.pathname, prefix)
-      if (path === null) return errorResponse(404, 'NOT_FOUND', `no route ${request.method} ${url.pathname}`)
+      if (path === null) return errorAnswer(404, 'NOT_FOUND', `no route ${request.method} ${url.pathname}`)
       // HEAD is GET without a body (the bridges drop it).
       const found = match(request.method === 'HEAD' ? 'GET' : request.method, path)
-      if (found.kind === 'not-found') return errorResponse(404, 'NOT_FOUND', `no route ${request.method} ${url.pathname}`)
+      if (found.kind === 'not-found') return errorAnswer(404, 'NOT_FOUND', `no route ${request.method} ${url.pathname}`)
       if (found.kind === 'method-not-allowed') {
         const allow = found.allow.join(', ')
-        if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } })
-        return errorResponse(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`, { headers: { allow } })
+        if (request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
+        return errorAnswer(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`, { headers: { allow } })
       }
       const { route, params } = found
       const scope = route === openapiRoute ? { owner: undefined } : await authorizeRequest(request, route, params, options)
@@ -96,13 +98,14 @@ export function createManagementHandler(manager: WebhookManager, options: Manage
         throw wireFields(error)
       }
       if (result.contentType !== undefined) {
-        return new Response(String(result.body), { status: result.status, headers: { 'content-type': result.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...result.headers } })
+        return { status: result.status, headers: { 'content-type': result.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...result.headers }, body: String(result.body) }
       }
-      return jsonResponse(result.status, result.body, result.headers)
+      return jsonAnswer(result.status, result.body, result.headers)
     } catch (error) {
-      return toErrorResponse(error, (e) => onError(e, request))
+      return toErrorAnswer(error, (e) => onError(e, request))
     }
   }
+  const handler = fetchHandlerOf(answer)
   // The document is built on first use, not with the handler.
   Object.defineProperties(handler, {
     openapi: { get: getDocument, enumerable: true },

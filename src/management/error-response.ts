@@ -1,5 +1,6 @@
 import { isHooklineError, ValidationError, type FieldIssue } from '../errors.js'
 import { safeJson } from '../http/error-response.js'
+import { answerToResponse, type PlainAnswer } from '../http/plain-answer.js'
 
 /** Error codes the management API answers with (`error.code`). */
 export type ManagementErrorCode =
@@ -29,19 +30,29 @@ const JSON_HEADERS = {
   'x-content-type-options': 'nosniff',
 }
 
-/** A JSON answer with the API's standard headers. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  if (status === 204) return new Response(null, { status, headers: { ...JSON_HEADERS, ...headers } })
+/** A JSON answer with the API's standard headers (a plain answer: see `src/http/plain-answer.ts`). */
+export function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): PlainAnswer {
+  if (status === 204) return { status, headers: { ...JSON_HEADERS, ...headers }, body: null }
   const text = safeJson(body, '')
-  if (text === '') return new Response(UNSERIALISABLE, { status: 500, headers: JSON_HEADERS })
-  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } })
+  if (text === '') return { status: 500, headers: JSON_HEADERS, body: UNSERIALISABLE }
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: text }
+}
+
+/** {@link jsonAnswer} as a Web `Response`. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return answerToResponse(jsonAnswer(status, body, headers))
 }
 
 /** An error answer `{ error: { code, message, fields? } }`. */
-export function errorResponse(status: number, code: ManagementErrorCode, message: string, options: { fields?: FieldIssue[]; headers?: Record<string, string> } = {}): Response {
+export function errorAnswer(status: number, code: ManagementErrorCode, message: string, options: { fields?: FieldIssue[]; headers?: Record<string, string> } = {}): PlainAnswer {
   const body: ErrorBody = { error: { code, message } }
   if (options.fields && options.fields.length > 0) body.error.fields = options.fields
-  return jsonResponse(status, body, options.headers)
+  return jsonAnswer(status, body, options.headers)
+}
+
+/** {@link errorAnswer} as a Web `Response`. */
+export function errorResponse(status: number, code: ManagementErrorCode, message: string, options: { fields?: FieldIssue[]; headers?: Record<string, string> } = {}): Response {
+  return answerToResponse(errorAnswer(status, code, message, options))
 }
 
 /** An error that is already an HTTP answer (405, 501…): its message is always shown. */
@@ -63,25 +74,30 @@ export class HttpError extends Error {
  * Maps a thrown error to its answer: hookline errors keep their code and status (validation errors
  * list their fields); anything else is a 500 whose details stay in `onError`, never in the answer.
  */
-export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) => void): Response {
-  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, { headers: error.headers })
+export function toErrorAnswer(error: unknown, onUnexpected: (error: unknown) => void): PlainAnswer {
+  if (error instanceof HttpError) return errorAnswer(error.status, error.code, error.message, { headers: error.headers })
   if (isHooklineError(error)) {
     const status = error.status ?? 500
     if (status >= 500) {
       onUnexpected(error)
       // A 5xx speaks of the server: a client-side code (VALIDATION_ERROR…) never goes with it.
       const code = CLIENT_CODES.has(error.code) ? 'INTERNAL_ERROR' : error.code
-      return errorResponse(status, code, 'internal error; see the server log')
+      return errorAnswer(status, code, 'internal error; see the server log')
     }
     if (status < 400) {
       onUnexpected(error)
-      return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
+      return errorAnswer(500, 'INTERNAL_ERROR', 'internal error; see the server log')
     }
     const fields = error instanceof ValidationError ? error.fields : (error as { fields?: FieldIssue[] }).fields
-    return errorResponse(status, error.code, stripPrefix(error.message), { fields })
+    return errorAnswer(status, error.code, stripPrefix(error.message), { fields })
   }
   onUnexpected(error)
-  return errorResponse(500, 'INTERNAL_ERROR', 'internal error; see the server log')
+  return errorAnswer(500, 'INTERNAL_ERROR', 'internal error; see the server log')
+}
+
+/** {@link toErrorAnswer} as a Web `Response`. */
+export function toErrorResponse(error: unknown, onUnexpected: (error: unknown) => void): Response {
+  return answerToResponse(toErrorAnswer(error, onUnexpected))
 }
 
 /** Codes that name a client's mistake: never sent with a 5xx status. */

@@ -9,6 +9,7 @@ import { DEFAULT_BREAKER_OPTIONS, EndpointBreakers, type BreakerState } from '..
 import { SharedBreakers, sharedBreakerState } from '../dispatch/shared-breakers.js'
 import { OutcomeWriter } from '../dispatch/outcome-writer.js'
 import { LazySender } from '../dispatch/lazy-sender.js'
+import { answerHandlerOf, fetchHandlerOf } from '../http/plain-answer.js'
 import { EndpointDirectory } from '../endpoints/endpoint-directory.js'
 import { applyEndpointUpdate, buildEndpoint, rotateSecret, setActive } from '../endpoints/endpoint-records.js'
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints/endpoint-schema.js'
@@ -697,16 +698,16 @@ export class WebhookManager<E extends EventMap = EventMap> {
    * @example app.post('/webhook/:token', toNodeHandler(hooks.incomingHandler()))
    */
   incomingHandler(options: IncomingHandlerOptions = {}): IncomingRequestHandler {
-    const handle = this.#incoming.handler(options)
+    const handle = answerHandlerOf(this.#incoming.handler(options))
     void this.#loadTelemetry()
-    return async (request, connection) => {
+    return fetchHandlerOf<IncomingRequestHandler>(async (request, connection) => {
       if (!this.#telemetryLoaded) await this.#loadTelemetry()
       const startedAt = this.#telemetry?.active ? Date.now() : 0
       const response = await handle(request, connection)
       this.#metrics.incoming(response.status)
       if (startedAt !== 0) this.#telemetry!.incoming(response.status, startedAt)
       return response
-    }
+    })
   }
 
   // ── observability and the portal ─────────────────────────────────────────
