@@ -142,7 +142,7 @@ export class Dispatcher {
   /** Rate-limit slots shared with the other workers of the store, when it keeps them (SQLite, Postgres). */
   #sharedSlots: SharedRateSlots | null
   /** Deliveries waiting in an endpoint queue (not started), with the function that ends their task. */
-  #waiting = new Map<string, () => void>()
+  #waiting = new Map<string, (nothing: null) => void>()
   /** Most deliveries held at once and the claim sizes, adapted to the backlog. */
   #window: ClaimWindow
   #blockedOnCapacity = false
@@ -334,7 +334,12 @@ export class Dispatcher {
   /** Sends one delivery at once, outside the queues and the breaker (test sends). */
   async sendNow(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger): Promise<{ attempt: Attempt; outcome: DeliveryOutcome }> {
     const run = (async () => {
-      const { attempt, result } = await this.#send(claimed, endpoint, trigger, false)
+      const { settings } = this.#deps
+      const startedAt = this.#deps.clock.now()
+      const body = buildBody(claimed.message, endpoint.id, settings.envelope)
+      const headers = buildHeaders(endpoint, claimed.message, claimed.delivery.id, claimed.delivery.attempts + 1, body, startedAt, settings)
+      const result = await this.#deps.send(this.#request(claimed, endpoint, headers.sent, body, startedAt))
+      const attempt = this.#attemptOf(claimed, endpoint, trigger, headers.logged, body, result, startedAt)
       const outcome = this.#decide(claimed, endpoint, attempt, result, true)
       await this.#deps.store.complete([outcome])
       this.#deps.onOutcome({ outcome, endpoint, claimed, result })
@@ -522,12 +527,23 @@ export class Dispatcher {
     this.#tasks.add(held.task)
   }
 
-  /** A held delivery's task: one async function rather than a chain of three promises and their callbacks per delivery. */
+  /**
+   * A held delivery's task, the one async function of its own it runs through: it finds the
+   * endpoint, runs the delivery through the queues (`#process`) and records the outcome.
+   */
   async #task(held: Held): Promise<void> {
-    const id = held.claimed.delivery.id
+    const claimed = held.claimed
+    const id = claimed.delivery.id
     try {
       try {
-        await this.#process(held.claimed)
+        // The cached index answers without a promise; a miss (stale index, unknown id) asks the store.
+        const endpointId = claimed.delivery.endpointId
+        const endpoint = this.#deps.directory.cached(endpointId) ?? (await this.#deps.directory.get(endpointId))
+        const report = await this.#process(claimed, endpoint)
+        if (report) {
+          await this.#write(report)
+          this.#written(report)
+        }
       } catch (error) {
         this.#deps.onError(error)
       }
@@ -582,14 +598,17 @@ export class Dispatcher {
     if (held) this.#settle(held)
   }
 
-  async #process(claimed: ClaimedDelivery): Promise<void> {
-    const { clock, directory } = this.#deps
-    // The cached index answers without a promise; a miss (stale index, unknown id) asks the store.
-    const endpointId = claimed.delivery.endpointId
-    const endpoint = directory.cached(endpointId) ?? (await directory.get(endpointId))
+  /**
+   * Runs a delivery through its endpoint's queues, the global queue and the breaker (see
+   * `#attempt`). Returns the outcome for `#task` to record, or null when there is none for it
+   * (handed back unattempted, or recorded already: see the queued path). Not an async function:
+   * the direct path returns the global queue's own promise.
+   */
+  #process(claimed: ClaimedDelivery, endpoint: Endpoint | undefined): OutcomeReport | Promise<OutcomeReport | null> | null {
+    const { clock } = this.#deps
     if (!endpoint || endpoint.status !== 'active') {
       const now = clock.now()
-      await this.#record({
+      return {
         outcome: {
           ...this.#baseOutcome(claimed, now),
           status: endpoint ? 'pending' : 'dead',
@@ -600,8 +619,7 @@ export class Dispatcher {
         endpoint,
         claimed,
         result: null,
-      })
-      return
+      }
     }
     const unreadable = unreadableSecret(endpoint, this.#deps.encryptionKeyIds)
     if (unreadable !== null) {
@@ -613,13 +631,12 @@ export class Dispatcher {
         this.#deps.onError(unreadable)
       }
       const now = clock.now()
-      await this.#record({
+      return {
         outcome: { ...this.#baseOutcome(claimed, now), status: 'pending', nextAttemptAt: new Date(now + this.#options.inactiveRecheckMs), lastError: unreadable.message },
         endpoint,
         claimed,
         result: null,
-      })
-      return
+      }
     }
     const { queue, rate, direct } = this.#queueFor(endpoint)
     const perEndpoint = this.#heldByEndpoint.get(endpoint.id)
@@ -627,19 +644,20 @@ export class Dispatcher {
     const id = claimed.delivery.id
     // No rate limit and an endpoint concurrency the global one never exceeds: the endpoint's
     // queue would add nothing but a hop, so the delivery goes straight to the global queue.
-    // The outcome is recorded after the queues' slots are given back: its write waits for a
-    // batch of outcomes to gather, and a send slot would sit idle through that wait.
+    // The outcome is recorded (by `#task`) after the queues' slots are given back: its write
+    // waits for a batch of outcomes to gather, and a send slot would sit idle through that wait.
     if (direct) {
       // Released by stop({ drain: false }) while it waited: its task ends once the global queue
       // reaches it (it then finds itself gone from #waiting), which stop waits for anyway, as it
       // waits for the requests ahead of it. No promise of its own per delivery.
       this.#waiting.set(id, noop)
-      // The task returns #attempt's promise itself (p-queue awaits it), not one of its own.
-      const report = await this.#global.add<Promise<OutcomeReport | null> | null>(() => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null))
-      if (report) await this.#record(report)
-      return
+      // p-queue awaits the task's promise: the queue's own promise settles with the report itself.
+      return this.#global.add<Promise<OutcomeReport | null> | null>(() => (this.#waiting.delete(id) ? this.#attempt(claimed, endpoint) : null)) as Promise<OutcomeReport | null>
     }
-    await new Promise<void>((resolve, reject) => {
+    // The report is recorded in the queue's chain, not by `#task`: stop without drain ends the
+    // task at once (see #releaseWaiting), and the queue's task may still attempt the delivery
+    // (a restarted worker claimed it again meanwhile), whose outcome must be recorded all the same.
+    return new Promise<null>((resolve, reject) => {
       this.#waiting.set(id, resolve)
       queue
         .add(async (): Promise<OutcomeReport | null> => {
@@ -686,12 +704,17 @@ export class Dispatcher {
           }
         })
         .then(this.#recordReport)
-        .then(resolve, reject)
+        .then(() => resolve(null), reject)
     })
   }
 
-  /** Records an attempt's report, if there is one (made once: `#process` passes it to `then` for every delivery). */
+  /** Records an attempt's report, if there is one (made once: `#process` passes it to `then` for every queued delivery). */
   #recordReport = (report: OutcomeReport | null): Promise<void> | undefined => (report ? this.#record(report) : undefined)
+
+  async #record(report: OutcomeReport): Promise<void> {
+    await this.#write(report)
+    this.#written(report)
+  }
 
   /** Stop without drain: hands every delivery still waiting in an endpoint queue back to the store at once. */
   async #releaseWaiting(): Promise<void> {
@@ -705,7 +728,7 @@ export class Dispatcher {
     try {
       await this.#deps.store.release(ids, this.#deps.workerId, new Date(this.#deps.clock.now()))
     } finally {
-      for (const done of settle) done()
+      for (const done of settle) done(null)
     }
   }
 
@@ -720,61 +743,60 @@ export class Dispatcher {
       await store.release([claimed.delivery.id], workerId, new Date(now))
       return null
     }
+    const trigger = this.#manual.delete(claimed.delivery.id) ? 'manual' : 'automatic'
+    const { settings, breakers } = this.#deps
+    const startedAt = clock.now()
+    const body = buildBody(claimed.message, endpoint.id, settings.envelope)
+    const headers = buildHeaders(endpoint, claimed.message, claimed.delivery.id, claimed.delivery.attempts + 1, body, startedAt, settings)
+    const request = this.#request(claimed, endpoint, headers.sent, body, startedAt)
+    let result: SendResult
     try {
-      const trigger = this.#manual.delete(claimed.delivery.id) ? 'manual' : 'automatic'
-      const { attempt, result } = await this.#send(claimed, endpoint, trigger, true)
-      return { outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result }
+      result = await breakers.run(endpoint.id, this.#sendCounted, request, claimed.delivery.lockedUntil?.getTime())
     } catch (error) {
-      if (!(error instanceof BreakerOpenError)) throw error
-      // Waiting for the breaker never consumes an attempt.
-      const at = this.#deps.clock.now()
-      return {
-        outcome: { ...this.#baseOutcome(claimed, at), status: 'pending', nextAttemptAt: new Date(error.retryAt) },
-        endpoint,
-        claimed,
-        result: null,
-      }
+      if (error instanceof AttemptFailure) result = error.result as SendResult
+      else if (error instanceof BreakerOpenError) {
+        // Waiting for the breaker never consumes an attempt.
+        const at = this.#deps.clock.now()
+        return {
+          outcome: { ...this.#baseOutcome(claimed, at), status: 'pending', nextAttemptAt: new Date(error.retryAt) },
+          endpoint,
+          claimed,
+          result: null,
+        }
+      } else throw error
     }
+    const attempt = this.#attemptOf(claimed, endpoint, trigger, headers.logged, body, result, startedAt)
+    return { outcome: this.#decide(claimed, endpoint, attempt, result, false), endpoint, claimed, result }
   }
 
   /** The send the breaker runs: a failed attempt rejects with its result, so that opossum counts it. Made once, not per attempt. */
   #sendCounted = (request: OutgoingRequest): Promise<SendResult> => this.#deps.send(request).then(failedAttempt)
 
-  async #send(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger, useBreaker: boolean): Promise<{ attempt: Attempt; result: SendResult }> {
-    const { clock, settings, send, breakers } = this.#deps
-    const { delivery, message } = claimed
-    const number = delivery.attempts + 1
-    const startedAt = clock.now()
-    const body = buildBody(message, endpoint.id, settings.envelope)
-    const headers = buildHeaders(endpoint, message, delivery.id, number, body, startedAt, settings)
-    const request: OutgoingRequest = {
+  /** The request of an attempt of `claimed` started at `startedAt` (ms), with its signed headers and body. */
+  #request(claimed: ClaimedDelivery, endpoint: Endpoint, headers: Record<string, string>, body: string, startedAt: number): OutgoingRequest {
+    return {
       url: endpoint.url,
       method: endpoint.method,
-      headers: headers.sent,
+      headers,
       body,
       // An attempt never outlives its lease, or a second worker could start the same delivery.
-      timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - this.#leaseMargin())),
+      timeoutMs: Math.max(1, Math.min(endpoint.timeoutMs ?? this.#options.timeoutMs, (claimed.delivery.lockedUntil?.getTime() ?? Infinity) - startedAt - this.#leaseMargin())),
       maxResponseBytes: this.#options.maxResponseBytes,
       connection: connectionOf(endpoint, this.#options.proxy),
     }
-    let result: SendResult
-    if (useBreaker) {
-      try {
-        result = await breakers.run(endpoint.id, this.#sendCounted, request, delivery.lockedUntil?.getTime())
-      } catch (error) {
-        if (!(error instanceof AttemptFailure)) throw error
-        result = error.result as SendResult
-      }
-    } else result = await send(request)
-    const attempt: Attempt = {
+  }
+
+  /** The attempt record of a request sent (see `#request`) and its result. */
+  #attemptOf(claimed: ClaimedDelivery, endpoint: Endpoint, trigger: AttemptTrigger, loggedHeaders: Record<string, string>, body: string, result: SendResult, startedAt: number): Attempt {
+    return {
       id: createId('att'),
-      deliveryId: delivery.id,
+      deliveryId: claimed.delivery.id,
       endpointId: endpoint.id,
-      attempt: number,
+      attempt: claimed.delivery.attempts + 1,
       trigger,
       url: endpoint.url,
       method: endpoint.method,
-      requestHeaders: headers.logged,
+      requestHeaders: loggedHeaders,
       requestBody: body,
       responseStatus: result.status,
       responseBody: result.body,
@@ -784,7 +806,6 @@ export class Dispatcher {
       durationMs: result.durationMs,
       startedAt: new Date(startedAt),
     }
-    return { attempt, result }
   }
 
   #decide(claimed: ClaimedDelivery, endpoint: Endpoint, attempt: Attempt, result: SendResult, once: boolean): DeliveryOutcome {
@@ -832,10 +853,19 @@ export class Dispatcher {
     }
   }
 
-  async #record(report: OutcomeReport): Promise<void> {
+  /**
+   * Records an outcome, first half: frees the delivery's slot and queues the outcome's write.
+   * Once the write is done, `#written` finishes. (Two plain functions around the caller's await,
+   * not an async function of their own per delivery.)
+   */
+  #write(report: OutcomeReport): Promise<undefined> {
     this.#settleId(report.claimed.delivery.id)
     report.outcome = withNextStep(report.outcome, this.#deps.clock.now())
-    await this.#deps.writer.write(report.outcome)
+    return this.#deps.writer.write(report.outcome)
+  }
+
+  /** Records an outcome, second half (see `#write`): wakes the loop for what comes next and reports it. */
+  #written(report: OutcomeReport): void {
     const next = report.outcome.nextAttemptAt
     if (next && (report.outcome.status === 'failed' || report.outcome.status === 'pending')) this.wakeAt(next.getTime())
     // A fifo line moves on once its head is finished: the next one is claimable now.
@@ -887,11 +917,14 @@ export function withNextStep(outcome: DeliveryOutcome, now: number): DeliveryOut
   return deadForGood({ ...outcome, status: 'dead', nextAttemptAt: null, completedAt: new Date(now) }, 'no next attempt time could be computed')
 }
 
-/** Marks `outcome` (not shared yet) as finished with `status` at `now`, in place. */
+/**
+ * Marks `outcome` (not shared yet) as finished with `status` at `now`, in place. Finished when it
+ * was updated (the same instant): both fields hold the one `Date`, which nothing writes to.
+ */
 function finished(outcome: DeliveryOutcome, status: 'succeeded' | 'dead', now: number): DeliveryOutcome {
   outcome.status = status
   outcome.nextAttemptAt = null
-  outcome.completedAt = new Date(now)
+  outcome.completedAt = outcome.updatedAt.getTime() === now ? outcome.updatedAt : new Date(now)
   return outcome
 }
 
