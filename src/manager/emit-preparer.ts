@@ -22,6 +22,9 @@ const EMIT_OPTIONS = v.object({
   client: v.optional(v.unknown()),
 })
 
+/** What an emit without options is given (read only). */
+const NO_OPTIONS: v.InferOutput<typeof EMIT_OPTIONS> = Object.freeze({})
+
 /** One checked emit: its message, the endpoints that receive it, and the time it was built. */
 export interface PreparedEmit {
   message: Message
@@ -60,7 +63,7 @@ export class EmitPreparer {
       throw new ValidationError('event', [{ field: 'event', message: `unknown event type ${JSON.stringify(event)}` }])
     }
     // Most emits pass no options: skip the schema then (emit is the hot path).
-    const emitOptions: v.InferOutput<typeof EMIT_OPTIONS> = isEmptyObject(options) ? {} : parseInput(EMIT_OPTIONS, options, 'emit options')
+    const emitOptions: v.InferOutput<typeof EMIT_OPTIONS> = isEmptyObject(options) ? NO_OPTIONS : parseInput(EMIT_OPTIONS, options, 'emit options')
     const payload = catalog.validate(event, data)
     const owner = emitOptions.owner ?? null
     // The cached index answers without a promise; a stale one is reloaded.

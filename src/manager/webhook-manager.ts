@@ -31,7 +31,7 @@ import { HMAC_SHA256_PREFIX } from '../signature/hmac-sha256.js'
 import { generateSecret } from '../signature/index.js'
 import { encryptedStore, type EncryptedStore, type ReencryptOptions, type ReencryptResult } from '../store/encrypted-store.js'
 import { memoryStore } from '../store/memory/index.js'
-import type { CleanupResult, EnqueueResult, WebhookStore } from '../store/types.js'
+import type { CleanupResult, EnqueueOptions, EnqueueResult, WebhookStore } from '../store/types.js'
 import type { Attempt, Clock, Delivery, DeliveryStats, Endpoint, Message } from '../types.js'
 import { systemClock } from '../util/clock.js'
 import { createId } from '../util/ids.js'
@@ -68,6 +68,8 @@ import type {
 const EVENT_FILTER_PAGE = 500
 
 const THIRTY_DAYS = 30 * 86_400_000
+/** The enqueue options of an emit that leased deliveries to this worker (one object for every emit). */
+const HAND_OFF: EnqueueOptions = Object.freeze({ handOff: true })
 const FIVE_DAYS = 5 * 86_400_000
 
 /**
@@ -467,7 +469,7 @@ export class WebhookManager<E extends EventMap = EventMap> {
         if (this.#dispatcher.lease(message, d, endpoints[i]!)) leased.push(d.id)
       }
     }
-    const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? { handOff: true } : undefined
+    const enqueueOptions = options.client !== undefined ? { client: options.client } : leased.length > 0 ? HAND_OFF : undefined
     let result: EnqueueResult
     try {
       result = await this.store.enqueue(message, deliveries, enqueueOptions)
