@@ -368,6 +368,8 @@ export class Exchange {
   #truncated = false
   #abort: ((reason?: Error) => void) | null = null
   #waiting: { resolve: () => void; reject: (error: unknown) => void } | null = null
+  /** What every reader of a body still being read waits for (one promise, however many readers). */
+  #pending: Promise<void> | null = null
   #resolve: ((response: Response) => void) | null
   #reject: ((error: unknown) => void) | null
   readonly #signal: AbortLike | undefined
@@ -478,9 +480,9 @@ export class Exchange {
   #done(): Promise<void> {
     if (this.#state === 1) return Promise.resolve()
     if (this.#state === 2) return Promise.reject(this.#error)
-    return new Promise((resolve, reject) => {
+    return (this.#pending ??= new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject }
-    })
+    }))
   }
 
   #bytes(): Buffer {

@@ -162,3 +162,14 @@ describe('the default transport, closed', () => {
     expect(open()).toBe(0)
   })
 })
+
+describe("the default transport's body, read twice", () => {
+  it('settles every reader of a body still arriving, not only the last one', async () => {
+    const res = await transport.fetch(`${base}/chunked`, { method: 'POST', body: '{}' })
+    const first = res.text()
+    const second = res.arrayBuffer()
+    const bounded = <T>(read: Promise<T>): Promise<T | 'unsettled'> => Promise.race([read, wait(3_000).then(() => 'unsettled' as const)])
+    expect(await bounded(first)).toBe('abc'.repeat(5))
+    expect(Buffer.from((await bounded(second)) as ArrayBuffer).toString()).toBe('abc'.repeat(5))
+  })
+})
