@@ -28,6 +28,14 @@ export function loadOpenTelemetry(): Promise<Api | null> {
 /** Emit span contexts kept for the attempts made in this process (oldest dropped first). */
 const MAX_REMEMBERED = 10_000
 
+/** Metric attributes by outcome, made once per outcome (instruments read them, never change them). */
+const byOutcome = new Map<string, { outcome: string }>()
+function outcomeAttributes(outcome: string): { outcome: string } {
+  let attributes = byOutcome.get(outcome)
+  if (attributes === undefined) byOutcome.set(outcome, (attributes = { outcome }))
+  return attributes
+}
+
 /** Gauges read when the host's meter collects. */
 export interface TelemetryGauges {
   queue(): { held: number; active: number }
@@ -46,6 +54,8 @@ export class Telemetry {
   #emitted: OtelApi.Counter | null = null
   #incoming: OtelApi.Counter | null = null
   #traceparent: boolean
+  /** The tracer provider the API's proxy answers with while no SDK is registered (see `#tracing`). */
+  #noopTracerProvider: OtelApi.TracerProvider | null = null
   /** messageId → the context of its emit span. */
   #emits = new Map<string, OtelApi.Context>()
   readonly #gauges: TelemetryGauges
@@ -65,6 +75,7 @@ export class Telemetry {
       if (api === null) return
       const gauges = this.#gauges
       this.#api = api
+      this.#noopTracerProvider = new api.ProxyTracerProvider().getDelegate()
       this.#tracer = api.trace.getTracer('hookline')
       const meter = api.metrics.getMeter('hookline')
       this.#attempts = meter.createCounter('hookline.delivery.attempts', { description: 'Delivery attempts by the state the delivery moved to (outcome).' })
@@ -88,10 +99,21 @@ export class Telemetry {
     return this.#api !== null
   }
 
+  /**
+   * False while no tracer provider is registered: the API's global proxy then hands out no-op
+   * spans, so building their attributes per emit and per attempt would buy nothing. Checked on
+   * every call (an SDK may be registered later), without allocating.
+   */
+  #tracing(): boolean {
+    const provider = this.#api!.trace.getTracerProvider()
+    return !(provider instanceof this.#api!.ProxyTracerProvider) || provider.getDelegate() !== this.#noopTracerProvider
+  }
+
   /** A finished `emit`: a `hookline.emit` span (child of the caller's active span) from `startedAt` to now. */
   emitted(message: Message, endpointCount: number, startedAt: number, duplicate: boolean): void {
     const api = this.#api!
     this.#emitted!.add(duplicate ? 0 : 1, { 'hookline.event': message.event })
+    if (!this.#tracing()) return
     const span = this.#tracer!.startSpan(
       'hookline.emit',
       {
@@ -113,9 +135,11 @@ export class Telemetry {
   attempted(messageId: string, attempt: Attempt, outcome: string): void {
     const api = this.#api!
     if (attempt.trigger !== 'test') {
-      this.#attempts!.add(1, { outcome })
-      this.#duration!.record(attempt.durationMs / 1000, { outcome })
+      const attributes = outcomeAttributes(outcome)
+      this.#attempts!.add(1, attributes)
+      this.#duration!.record(attempt.durationMs / 1000, attributes)
     }
+    if (!this.#tracing()) return
     const parent = this.#emits.get(messageId) ?? api.ROOT_CONTEXT
     const span = this.#tracer!.startSpan(
       'hookline.deliver',
