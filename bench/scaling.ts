@@ -9,7 +9,7 @@
 import { createWebhookManager, type WebhookManager, type WebhookStore } from '../src/index.js'
 import { forkTs, type Child } from './lib/child.js'
 import { startCpuMeter } from './lib/cpu.js'
-import { dropSchemas, freshSchema, loadStoreFactory, PG_URL, probePostgres } from './lib/durable.js'
+import { closeWorkersOnSchema, dropStaleSchemas, freshSchema, loadStoreFactory, PG_URL, probePostgres } from './lib/durable.js'
 import { loopbackEgress } from './lib/egress.js'
 import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
@@ -41,27 +41,22 @@ async function cluster(rx: ReceiverProcess, count: number, concurrency: number, 
   const app = `hlscale_${schema.slice(-10)}`
   const store = factory({ connectionString: withApplicationName(PG_URL, `${app}_parent`), schema })
   const manager = createWebhookManager({ egress: loopbackEgress, store, workerHeartbeat: false })
-  await manager.migrate()
-  await manager.createEndpoint({ url: rx.url, events: [FREE] })
-  await manager.createEndpoint({ url: `${rx.origin}/limited`, events: [LIMITED], rateLimit: TIGHT })
-  await manager.createEndpoint({ url: `${rx.origin}/wide`, events: [WIDE], rateLimit: LOOSE })
-  const url = withApplicationName(PG_URL, `${app}_worker`)
-  const children = Array.from({ length: count }, () =>
-    forkTs('bench/store-worker.ts', [], { BENCH_PG_URL: url, BENCH_PG_SCHEMA: schema, BENCH_CONCURRENCY: String(concurrency), ...env }),
-  )
-  await Promise.all(children.map((c) => c.next('ready', 120_000)))
-  return {
-    manager,
-    store,
-    children,
-    app,
-    async close() {
-      await Promise.all(children.map((c) => c.request('close', {}, 60_000).catch(() => {})))
-      await Promise.all(children.map((c) => c.close()))
-      await manager.close()
-      await dropSchemas([schema])
-    },
+  const children: Child[] = []
+  // Whatever fails, and however far the cluster got, the workers stop and the schema goes.
+  const close = (): Promise<void> => closeWorkersOnSchema(children, manager, schema)
+  try {
+    await manager.migrate()
+    await manager.createEndpoint({ url: rx.url, events: [FREE] })
+    await manager.createEndpoint({ url: `${rx.origin}/limited`, events: [LIMITED], rateLimit: TIGHT })
+    await manager.createEndpoint({ url: `${rx.origin}/wide`, events: [WIDE], rateLimit: LOOSE })
+    const url = withApplicationName(PG_URL, `${app}_worker`)
+    for (let i = 0; i < count; i++) children.push(forkTs('bench/store-worker.ts', [], { BENCH_PG_URL: url, BENCH_PG_SCHEMA: schema, BENCH_CONCURRENCY: String(concurrency), ...env }))
+    await Promise.all(children.map((c) => c.next('ready', 120_000)))
+  } catch (error) {
+    await close().catch(() => {})
+    throw error
   }
+  return { manager, store, children, app, close }
 }
 
 interface Drain {
@@ -122,6 +117,8 @@ export async function runScaling(): Promise<void> {
   section(`scaling: worker processes on one Postgres, one receiver process (drain of N=${fmt(n)}, concurrency ${concurrency} per worker)`)
   const why = (await loadStoreFactory('postgres')) ? await probePostgres() : 'src/store/postgres is missing'
   if (why !== null) return skip('scaling', why)
+  // Schemas of a run that was killed (SIGKILL) before it could drop them.
+  await dropStaleSchemas(['hookline_scaling'])
   const rx = await startReceiverProcess()
   const data = makePayload(1024)
   try {
@@ -172,14 +169,15 @@ export async function runScaling(): Promise<void> {
 
     // The price of the shared features, in CPU per delivery (throughput moves with the machine's load).
     const present = await cluster(rx, 2, concurrency)
-    const absent = await cluster(rx, 2, concurrency, { BENCH_NO_SHARED: '1' })
+    let absent: Cluster | undefined
     try {
+      const without = (absent = await cluster(rx, 2, concurrency, { BENCH_NO_SHARED: '1' }))
       await drain(present, rx, FREE, Math.min(500, n), data)
-      await drain(absent, rx, FREE, Math.min(500, n), data)
+      await drain(without, rx, FREE, Math.min(500, n), data)
       const runs = { present: [] as Drain[], absent: [] as Drain[], wide: [] as Drain[] }
       // Which of the two goes first alternates, so a drift of the machine's load does not fall on one of them only.
       for (let r = 0; r < rounds; r++) {
-        const pair = [async () => runs.present.push(await drain(present, rx, FREE, n, data)), async () => runs.absent.push(await drain(absent, rx, FREE, n, data))]
+        const pair = [async () => runs.present.push(await drain(present, rx, FREE, n, data)), async () => runs.absent.push(await drain(without, rx, FREE, n, data))]
         for (const run of r % 2 === 0 ? pair : pair.reverse()) await run()
         runs.wide.push(await drain(present, rx, WIDE, n, data))
       }
@@ -207,8 +205,7 @@ export async function runScaling(): Promise<void> {
         note: `${fmt(w.perSec)} vs ${fmt(p.perSec)} deliveries/s; ${w.note}`,
       })
     } finally {
-      await present.close()
-      await absent.close()
+      await Promise.allSettled([present.close(), absent?.close()])
     }
   } finally {
     await rx.close()

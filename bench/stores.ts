@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createWebhookManager, type WebhookManager, type WebhookStore } from '../src/index.js'
 import { forkTs, type Child } from './lib/child.js'
 import { formatCpu, startCpuMeter, type CpuReport } from './lib/cpu.js'
-import { dropSchemas, freshSchema, loadStoreFactory, PG_URL, probePostgres, probeRedis, REDIS } from './lib/durable.js'
+import { closeWorkersOnSchema, dropSchemas, dropStaleSchemas, freshSchema, loadStoreFactory, PG_URL, probePostgres, probeRedis, REDIS } from './lib/durable.js'
 import { envInt } from './lib/env.js'
 import { makePayload } from './lib/payload.js'
 import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-process.js'
@@ -273,7 +273,12 @@ async function hooklineInProcess(
 
 function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown): System[] {
   let pgDown: Promise<string | null> | null = null
-  const postgresDown = (): Promise<string | null> => (pgDown ??= probePostgres())
+  // Once Postgres answers, the schemas a killed run left behind go first.
+  const postgresDown = (): Promise<string | null> =>
+    (pgDown ??= probePostgres().then(async (why) => {
+      if (why === null) await dropStaleSchemas(['hookline_bench', 'pgboss_bench'])
+      return why
+    }))
   const needPostgresStore = async (): Promise<string | null> =>
     (await loadStoreFactory('postgres')) ? postgresDown() : 'src/store/postgres/index.ts is not there yet'
 
@@ -317,12 +322,7 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
       // The parent only emits (its worker is never started); the children deliver.
       const manager = createWebhookManager({ egress: loopbackEgress, store })
       const children: Child[] = []
-      const cleanup = async (): Promise<void> => {
-        await Promise.all(children.map((c) => c.request('close', {}, 60_000).catch(() => {})))
-        await Promise.all(children.map((c) => c.close()))
-        await manager.close()
-        await dropSchemas([schema])
-      }
+      const cleanup = (): Promise<void> => closeWorkersOnSchema(children, manager, schema)
       try {
         await manager.migrate()
         const endpoint = await manager.createEndpoint({ url: rx.url, events: ['agent.*'] })
@@ -365,9 +365,15 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
       const boss = new PgBoss({ connectionString: withApplicationName(PG_URL, app), schema, max: 10 })
       boss.on('error', (error) => console.error('  pg-boss error:', error))
       const poster = createPoster(undici, rx, s.concurrency)
-      await boss.start()
       const queue = 'webhooks'
-      await boss.createQueue(queue)
+      try {
+        await boss.start()
+        await boss.createQueue(queue)
+      } catch (error) {
+        await Promise.allSettled([boss.stop({ graceful: false }), poster.close()])
+        await dropSchemas([schema])
+        throw error
+      }
       let working = false
       return {
         enqueue: () => boss.send(queue, data as object),
@@ -389,9 +395,12 @@ function systems(undici: Undici, rx: ReceiverProcess, s: Settings, data: unknown
           await settle(1500) // offWork does not wait; its workers finish their current loop
         },
         async teardown() {
-          await boss.stop({ graceful: true, wait: true, timeout: 10_000 })
-          await poster.close()
-          await dropSchemas([schema])
+          try {
+            await boss.stop({ graceful: true, wait: true, timeout: 10_000 })
+            await poster.close()
+          } finally {
+            await dropSchemas([schema])
+          }
         },
       }
     },

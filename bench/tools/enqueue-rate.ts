@@ -4,18 +4,19 @@
 import { createWebhookManager } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { makePayload } from '../lib/payload.js'
-import pg from 'pg'
+import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
 import { loopbackEgress } from '../lib/egress.js'
 
-const url = process.env.HOOKLINE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const url = PG_URL
 const n = Number(process.env.BENCH_N ?? 5000)
 const producers = Number(process.env.BENCH_PRODUCERS ?? 16)
-const schema = `hookline_enq_${process.pid}`
+// Dropped at the end, and when the process exits early (an error, SIGINT, SIGTERM).
+const schema = freshSchema('hookline_enq')
 const manager = createWebhookManager({ egress: loopbackEgress, store: postgresStore({ connectionString: url, schema }) })
-await manager.migrate()
-await manager.createEndpoint({ url: 'http://127.0.0.1:9/hook', events: ['*'] })
 const data = makePayload(1024)
 try {
+  await manager.migrate()
+  await manager.createEndpoint({ url: 'http://127.0.0.1:9/hook', events: ['*'] })
   for (let round = 0; round < 3; round++) {
     let started = 0
     const t0 = performance.now()
@@ -28,8 +29,5 @@ try {
   }
 } finally {
   await manager.close()
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  await client.query(`DROP SCHEMA ${schema} CASCADE`)
-  await client.end()
+  await dropSchemas([schema])
 }
