@@ -861,7 +861,8 @@ export class Dispatcher {
   #write(report: OutcomeReport): Promise<undefined> {
     this.#settleId(report.claimed.delivery.id)
     report.outcome = withNextStep(report.outcome, this.#deps.clock.now())
-    return this.#deps.writer.write(report.outcome)
+    // A fifo line's next message waits for this outcome: no linger for it.
+    return this.#deps.writer.write(report.outcome, report.claimed.delivery.orderingKey !== null)
   }
 
   /** Records an outcome, second half (see `#write`): wakes the loop for what comes next and reports it. */

@@ -45,8 +45,12 @@ export class OutcomeWriter {
     this.#backlog = on
   }
 
-  /** Queues an outcome; resolves once it is stored (the batcher's own promise: no wrapper per outcome). */
-  write(outcome: DeliveryOutcome): Promise<undefined> {
+  /**
+   * Queues an outcome; resolves once it is stored (the batcher's own promise: no wrapper per
+   * outcome). An `urgent` one (the head of a fifo line, whose next message waits for it) is
+   * written without the linger.
+   */
+  write(outcome: DeliveryOutcome, urgent = false): Promise<undefined> {
     const now = this.#now()
     const elapsed = now - this.#spanStart
     if (elapsed >= RATE_SPAN_MS) {
@@ -55,7 +59,7 @@ export class OutcomeWriter {
       this.#spanCount = 0
     }
     this.#spanCount++
-    return this.#batcher.add(outcome)
+    return this.#batcher.add(outcome, urgent)
   }
 
   /** Resolves when every queued outcome has been written (or has failed). */

@@ -30,6 +30,8 @@ interface Queued<T, R> {
   at: number
   resolve: (result: R | PromiseLike<R>) => void
   reject: (error: unknown) => void
+  /** Someone waits on it (see `add`): its batch does not linger. */
+  urgent: boolean
 }
 
 /**
@@ -47,6 +49,8 @@ export class WriteBatcher<T, R> {
   #inFlight = new Set<Promise<void>>()
   #scheduled = false
   #lingerTimer: NodeJS.Timeout | null = null
+  /** Some queued item is urgent. */
+  #urgent = false
 
   constructor(options: WriteBatcherOptions<T, R>) {
     this.#run = options.run
@@ -56,10 +60,14 @@ export class WriteBatcher<T, R> {
     this.#linger = options.linger
   }
 
-  /** Queues `item`; resolves with its result once its batch is written. */
-  add(item: T): Promise<R> {
+  /**
+   * Queues `item`; resolves with its result once its batch is written. An `urgent` item (more
+   * work waits on it) goes out without the linger, with whatever is queued beside it.
+   */
+  add(item: T, urgent = false): Promise<R> {
+    if (urgent) this.#urgent = true
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, at: this.#linger ? Date.now() : 0, resolve, reject })
+      this.#queue.push({ item, at: this.#linger ? Date.now() : 0, resolve, reject, urgent })
       this.#schedule()
     })
   }
@@ -88,7 +96,7 @@ export class WriteBatcher<T, R> {
 
   /** Whether the queued items should wait for more (see `linger`); arms the timer that ends the wait. */
   #lingering(): boolean {
-    const linger = this.#linger?.()
+    const linger = this.#urgent ? null : this.#linger?.()
     if (!linger || this.#queue.length >= Math.min(linger.minBatch, this.#maxBatch)) return false
     const waitMs = this.#queue[0]!.at + linger.maxWaitMs - Date.now()
     if (waitMs <= 0) return false
@@ -107,6 +115,7 @@ export class WriteBatcher<T, R> {
         this.#lingerTimer = null
       }
       const batch = this.#queue.splice(0, this.#maxBatch)
+      if (this.#urgent) this.#urgent = this.#queue.some((q) => q.urgent)
       const written = Promise.resolve()
         .then(() => this.#run(batch.map((q) => q.item)))
         .then((results) => {

@@ -68,5 +68,14 @@ describe('OutcomeWriter on a durable store', () => {
     expect(batches.at(-1)).toEqual([outcome(101)])
     // Nothing left to keep the process alive.
     expect(vi.getTimerCount()).toBe(0)
+
+    // Still under load, an urgent outcome (a fifo line's head) does not linger, nor what waits beside it.
+    now += 2.5
+    const waiting = writer.write(outcome(102))
+    for (let i = 0; i < 3; i++) await turn()
+    await writer.write(outcome(103), true)
+    await waiting
+    expect(batches.at(-1)).toEqual([outcome(102), outcome(103)])
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
