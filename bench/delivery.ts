@@ -219,7 +219,7 @@ export function deliveryVariants(undici: Undici, rx: ReceiverProcess, concurrenc
     'raw-undici': rawUndiciVariant(undici, rx, body, concurrency),
     'raw-fetch': rawFetchVariant(rx, body, concurrency),
     'sender-floor': senderFloorVariant(rx, body, concurrency),
-    hookline: hooklineVariant('hookline (default transport: undici request)', rx, data, concurrency),
+    hookline: hooklineVariant('hookline (default transport: undici dispatch)', rx, data, concurrency),
     'hookline-fetch': hooklineVariant('diagnostic: hookline over the global fetch', rx, data, concurrency, globalThis.fetch),
     'hookline-no-network': hooklineVariant('diagnostic: hookline, its transport over a stub dispatcher (no network)', rx, data, concurrency, offline.fetch, async () => {
       const sent = offline.count()
