@@ -115,8 +115,13 @@ function headerRecord(source: Headers): Record<string, string> {
  */
 function readExchange(body: Exchange): string | Promise<string> {
   const text = body.textIfDone()
-  if (text !== undefined) return body.truncated ? `${text}…[truncated]` : text
-  return body.text().then((rest) => (body.truncated ? `${rest}…[truncated]` : rest))
+  if (text !== undefined) return marked(text, body.truncated)
+  return body.text().then((rest) => marked(rest, body.truncated))
+}
+
+/** A response body's text, marked when the body went on past what was kept. */
+function marked(text: string, truncated: boolean): string {
+  return truncated ? `${text}…[truncated]` : text
 }
 
 function elapsed(started: number): number {
@@ -143,7 +148,7 @@ function readTruncated(stream: AsyncIterable<Uint8Array> | NodeBody | null | und
 /** The text of the chunks read, `size` bytes in all, marked when the body went on past them. */
 function decode(chunks: Uint8Array[], size: number, truncated: boolean): string {
   const text = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, size).toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
-  return truncated ? `${text}…[truncated]` : text
+  return marked(text, truncated)
 }
 
 function readNodeTruncated(stream: NodeBody, limit: number): Promise<string> {

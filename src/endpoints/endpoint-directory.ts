@@ -138,7 +138,7 @@ export class EndpointDirectory {
 
 /** Active endpoints of `owner` in `index` subscribed to `event` whose filters accept `data`. */
 function matchIn(index: Index, event: string, data: unknown, owner: string | null): Endpoint[] {
-let candidates = index.byEvent.get(event)
+  let candidates = index.byEvent.get(event)
   if (!candidates) {
     const set = new Set(index.exact.get(event) ?? [])
     for (const e of index.wildcard) if (e.events.some((p) => matchPattern(p, event))) set.add(e)
