@@ -9,6 +9,7 @@
 // µs of CPU per message: the Postgres backend (/proc/<pid>/schedstat around each statement) and
 // this process (building the plan and the driver's encoding).
 //   npx tsx bench/tools/enqueue-plan-cost.ts [batch=1000] [batches per round=5] [rounds=5]
+//   BENCH_PREFILL=N (messages stored first in each schema)
 //   BENCH_VARIANTS=store,unnest   BENCH_DROP_INDEXES=deliveries_created_idx,…  (dropped in every schema)
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
@@ -34,7 +35,14 @@ interface Item {
   deliveries: Delivery[]
 }
 
-function items(n: number): Item[] {
+/** A time-ordered id of createId's shape: 48 bits of ms since the epoch, then 80 random bits (variant `+timeids`). */
+function timeId(prefix: string): string {
+  const random = createId(prefix).slice(prefix.length + 1, prefix.length + 21)
+  return `${prefix}_${Date.now().toString(16).padStart(12, '0')}${random}`
+}
+
+function items(n: number, ids: (prefix: string) => string = createId): Item[] {
+  const createId = ids
   return Array.from({ length: n }, () => {
     const now = new Date()
     const message: Message = { id: createId('msg'), event: 'agent.created', data: payload, metadata: null, idempotencyKey: null, owner: null, createdAt: now }
@@ -130,6 +138,14 @@ const CHANGES: Record<string, string> = {
     'DROP INDEX {s}.deliveries_created_idx; DROP INDEX {s}.deliveries_endpoint_created_idx; DROP INDEX {s}.deliveries_message_idx; DROP INDEX {s}.messages_created_idx; DROP INDEX {s}.deliveries_finished_idx',
   nocreated: 'DROP INDEX {s}.deliveries_created_idx',
   nomsgidx: 'DROP INDEX {s}.deliveries_message_idx',
+  nomsgcreated: 'DROP INDEX {s}.messages_created_idx',
+  noidem: 'DROP INDEX {s}.messages_idempotency_key_idx',
+  partialidem:
+    "DROP INDEX {s}.messages_idempotency_key_idx; CREATE UNIQUE INDEX messages_idempotency_key_idx ON {s}.messages (coalesce(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL",
+  // the ids' columns in the C collation (and no foreign key)
+  collc:
+    'ALTER TABLE {s}.deliveries DROP CONSTRAINT IF EXISTS deliveries_message_id_fkey; ALTER TABLE {s}.messages ALTER COLUMN id TYPE text COLLATE "C"; ALTER TABLE {s}.deliveries ALTER COLUMN id TYPE text COLLATE "C", ALTER COLUMN message_id TYPE text COLLATE "C", ALTER COLUMN endpoint_id TYPE text COLLATE "C"',
+  timeids: '',
 }
 
 async function main(): Promise<void> {
@@ -158,11 +174,22 @@ async function main(): Promise<void> {
       clients.set(name, { client, pid })
       out.set(name, { proc: [], back: [] })
     }
+    // BENCH_PREFILL=N: N messages (with a delivery each) stored first in every schema, each with
+    // its variant's ids, so the indexes are the size of a table in use rather than a fresh one.
+    const prefill = Number(process.env.BENCH_PREFILL ?? 0)
+    for (const name of wanted) {
+      const { client } = clients.get(name)!
+      for (let n = 0; n < prefill; n += batch) {
+        const plan = variants[name.split('+')[0]!]!(schemas.get(name)!, items(batch, name.split('+').includes('timeids') ? timeId : createId))
+        await client.query({ text: plan.text, values: plan.values })
+      }
+      if (prefill > 0) await client.query(`VACUUM ANALYZE "${schemas.get(name)!}".messages, "${schemas.get(name)!}".deliveries`)
+    }
     for (let r = -1; r < rounds; r++) {
       for (const name of wanted) {
         const { client, pid } = clients.get(name)!
         const schema = schemas.get(name)!
-        const batches = Array.from({ length: perRound }, () => items(batch))
+        const batches = Array.from({ length: perRound }, () => items(batch, name.split('+').includes('timeids') ? timeId : createId))
         for (const b of batches) for (const x of b) dataJson(x.message) // the emit preparer made it already
         let proc = 0
         let back = 0

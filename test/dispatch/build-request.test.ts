@@ -146,7 +146,7 @@ describe('buildHeaders', () => {
 })
 
 describe('createId', () => {
-  it('is the prefix and 32 random hex digits, unique', () => {
+  it('is the prefix and 32 hex digits, unique', () => {
     const ids = new Set<string>()
     for (let i = 0; i < 5000; i++) {
       const id = createId('dlv')
@@ -154,5 +154,21 @@ describe('createId', () => {
       ids.add(id)
     }
     expect(ids.size).toBe(5000)
+  })
+
+  it('starts with the time in ms as 12 hex digits, so later ids sort after earlier ones', () => {
+    const before = Date.now()
+    const id = createId('msg')
+    const after = Date.now()
+    const ms = Number.parseInt(id.slice(4, 16), 16)
+    expect(ms).toBeGreaterThanOrEqual(before)
+    expect(ms).toBeLessThanOrEqual(after)
+    expect(createId('msg_with_a_prefix_longer_than_the_scratch_buffer_takes'.repeat(3)).slice(-32, -20)).toMatch(/^[0-9a-f]{12}$/)
+    const first = createId('msg')
+    const end = Date.now() + 50
+    let later = createId('msg')
+    // Bounded: the clock moves on within a few ms.
+    while (later.slice(4, 16) === first.slice(4, 16) && Date.now() < end) later = createId('msg')
+    expect(later > first).toBe(true)
   })
 })
