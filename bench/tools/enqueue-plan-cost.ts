@@ -15,16 +15,21 @@ import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { createPlans } from '../../src/store/postgres/plans.js'
+import { binaryArray, type BinaryElement, type BinaryElementType } from '../../src/store/postgres/binary-array.js'
 import { deliveryCodec, messageCodec } from '../../src/store/sql/codec.js'
 import type { Delivery, Message } from '../../src/types.js'
 import { dataJson } from '../../src/util/data-json.js'
 import { createId } from '../../src/util/ids.js'
 import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
 import { makePayload } from '../lib/payload.js'
+import { copyDeliveries, copyIn, copyMessages, DELIVERY_COLUMNS, MESSAGE_COLUMNS } from '../lib/pg-copy.js'
 
 const batch = Number(process.argv[2] ?? 1000)
 const perRound = Number(process.argv[3] ?? 5)
 const rounds = Number(process.argv[4] ?? 5)
+// BENCH_AUTOCOMMIT=1: each statement on its own, as the group commit of single emits runs it
+// (no BEGIN … COMMIT round trips)
+const autocommit = process.env.BENCH_AUTOCOMMIT === '1'
 const dropIndexes = (process.env.BENCH_DROP_INDEXES ?? '').split(',').filter(Boolean)
 const payload = makePayload(1024)
 
@@ -124,11 +129,118 @@ function jsonPlan(schema: string, batchItems: Item[]): { text: string; values: u
   }
 }
 
+/** The store's plans of a schema, made once (as the store does). */
+const plansBySchema = new Map<string, ReturnType<typeof createPlans>>()
+const plansOf = (schema: string): ReturnType<typeof createPlans> => {
+  let plans = plansBySchema.get(schema)
+  if (plans === undefined) plansBySchema.set(schema, (plans = createPlans(schema)))
+  return plans
+}
+
+/**
+ * The store's statement with only the delivery columns an enqueue varies: attempts 0, no last
+ * status, error or completion, updated when created, written as constants (10 delivery arrays
+ * instead of 15).
+ */
+function leanPlan(schema: string, batchItems: Item[]): { text: string; values: unknown[] } {
+  const values: unknown[] = []
+  const arr = (xs: BinaryElement[], type: BinaryElementType): string => {
+    values.push(binaryArray(xs, type))
+    return `$${values.length}::${type}[]`
+  }
+  const ms = batchItems.map((x) => x.message)
+  const ds = batchItems.flatMap((x) => x.deliveries)
+  const m = [
+    arr(ms.map((x) => x.id), 'text'),
+    arr(ms.map((x) => x.event), 'text'),
+    arr(ms.map((x) => dataJson(x)), 'json'),
+    arr(ms.map((x) => (x.metadata === null ? null : JSON.stringify(x.metadata))), 'json'),
+    arr(ms.map((x) => x.idempotencyKey), 'text'),
+    arr(ms.map((x) => x.owner), 'text'),
+    arr(ms.map((x) => x.createdAt), 'timestamptz'),
+  ]
+  const d = [
+    arr(ds.map((x) => x.id), 'text'),
+    arr(ds.map((x) => x.messageId), 'text'),
+    arr(ds.map((x) => x.endpointId), 'text'),
+    arr(ds.map((x) => x.event), 'text'),
+    arr(ds.map((x) => x.status), 'text'),
+    arr(ds.map((x) => x.nextAttemptAt), 'timestamptz'),
+    arr(ds.map((x) => x.lockedUntil), 'timestamptz'),
+    arr(ds.map((x) => x.lockedBy), 'text'),
+    arr(ds.map((x) => x.createdAt), 'timestamptz'),
+    arr(ds.map((x) => x.orderingKey), 'text'),
+  ]
+  const s = `"${schema}"`
+  return {
+    text:
+      `WITH m AS (INSERT INTO ${s}.messages (id, event, data, metadata, idempotency_key, owner, created_at) SELECT * FROM unnest(${m.join(', ')}) ON CONFLICT DO NOTHING RETURNING id), ` +
+      `d AS (INSERT INTO ${s}.deliveries (id, message_id, endpoint_id, event, status, attempts, next_attempt_at, locked_until, locked_by, last_status_code, last_error, created_at, updated_at, completed_at, ordering_key) ` +
+      `SELECT u.id, u.message_id, u.endpoint_id, u.event, u.status, 0, u.next_attempt_at, u.locked_until, u.locked_by, NULL, NULL, u.created_at, u.created_at, NULL, u.ordering_key ` +
+      `FROM unnest(${d.join(', ')}) AS u(id, message_id, endpoint_id, event, status, next_attempt_at, locked_until, locked_by, created_at, ordering_key) ` +
+      `WHERE u.message_id IN (SELECT id FROM m) RETURNING 1) SELECT m.id FROM m`,
+    values,
+  }
+}
+
 type Variant = (schema: string, batchItems: Item[]) => { text: string; values: unknown[] }
 const variants: Record<string, Variant> = {
-  store: (schema, batchItems) => createPlans(schema).enqueueMany(batchItems),
+  store: (schema, batchItems) => plansOf(schema).enqueueMany(batchItems),
   unnest: unnestPlan,
   json: jsonPlan,
+  lean: leanPlan,
+  // the store's statement of one emit alone (batch size 1 only)
+  single: (schema, batchItems) => plansOf(schema).enqueue(batchItems[0]!.message, batchItems[0]!.deliveries, null),
+  // the store's statement without ON CONFLICT (a plain insert: what the speculative insertion costs)
+  noconflict: (schema, batchItems) => {
+    const plan = plansOf(schema).enqueueMany(batchItems)
+    return { ...plan, text: plan.text.replace(' ON CONFLICT DO NOTHING', '') }
+  },
+}
+
+/**
+ * Variants that are not one statement: each writes a batch in its own transaction and returns the
+ * messages it stored.
+ *   copy       binary COPY of the messages, then of the deliveries, straight into the tables (the
+ *              floor: no ON CONFLICT, so no idempotency keys and no retry of a committed batch)
+ *   copystage  binary COPY of both into temporary staging tables (ON COMMIT DELETE ROWS), then the
+ *              store's statement shape reading them: INSERT … SELECT … ON CONFLICT DO NOTHING
+ *              RETURNING id, and the deliveries of the messages inserted (every guarantee kept)
+ */
+type Runner = (client: pg.Client, schema: string, batchItems: Item[]) => Promise<number>
+const staged = new WeakSet<pg.Client>()
+const runners: Record<string, Runner> = {
+  // one round trip of a named statement that writes nothing: the floor of any statement
+  select1: async (client, _schema, b) => (await client.query({ name: 'enq_select1', text: 'SELECT $1::int AS n', values: [b.length] })).rows[0].n as number,
+  copy: async (client, schema, b) => {
+    await client.query('BEGIN')
+    const n = await copyIn(client, `COPY "${schema}".messages (${MESSAGE_COLUMNS}) FROM STDIN (FORMAT binary)`, copyMessages(b.map((x) => x.message)))
+    await copyIn(client, `COPY "${schema}".deliveries (${DELIVERY_COLUMNS}) FROM STDIN (FORMAT binary)`, copyDeliveries(b.flatMap((x) => x.deliveries)))
+    await client.query('COMMIT')
+    return n
+  },
+  copystage: async (client, schema, b) => {
+    if (!staged.has(client)) {
+      await client.query(`CREATE TEMP TABLE stage_m (id text, event text, data json, metadata json, idempotency_key text, owner text, created_at timestamptz) ON COMMIT DELETE ROWS`)
+      await client.query(
+        `CREATE TEMP TABLE stage_d (id text, message_id text, endpoint_id text, event text, status text, attempts integer, next_attempt_at timestamptz, ` +
+          `locked_until timestamptz, locked_by text, last_status_code integer, last_error text, created_at timestamptz, updated_at timestamptz, completed_at timestamptz, ordering_key text) ON COMMIT DELETE ROWS`,
+      )
+      staged.add(client)
+    }
+    await client.query('BEGIN')
+    await copyIn(client, `COPY stage_m (${MESSAGE_COLUMNS}) FROM STDIN (FORMAT binary)`, copyMessages(b.map((x) => x.message)))
+    await copyIn(client, `COPY stage_d (${DELIVERY_COLUMNS}) FROM STDIN (FORMAT binary)`, copyDeliveries(b.flatMap((x) => x.deliveries)))
+    const { rows } = await client.query({
+      name: 'enq_stage',
+      text:
+        `WITH m AS (INSERT INTO "${schema}".messages (${MESSAGE_COLUMNS}) SELECT ${MESSAGE_COLUMNS} FROM stage_m ON CONFLICT DO NOTHING RETURNING id), ` +
+        `d AS (INSERT INTO "${schema}".deliveries (${DELIVERY_COLUMNS}) SELECT ${DELIVERY_COLUMNS} FROM stage_d u WHERE u.message_id IN (SELECT id FROM m) RETURNING 1) SELECT m.id FROM m`,
+      values: [],
+    })
+    await client.query('COMMIT')
+    return rows.length
+  },
 }
 
 /** Schema changes a variant can name after a `+`. */
@@ -146,6 +258,8 @@ const CHANGES: Record<string, string> = {
   collc:
     'ALTER TABLE {s}.deliveries DROP CONSTRAINT IF EXISTS deliveries_message_id_fkey; ALTER TABLE {s}.messages ALTER COLUMN id TYPE text COLLATE "C"; ALTER TABLE {s}.deliveries ALTER COLUMN id TYPE text COLLATE "C", ALTER COLUMN message_id TYPE text COLLATE "C", ALTER COLUMN endpoint_id TYPE text COLLATE "C"',
   timeids: '',
+  // the commit without waiting for its WAL flush (what the flush costs the backend's CPU)
+  nosync: 'SET synchronous_commit = off',
 }
 
 async function main(): Promise<void> {
@@ -180,7 +294,7 @@ async function main(): Promise<void> {
     for (const name of wanted) {
       const { client } = clients.get(name)!
       for (let n = 0; n < prefill; n += batch) {
-        const plan = variants[name.split('+')[0]!]!(schemas.get(name)!, items(batch, name.split('+').includes('timeids') ? timeId : createId))
+        const plan = (variants[name.split('+')[0]!] ?? variants.store!)(schemas.get(name)!, items(batch, name.split('+').includes('timeids') ? timeId : createId))
         await client.query({ text: plan.text, values: plan.values })
       }
       if (prefill > 0) await client.query(`VACUUM ANALYZE "${schemas.get(name)!}".messages, "${schemas.get(name)!}".deliveries`)
@@ -196,14 +310,22 @@ async function main(): Promise<void> {
         for (const b of batches) {
           const cpu0 = process.cpuUsage()
           const ns0 = schedNs(pid)
-          await client.query('BEGIN')
-          const plan = variants[name.split('+')[0]!]!(schema, b)
-          const result = await client.query({ name: `enq_${name}`, text: plan.text, values: plan.values })
-          await client.query('COMMIT')
+          const runner = runners[name.split('+')[0]!]
+          let stored: number
+          if (runner !== undefined) stored = await runner(client, schema, b)
+          else if (autocommit) {
+            const plan = variants[name.split('+')[0]!]!(schema, b)
+            stored = (await client.query({ name: `enq_${name}`, text: plan.text, values: plan.values })).rows.length
+          } else {
+            await client.query('BEGIN')
+            const plan = variants[name.split('+')[0]!]!(schema, b)
+            stored = (await client.query({ name: `enq_${name}`, text: plan.text, values: plan.values })).rows.length
+            await client.query('COMMIT')
+          }
           back += schedNs(pid) - ns0
           const cpu = process.cpuUsage(cpu0)
           proc += cpu.user + cpu.system
-          if (result.rows.length !== batch) throw new Error(`${name}: ${result.rows.length} of ${batch} inserted`)
+          if (stored !== batch) throw new Error(`${name}: ${stored} of ${batch} inserted`)
         }
         if (r >= 0) {
           out.get(name)!.proc.push(proc / (batch * perRound))
@@ -212,7 +334,7 @@ async function main(): Promise<void> {
       }
     }
     if (process.env.BENCH_EXPLAIN === '1') {
-      for (const name of wanted) {
+      for (const name of wanted.filter((w) => runners[w.split('+')[0]!] === undefined)) {
         const { client } = clients.get(name)!
         const plan = variants[name.split('+')[0]!]!(schemas.get(name)!, items(batch))
         await client.query('BEGIN')
