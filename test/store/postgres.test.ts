@@ -60,6 +60,41 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         expect(await stores[2]!.getEndpoint(ep.id)).toEqual(ep)
       })
 
+      it('.migrate() - version 10 moves a schema with stored messages: keys still refuse duplicates, the key index is partial, no foreign key', async () => {
+        const fresh = ctx.schema()
+        const plans = createPlans(fresh)
+        const client = await ctx.pool().connect()
+        try {
+          // The schema as version 9 left it, with a message that has a key and one that has none.
+          await client.query(plans.createSchema())
+          await client.query(plans.createMigrationsTable())
+          for (const migration of postgresMigrations(fresh).filter((m) => m.version <= 9)) {
+            for (const statement of migration.up) await client.query(statement)
+            await client.query(plans.recordVersion(migration.version))
+          }
+        } finally {
+          client.release()
+        }
+        const store = another({ schema: fresh, migrate: false })
+        const ep = endpointFixture()
+        const keyed = messageFixture({ idempotencyKey: 'order-1', owner: 'acme' })
+        const plain = messageFixture()
+        await ctx.pool().query(plans.enqueue(keyed, [deliveryFixture(keyed, ep)], null))
+        await ctx.pool().query(plans.enqueue(plain, [deliveryFixture(plain, ep)], null))
+        await store.migrate()
+        const { rows } = await ctx.pool().query(`SELECT max(version)::int AS version FROM "${fresh}".schema_migrations`)
+        expect(rows[0].version).toBe(10)
+        const again = await store.enqueue(messageFixture({ idempotencyKey: 'order-1', owner: 'acme' }), [])
+        expect(again).toMatchObject({ duplicate: true, message: { id: keyed.id } })
+        const other = await store.enqueue(messageFixture({ idempotencyKey: 'order-1', owner: 'other' }), [])
+        expect(other.duplicate).toBe(false)
+        const index = await ctx.pool().query(`SELECT pg_get_indexdef($1::regclass) AS def`, [`"${fresh}".messages_idempotency_key_idx`])
+        expect(index.rows[0].def).toContain('WHERE (idempotency_key IS NOT NULL)')
+        const fks = await ctx.pool().query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'`, [`"${fresh}".deliveries`])
+        expect(fks.rows[0].n).toBe(0)
+        expect(await store.getMessage(plain.id)).toEqual(plain)
+      })
+
       it('.enqueue() with a host client joins its transaction: ROLLBACK stores nothing, COMMIT stores it', async () => {
         const store = get()
         const ep = endpointFixture()
