@@ -74,21 +74,55 @@ const copyText = (value: unknown): string => {
  */
 let measuredBackend: number | null = null
 
-/** Runs `build(batch)` for every batch on one connection, measuring its backend around each statement. */
-async function eachBatch(app: string, outcomes: DeliveryOutcome[][], build: (batch: DeliveryOutcome[]) => { text: string; values: unknown[] }): Promise<void> {
+/** WAL bytes written by the last variant run by {@link eachBatch} with BENCH_WAL=1 (each statement run under EXPLAIN (ANALYZE, WAL)). */
+let measuredWal: number | null = null
+const explainWal = process.env.BENCH_WAL === '1'
+
+/**
+ * Runs `build(batch)` for every batch on one connection, measuring its backend around each
+ * statement; `setup` runs first on that connection (a session setting). With BENCH_WAL=1 each
+ * statement runs under `EXPLAIN (ANALYZE, WAL)` and its plan root's WAL bytes are summed (the CPU
+ * figures of such a run include EXPLAIN's instrumentation).
+ */
+async function eachBatch(app: string, outcomes: DeliveryOutcome[][], build: (batch: DeliveryOutcome[]) => { text: string; values: unknown[] }, setup?: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL, application_name: app })
   await client.connect()
+  if (setup !== undefined) await client.query(setup)
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
   let backend = 0
+  let wal = 0
   for (const b of outcomes) {
     const p = build(b)
     const before = ticksOf(pid)
-    await client.query({ text: p.text, values: p.values })
+    if (explainWal) {
+      const r = await client.query({ text: `EXPLAIN (ANALYZE, WAL, TIMING OFF, FORMAT JSON) ${p.text}`, values: p.values })
+      wal += Number(r.rows[0]['QUERY PLAN'][0].Plan['WAL Bytes'] ?? 0)
+    } else await client.query({ text: p.text, values: p.values })
     backend += ticksOf(pid) - before
   }
   await client.end()
   measuredBackend = backend
+  measuredWal = explainWal ? wal : null
 }
+
+/** `split` after `ddl` on the fresh schema (`$s` = the quoted schema), its statement text rewritten by `edit`. */
+const altered =
+  (ddl: string[], edit: (text: string) => string = (x) => x, setup?: string): Variant =>
+  async (schema, app, outcomes) => {
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    for (const d of ddl) await admin.query(d.replaceAll('$s', `"${schema}"`))
+    await admin.end()
+    await eachBatch(
+      app,
+      outcomes,
+      (b) => {
+        const p = createPlans(schema).complete(b, () => dataText)
+        return { text: edit(p.text), values: p.values }
+      },
+      setup,
+    )
+  }
 
 const variants: Record<string, Variant | null> = {
   complete: (schema, app, outcomes) => eachBatch(app, outcomes, (b) => createPlans(schema).complete(b)),
@@ -105,6 +139,23 @@ const variants: Record<string, Variant | null> = {
     await admin.end()
     await variants.split!(schema, app, outcomes)
   },
+  // synchronous_commit off for the session (the store would SET LOCAL it in the outcome's transaction)
+  syncoff: altered([], undefined, 'SET synchronous_commit = off'),
+  // the attempt's headers as json (the text as sent) instead of jsonb
+  hdrjson: altered(['ALTER TABLE $s.attempts ALTER request_headers TYPE json, ALTER response_headers TYPE json'], (t) => t.replace('rh jsonb', 'rh json').replace('rx jsonb', 'rx json')),
+  // the attempts → deliveries foreign key dropped (its check is a query per inserted attempt)
+  nofk: altered(['ALTER TABLE $s.attempts DROP CONSTRAINT attempts_delivery_id_fkey']),
+  // both
+  jsonnofk: altered(
+    ['ALTER TABLE $s.attempts DROP CONSTRAINT attempts_delivery_id_fkey', 'ALTER TABLE $s.attempts ALTER request_headers TYPE json, ALTER response_headers TYPE json'],
+    (t) => t.replace('rh jsonb', 'rh json').replace('rx jsonb', 'rx json'),
+  ),
+  // upper bounds: no attempts_delivery_idx; no request body stored; no secondary deliveries indexes but the finished one
+  noattidx: altered(['DROP INDEX $s.attempts_delivery_idx']),
+  nobody: altered([], (t) => t.replace('CASE WHEN o.bt IS NULL THEN o.bh ELSE o.bh || msg.data || o.bt END', "''")),
+  nodlvidx: altered(['DROP INDEX $s.deliveries_created_idx', 'DROP INDEX $s.deliveries_endpoint_created_idx', 'DROP INDEX $s.deliveries_message_idx']),
+  // no attempt row at all (the deliveries update alone)
+  noattempt: altered([], (t) => t.replace('WHERE o.ai IS NOT NULL ON CONFLICT', 'WHERE false ON CONFLICT')),
   copy: copyStreams
     ? async (schema, app, outcomes) => {
         const client = new pg.Client({ connectionString: PG_URL, application_name: app })
@@ -160,12 +211,14 @@ const variants: Record<string, Variant | null> = {
 const only = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : null
 const admin = new pg.Client({ connectionString: PG_URL })
 await admin.connect()
-const results: Record<string, { backend: number[]; client: number[]; wall: number[] }> = {}
+const results: Record<string, { backend: number[]; client: number[]; wall: number[]; wal: number[]; walWriter: number[] }> = {}
 const schemas: string[] = []
 try {
   for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of Object.entries(variants)) {
-      if (!run || (only !== null && !only.includes(name))) continue
+    // In BENCH_VARIANTS's order; `name#2` runs `name` again (a second place in the round).
+    for (const name of only ?? Object.keys(variants)) {
+      const run = variants[name.split('#')[0]!]
+      if (!run) continue
       const schema = freshSchema('hookline_owc')
       schemas.push(schema)
       const store = postgresStore({ connectionString: PG_URL, schema })
@@ -200,6 +253,9 @@ try {
         }
       })()
       measuredBackend = null
+      // The WAL writer flushes what an asynchronous commit leaves (syncoff): its CPU is counted apart.
+      const walWriter = (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'`)).rows[0]?.pid
+      const walWriter0 = walWriter === undefined ? 0 : ticksOf(walWriter)
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
       // Connections opened by the variant are seen by the sampler from their first sample on; the
@@ -211,11 +267,14 @@ try {
         await sampler
       }
       const wall = performance.now() - t0
+      const walWriterCpu = walWriter === undefined ? 0 : ticksOf(walWriter) - walWriter0
       const cpu = process.cpuUsage(cpu0)
       last = new Map()
       const got = (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".attempts`)).rows[0].n as number
-      if (got !== total) throw new Error(`${name}: ${got} attempts written, expected ${total}`)
-      const entry = (results[name] ??= { backend: [], client: [], wall: [] })
+      if (got !== total && name !== 'noattempt') throw new Error(`${name}: ${got} attempts written, expected ${total}`)
+      const entry = (results[name] ??= { backend: [], client: [], wall: [], wal: [], walWriter: [] })
+      entry.walWriter.push(walWriterCpu / total)
+      if (measuredWal !== null) entry.wal.push(measuredWal / total)
       entry.backend.push((measuredBackend ?? backend) / total)
       entry.client.push((cpu.user + cpu.system) / total)
       entry.wall.push((wall * 1000) / total)
@@ -228,5 +287,5 @@ try {
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 console.log(`${total} outcomes in batches of ${batch}, ${rounds} rounds (median; µs per outcome)`)
 for (const [name, r] of Object.entries(results)) {
-  console.log(`  ${name.padEnd(10)} backend ${med(r.backend).toFixed(0).padStart(4)}  client ${med(r.client).toFixed(0).padStart(4)}  wall ${med(r.wall).toFixed(0).padStart(5)}   (backend runs: ${r.backend.map((x) => x.toFixed(0)).join(', ')})`)
+  console.log(`  ${name.padEnd(10)} backend ${med(r.backend).toFixed(0).padStart(4)}  client ${med(r.client).toFixed(0).padStart(4)}  walwriter ${med(r.walWriter).toFixed(1).padStart(5)}  wall ${med(r.wall).toFixed(0).padStart(5)}${r.wal.length > 0 ? `  WAL ${med(r.wal).toFixed(0)} B` : ''}   (backend runs: ${r.backend.map((x) => x.toFixed(0)).join(', ')})`)
 }

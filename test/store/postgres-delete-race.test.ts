@@ -132,4 +132,37 @@ describe.skipIf(!pgAvailable)('postgres: deleteEndpoint racing store.complete', 
     expect(await store.listAttempts(first.id)).toHaveLength(1)
     expect(await store.getDelivery(stays.id)).toMatchObject({ status: 'succeeded' })
   })
+
+  it('a delete that waits for an outcome write leaving the delivery unfinished deletes its attempt too', async () => {
+    // Attempts have no foreign key (migration 11): no cascade deletes the attempt the outcome
+    // write committed while the delete waited; deleteEndpoint's second statement does.
+    const doomed = endpointFixture()
+    await store.createEndpoint(doomed)
+    const message = messageFixture({ createdAt: at(0) })
+    const retried = deliveryFixture(message, doomed)
+    await store.enqueue(message, [retried])
+    const [claimed] = await store.claim({ now: at(10), limit: 10, leaseMs: 60_000, workerId: 'w' })
+    const failure: DeliveryOutcome = {
+      ...success(claimed!.delivery),
+      status: 'failed',
+      nextAttemptAt: at(60_000),
+      lastStatusCode: 500,
+      completedAt: null,
+      attempt: attemptFixture(claimed!.delivery, { succeeded: false, responseStatus: 500, startedAt: at(1000) }),
+    }
+
+    await other.query('BEGIN')
+    await other.query(`SELECT id FROM "${schema}".deliveries WHERE id = $1 FOR KEY SHARE`, [retried.id])
+    const deleting = store.deleteEndpoint(doomed.id)
+    try {
+      await waitUntilBlocked('DELETE FROM')
+      await store.complete([failure])
+    } finally {
+      await other.query('COMMIT')
+    }
+    expect(await deleting).toBe(true)
+    expect(await store.getDelivery(retried.id)).toBeNull()
+    const { rows } = await ctx.pool().query(`SELECT count(*)::int AS n FROM "${schema}".attempts WHERE delivery_id = $1`, [retried.id])
+    expect(rows[0].n).toBe(0)
+  })
 })

@@ -295,6 +295,65 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         }
       })
 
+      it(".complete() keeps an attempt's headers as written, key order included (json since migration 11, as the other stores keep them)", async () => {
+        const store = get()
+        const ep = endpointFixture()
+        await store.createEndpoint(ep)
+        const m = messageFixture()
+        const d = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+        await store.enqueue(m, [d])
+        await store.claim({ now: at(1), limit: 1, leaseMs: 60_000, workerId: 'w' })
+        // jsonb would read these back sorted (shorter keys first).
+        const requestHeaders = { 'x-hookline-signature': 'v1,abc', 'content-type': 'application/json', 'user-agent': 'hookline', a: '1' }
+        const responseHeaders = { 'x-request-id': 'r1', date: 'today', 'content-length': '2' }
+        await store.complete([outcomeFixture(d, 'w', { status: 'succeeded', attempts: 1, completedAt: at(2), attempt: attemptFixture(d, { requestHeaders, responseHeaders, startedAt: at(1) }) })])
+        const [attempt] = await store.listAttempts(d.id)
+        expect(Object.entries(attempt!.requestHeaders)).toEqual(Object.entries(requestHeaders))
+        expect(Object.entries(attempt!.responseHeaders!)).toEqual(Object.entries(responseHeaders))
+      })
+
+      it('migration 11 keeps the attempts written before it (headers as jsonb read them, no foreign key left)', async () => {
+        const fresh = ctx.schema()
+        const pool = ctx.pool()
+        const client = await pool.connect()
+        try {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS "${fresh}"`)
+          for (const migration of postgresMigrations(fresh).filter((x) => x.version <= 10)) for (const statement of migration.up) await client.query(statement)
+          await client.query(`CREATE TABLE "${fresh}".schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
+          await client.query(`INSERT INTO "${fresh}".schema_migrations (version) SELECT generate_series(1, 10)`)
+        } finally {
+          client.release()
+        }
+        const store = postgresStore({ connectionString: PG_URL, schema: fresh })
+        others.push(store)
+        try {
+          const ep = endpointFixture()
+          const m = messageFixture()
+          const d = deliveryFixture(m, ep, { nextAttemptAt: at(0) })
+          await pool.query(`INSERT INTO "${fresh}".messages (id, event, data, created_at) VALUES ($1, $2, '{}', now())`, [m.id, m.event])
+          await pool.query(
+            `INSERT INTO "${fresh}".deliveries (id, message_id, endpoint_id, event, status, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'failed', 1, now(), now())`,
+            [d.id, m.id, ep.id, m.event],
+          )
+          await pool.query(
+            `INSERT INTO "${fresh}".attempts (id, delivery_id, endpoint_id, attempt, trigger, url, method, request_headers, request_body, response_headers, succeeded, duration_ms, started_at) ` +
+              `VALUES ('att_old', $1, $2, 1, 'automatic', 'https://example.com', 'POST', '{"content-type":"application/json","b":"2"}', '{}', '{"date":"today"}', false, 5, now())`,
+            [d.id, ep.id],
+          )
+          await store.migrate()
+          const [attempt] = await store.listAttempts(d.id)
+          expect(attempt!.requestHeaders).toEqual({ b: '2', 'content-type': 'application/json' })
+          expect(attempt!.responseHeaders).toEqual({ date: 'today' })
+          const { rows } = await pool.query(
+            `SELECT count(*)::int AS n FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace s ON s.oid = t.relnamespace WHERE s.nspname = $1 AND t.relname = 'attempts' AND c.contype = 'f'`,
+            [fresh],
+          )
+          expect(rows[0].n).toBe(0)
+        } finally {
+          await store.close()
+        }
+      })
+
       it('.complete() stores a lone UTF-16 surrogate in an outcome as U+FFFD (Postgres refuses its escape) and the rest of the batch as it is', async () => {
         const store = get()
         const ep = endpointFixture()

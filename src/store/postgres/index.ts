@@ -357,14 +357,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
    * statement (plus a lookup per item that met a stored message), COMMIT. The transaction is what
    * makes a genuine conflict found by a lookup undo the rest of the batch.
    */
-  async function enqueueManyPooled(items: EnqueueItem[]): Promise<EnqueueResult[]> {
+  function enqueueManyPooled(items: EnqueueItem[]): Promise<EnqueueResult[]> {
+    return inTransaction((db) => enqueueManyOn(db, false, items))
+  }
+
+  /** `work` in a transaction of the store's own on a pooled client: BEGIN, its statements, COMMIT (ROLLBACK on an error). */
+  async function inTransaction<T>(work: (db: PgQueryable) => Promise<T>): Promise<T> {
     const client = await pool.connect()
     let destroy = false
     try {
       await client.query({ text: 'BEGIN' })
-      const results = await enqueueManyOn({ query: (plan: PgQueryConfig) => client.query(prepare(plan)) }, false, items)
+      const result = await work({ query: (plan: PgQueryConfig) => client.query(prepare(plan)) })
       await client.query({ text: 'COMMIT' })
-      return results
+      return result
     } catch (error) {
       await client.query({ text: 'ROLLBACK' }).catch(() => {
         destroy = true
@@ -435,7 +440,22 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return ((await run('updateEndpoint', plans.updateEndpoint(endpoint, options?.expected))).rowCount ?? 0) > 0
     },
     async deleteEndpoint(id) {
-      return Number((await rows('deleteEndpoint', plans.deleteEndpoint(id)))[0]?.deleted) > 0
+      if (closed) throw new StoreError(`[${ADAPTER}] deleteEndpoint failed: the store is closed`)
+      await ready()
+      // Two statements in one transaction: the second deletes the attempts an outcome write
+      // committed while the first waited for its lock (see plans.deleteAttemptsOf).
+      const row = await retryTransient(
+        'deleteEndpoint',
+        () =>
+          inTransaction(async (db) => {
+            const deleted = firstRow(await db.query(withoutNulParams(plans.deleteEndpoint(id))))
+            const ids = (deleted?.ids ?? []) as string[]
+            if (ids.length > 0) await db.query(plans.deleteAttemptsOf(ids))
+            return deleted
+          }),
+        retry,
+      )
+      return Number(row?.deleted) > 0
     },
 
     // ---- messages and deliveries ------------------------------------------------------------

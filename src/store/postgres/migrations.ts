@@ -13,8 +13,9 @@ export interface Migration {
  * The ordered migrations of the Postgres store for tables in `schema` (validated and quoted). Never
  * edit a released version: append a new one.
  *
- * Types: times are `timestamptz`; message `data` and `metadata` are `json` (the exact text of
- * `JSON.stringify`, so key order and every byte round-trip); other structured columns are `jsonb`.
+ * Types: times are `timestamptz`; message `data` and `metadata` and an attempt's headers are `json`
+ * (the exact text of `JSON.stringify`, so key order and every byte round-trip; the headers since
+ * version 11); other structured columns are `jsonb`.
  * `seq` identity columns give a stable insertion order for ties on timestamps.
  */
 export function postgresMigrations(schema: string): Migration[] {
@@ -272,6 +273,23 @@ export function postgresMigrations(schema: string): Migration[] {
         `DROP INDEX IF EXISTS ${s}.messages_idempotency_key_idx`,
         `CREATE UNIQUE INDEX IF NOT EXISTS messages_idempotency_key_idx ON ${s}.messages (coalesce(owner, ''), idempotency_key) ` +
           `WHERE idempotency_key IS NOT NULL`,
+      ],
+    },
+    {
+      // The outcome write's per-attempt cost (docs/benchmarks.md, "fifth session: the Postgres
+      // backends per delivery"). An attempt's request and response headers are `json`, the text
+      // as the worker wrote it (key order as sent, as the memory and SQLite stores keep it): `jsonb`
+      // parsed and rebuilt both on every insert. Existing rows keep their content (jsonb's text).
+      // The foreign key from attempts to deliveries goes: its check ran a query per inserted
+      // attempt for what the outcome write already ensures (it inserts an attempt only for a
+      // delivery it has locked, see plans.complete), and every delete of deliveries deletes their
+      // attempts itself (retention in the same statement, deleteEndpoint in the same transaction).
+      // Changing the column types rewrites the attempts table once.
+      version: 11,
+      up: [
+        `ALTER TABLE ${s}.attempts DROP CONSTRAINT IF EXISTS attempts_delivery_id_fkey`,
+        `ALTER TABLE ${s}.attempts ALTER COLUMN request_headers TYPE json USING request_headers::json, ` +
+          `ALTER COLUMN response_headers TYPE json USING response_headers::json`,
       ],
     },
   ]

@@ -82,10 +82,13 @@ function headOfLine(table: string, now: string): string {
   )
 }
 
+/** Columns of type `json` (see migrations 1 and 11); every other JSON column is `jsonb`. */
+const JSON_TEXT_COLUMNS = new Set(['messages.data', 'messages.metadata', 'attempts.request_headers', 'attempts.response_headers'])
+
 /** Postgres type of a column (used for casts of parameters and `unnest` arrays). */
 function pgType(codec: { table: string }, column: string, kind: ColumnKind): string {
-  // Message data and metadata are `json` (exact text, key order kept); other JSON is `jsonb`.
-  if (codec.table === 'messages' && (column === 'data' || column === 'metadata')) return 'json'
+  // Message data and metadata and an attempt's headers are `json` (exact text, key order kept); other JSON is `jsonb`.
+  if (JSON_TEXT_COLUMNS.has(`${codec.table}.${column}`)) return 'json'
   switch (kind) {
     case 'text':
       return 'text'
@@ -296,8 +299,8 @@ export function splitRequestBody(body: string, data: string | undefined): { head
  */
 const OUTCOME_ROW =
   'd text, w text, s text, n int, na float8, c int, e text, ca float8, u float8, ' +
-  'ai text, ad text, ae text, an int, at text, au text, am text, rh jsonb, bh text, bt text, ' +
-  'rs int, rb text, rx jsonb, er text, ok boolean, ms float8, st float8'
+  'ai text, ad text, ae text, an int, at text, au text, am text, rh json, bh text, bt text, ' +
+  'rs int, rb text, rx json, er text, ok boolean, ms float8, st float8'
 
 /** A `float8` of ms since the epoch (an outcome row's time) as `timestamptz`, exact to the ms. */
 const fromEpoch = (column: string): string => `to_timestamp(${column} / 1000.0)`
@@ -427,13 +430,27 @@ export function createPlans(schema: string) {
     },
     /** Replaces an endpoint; with `expected`, only while the stored row still equals it (compare-and-set). */
     updateEndpoint: (e: Endpoint, expected?: Endpoint): Plan => updateRow(endpointCodec, t.endpoints, e, expected),
-    /** Deletes the endpoint and, when it existed, its unfinished deliveries (attempts cascade). */
+    /**
+     * Deletes the endpoint and, when it existed, its unfinished deliveries with the attempts this
+     * statement sees; `ids` are the deleted deliveries, for {@link deleteAttemptsOf} (see there).
+     */
     deleteEndpoint: (id: string): Plan => ({
       text:
         `WITH e AS (DELETE FROM ${t.endpoints} WHERE id = $1 RETURNING id), ` +
-        `d AS (DELETE FROM ${t.deliveries} WHERE endpoint_id = $1 AND status NOT IN ('succeeded', 'dead') AND EXISTS (SELECT 1 FROM e) RETURNING id) ` +
-        `SELECT (SELECT count(*) FROM e)::int AS deleted, (SELECT count(*) FROM d)::int AS deliveries`,
+        `d AS (DELETE FROM ${t.deliveries} WHERE endpoint_id = $1 AND status NOT IN ('succeeded', 'dead') AND EXISTS (SELECT 1 FROM e) RETURNING id), ` +
+        `a AS (DELETE FROM ${t.attempts} WHERE delivery_id IN (SELECT id FROM d) RETURNING 1) ` +
+        `SELECT (SELECT count(*) FROM e)::int AS deleted, (SELECT count(*) FROM d)::int AS deliveries, ARRAY(SELECT id FROM d) AS ids`,
       values: [id],
+    }),
+    /**
+     * Deletes the attempts of deliveries `deleteEndpoint` deleted, run next in its transaction:
+     * an outcome write that held one of those deliveries (so the delete waited for it) committed
+     * its attempt after the delete's snapshot was taken, and only a later statement sees it.
+     * (Attempts have no foreign key to deliveries since migration 11, so no cascade does this.)
+     */
+    deleteAttemptsOf: (deliveryIds: readonly string[]): Plan => ({
+      text: `DELETE FROM ${t.attempts} WHERE delivery_id = ANY($1::text[])`,
+      values: [deliveryIds],
     }),
 
     // ---- messages and deliveries ------------------------------------------------------------
