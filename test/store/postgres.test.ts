@@ -12,6 +12,22 @@ import { testSecretsAtRest } from './secrets-at-rest.js'
 import { at, attemptFixture, deliveryFixture, endpointFixture, messageFixture, outcomeFixture } from './fixtures.js'
 
 const ctx = createPgTestContext()
+
+/** Creates `schema` as the store's migrations up to `version` leave it (a database of an older release). */
+async function migrateTo(schema: string, version: number): Promise<void> {
+  const plans = createPlans(schema)
+  const client = await ctx.pool().connect()
+  try {
+    await client.query(plans.createSchema())
+    await client.query(plans.createMigrationsTable())
+    for (const migration of postgresMigrations(schema).filter((m) => m.version <= version)) {
+      for (const statement of migration.up) await client.query(statement)
+      await client.query(plans.recordVersion(migration.version))
+    }
+  } finally {
+    client.release()
+  }
+}
 const schema = ctx.schema()
 
 /** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
@@ -63,18 +79,8 @@ describe.skipIf(!pgAvailable)('postgres', () => {
       it('.migrate() - version 10 moves a schema with stored messages: keys still refuse duplicates, the key index is partial, no foreign key', async () => {
         const fresh = ctx.schema()
         const plans = createPlans(fresh)
-        const client = await ctx.pool().connect()
-        try {
-          // The schema as version 9 left it, with a message that has a key and one that has none.
-          await client.query(plans.createSchema())
-          await client.query(plans.createMigrationsTable())
-          for (const migration of postgresMigrations(fresh).filter((m) => m.version <= 9)) {
-            for (const statement of migration.up) await client.query(statement)
-            await client.query(plans.recordVersion(migration.version))
-          }
-        } finally {
-          client.release()
-        }
+        // The schema as version 9 left it, with a message that has a key and one that has none.
+        await migrateTo(fresh, 9)
         const store = another({ schema: fresh, migrate: false })
         const ep = endpointFixture()
         const keyed = messageFixture({ idempotencyKey: 'order-1', owner: 'acme' })
@@ -83,7 +89,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
         await ctx.pool().query(plans.enqueue(plain, [deliveryFixture(plain, ep)], null))
         await store.migrate()
         const { rows } = await ctx.pool().query(`SELECT max(version)::int AS version FROM "${fresh}".schema_migrations`)
-        expect(rows[0].version).toBe(10)
+        expect(rows[0].version).toBeGreaterThanOrEqual(10)
         const again = await store.enqueue(messageFixture({ idempotencyKey: 'order-1', owner: 'acme' }), [])
         expect(again).toMatchObject({ duplicate: true, message: { id: keyed.id } })
         const other = await store.enqueue(messageFixture({ idempotencyKey: 'order-1', owner: 'other' }), [])
@@ -315,15 +321,7 @@ describe.skipIf(!pgAvailable)('postgres', () => {
       it('migration 11 keeps the attempts written before it (headers as jsonb read them, no foreign key left)', async () => {
         const fresh = ctx.schema()
         const pool = ctx.pool()
-        const client = await pool.connect()
-        try {
-          await client.query(`CREATE SCHEMA IF NOT EXISTS "${fresh}"`)
-          for (const migration of postgresMigrations(fresh).filter((x) => x.version <= 10)) for (const statement of migration.up) await client.query(statement)
-          await client.query(`CREATE TABLE "${fresh}".schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
-          await client.query(`INSERT INTO "${fresh}".schema_migrations (version) SELECT generate_series(1, 10)`)
-        } finally {
-          client.release()
-        }
+        await migrateTo(fresh, 10)
         const store = postgresStore({ connectionString: PG_URL, schema: fresh })
         others.push(store)
         try {
