@@ -80,8 +80,15 @@ export function nextAttemptAt(policy: RetryPolicy, ctx: RetryContext): number | 
     if (wait !== null) delay = Math.max(delay, wait)
   }
   const at = ctx.now + Math.round(delay)
+  // Beyond the last time a Date can hold (a receiver's `Retry-After: 99999999999999`, or a huge
+  // window and delay): never, so give up. An invalid next-attempt date would fail the durable
+  // stores' outcome write, and with it the whole batch (other endpoints' outcomes included).
+  if (!(at <= MAX_TIME_MS)) return null
   return at > ctx.createdAt + policy.retryWindowMs ? null : at
 }
+
+/** The largest time in ms since the epoch a `Date` can hold (ECMAScript: ±8.64e15). */
+const MAX_TIME_MS = 8.64e15
 
 function baseDelay(policy: RetryPolicy, attempts: number): number | null {
   switch (policy.strategy) {

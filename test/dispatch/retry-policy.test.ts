@@ -64,3 +64,20 @@ describe('retry policy', () => {
     expect(parseRetryAfter('soon', 0)).toBeNull()
   })
 })
+
+describe('retry policy: times beyond what a Date holds', () => {
+  it('nextAttemptAt() - a Retry-After past the last valid Date gives up instead of returning an invalid time', () => {
+    // A window wide enough that only the Date range limits it (e.g. MAX_SAFE_INTEGER for "no window").
+    const p = resolveRetryPolicy({ retryWindowMs: Number.MAX_SAFE_INTEGER, respectRetryAfter: true })
+    // 8.7e15 ms: inside that window, past the last Date (8.64e15).
+    const at = nextAttemptAt(p, ctx(1, { status: 503, retryAfter: '8700000000000' }))
+    // Either give up or a time a Date can hold: never a time whose Date is invalid.
+    expect(at === null || !Number.isNaN(new Date(at).getTime())).toBe(true)
+    expect(at).toBeNull()
+  })
+
+  it('nextAttemptAt() - a schedule delay past the last valid Date gives up', () => {
+    const p = resolveRetryPolicy({ strategy: 'schedule', schedule: [8.7e15], maxDelayMs: Number.MAX_SAFE_INTEGER, retryWindowMs: 1e300 })
+    expect(nextAttemptAt(p, ctx(1))).toBeNull()
+  })
+})
