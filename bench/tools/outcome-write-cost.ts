@@ -150,6 +150,14 @@ const variants: Record<string, Variant | null> = {
     ['ALTER TABLE $s.attempts DROP CONSTRAINT attempts_delivery_id_fkey', 'ALTER TABLE $s.attempts ALTER request_headers TYPE json, ALTER response_headers TYPE json'],
     (t) => t.replace('rh jsonb', 'rh json').replace('rx jsonb', 'rx json'),
   ),
+  // the attempt keeps the request body around the message data (head, tail) and no copy of the data: no msg lookup
+  bodyref: altered(['ALTER TABLE $s.attempts ADD COLUMN request_body_tail text'], (t) =>
+    t
+      .replace(/msg AS \(.*?\)\), /, '')
+      .replace('"request_body", ', '"request_body", request_body_tail, ')
+      .replace('CASE WHEN o.bt IS NULL THEN o.bh ELSE o.bh || msg.data || o.bt END', 'o.bh, o.bt')
+      .replace(' LEFT JOIN msg ON msg.id = live.message_id', ''),
+  ),
   // upper bounds: no attempts_delivery_idx; no request body stored; no secondary deliveries indexes but the finished one
   noattidx: altered(['DROP INDEX $s.attempts_delivery_idx']),
   nobody: altered([], (t) => t.replace('CASE WHEN o.bt IS NULL THEN o.bh ELSE o.bh || msg.data || o.bt END', "''")),

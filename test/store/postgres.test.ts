@@ -295,6 +295,10 @@ describe.skipIf(!pgAvailable)('postgres', () => {
             expect(attempts.map((a) => a.requestBody)).toEqual([bodies.get(d.id)])
             expect((await store.getDelivery(d.id))?.status).toBe('succeeded')
           }
+          // Stored without a copy of the data either (migration 12): head and tail around it.
+          const stored = await pool.query(`SELECT request_body || coalesce(request_body_tail, '') AS parts FROM "${fresh}".attempts`)
+          expect(stored.rows).toHaveLength(3)
+          for (const row of stored.rows) expect(row.parts).not.toContain(dataText)
         } finally {
           await store.close()
           await pool.end()

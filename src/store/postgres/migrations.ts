@@ -292,6 +292,16 @@ export function postgresMigrations(schema: string): Migration[] {
           `ALTER COLUMN response_headers TYPE json USING response_headers::json`,
       ],
     },
+    {
+      // An attempt's request body without a copy of its message's data (docs/benchmarks.md, "fifth
+      // session: the Postgres backends per delivery"): when `request_body_tail` is not NULL the
+      // body sent was `request_body || messages.data || request_body_tail` (the data's exact text;
+      // a message is immutable and outlives its deliveries' attempts), and listAttempts puts it
+      // back. NULL (every row before this version, a body without the data): `request_body` is
+      // the whole body. No rewrite: a nullable column without a default.
+      version: 12,
+      up: [`ALTER TABLE ${s}.attempts ADD COLUMN IF NOT EXISTS request_body_tail text`],
+    },
   ]
 }
 

@@ -277,10 +277,10 @@ const UNNEST_ESTIMATE = 100
 const MIN_SPLIT = 64
 
 /**
- * An attempt's request body as `complete` sends it: the text before and after the message's data
- * when the body holds `data` (the JSON text stored in `messages.data`, which the server then puts
- * back between them), else the whole body and `null`. Any occurrence of `data` will do: the parts
- * and `data` make up the body exactly either way.
+ * An attempt's request body as `complete` sends and stores it: the text before and after the
+ * message's data when the body holds `data` (the JSON text stored in `messages.data`, which
+ * `listAttempts` puts back between them; migration 12), else the whole body and `null`. Any
+ * occurrence of `data` will do: the parts and `data` make up the body exactly either way.
  */
 export function splitRequestBody(body: string, data: string | undefined): { head: string; tail: string | null } {
   const at = data === undefined || data.length < MIN_SPLIT ? -1 : body.indexOf(data)
@@ -388,7 +388,13 @@ export function createPlans(schema: string) {
   const endpointCols = selectList(endpointCodec, 'e')
   const messageCols = selectList(messageCodec, 'm')
   const deliveryCols = selectList(deliveryCodec, 'd')
+  // The request body whole again: head || message data || tail when stored apart (migration 12).
   const attemptCols = selectList(attemptCodec, 'a')
+  const attemptReadCols = attemptCols.replace(
+    'a."request_body" AS "request_body"',
+    `CASE WHEN a.request_body_tail IS NULL THEN a."request_body" ELSE a."request_body" || md.data || a.request_body_tail END AS "request_body"`,
+  )
+  if (attemptReadCols === attemptCols) throw new Error('[hookline] [postgres] the attempts select list has no request_body column')
   const hookCols = selectList(incomingHookCodec, 'h')
   const logCols = selectList(incomingLogCodec, 'l')
 
@@ -583,17 +589,16 @@ export function createPlans(schema: string) {
         // still exist: such a delete never fails an attempt's foreign key check, and with it the
         // whole batch (other endpoints' outcomes included). Locked before the update, not by
         // the insert: a row this statement has updated can no longer be locked by it.
-        `live AS (SELECT x.id, x.message_id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT o.d FROM o)) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
-        // The data of their messages, for request bodies sent without it (by primary key, as above).
-        `msg AS (SELECT m.id, m.data::text AS data FROM ${t.messages} m WHERE m.id = ANY(ARRAY(SELECT message_id FROM live))), ` +
+        `live AS (SELECT x.id FROM ${t.deliveries} x WHERE x.id = ANY(ARRAY(SELECT o.d FROM o)) ORDER BY x.id FOR NO KEY UPDATE OF x), ` +
         `upd AS (UPDATE ${t.deliveries} d SET status = o.s, attempts = o.n, next_attempt_at = ${fromEpoch('o.na')}, ` +
         `last_status_code = o.c, last_error = o.e, completed_at = ${fromEpoch('o.ca')}, updated_at = ${fromEpoch('o.u')}, ` +
         `locked_by = NULL, locked_until = NULL ` +
         `FROM o WHERE d.id = ANY(ARRAY(SELECT id FROM live)) AND d.id = o.d AND d.status = 'delivering' AND d.locked_by = o.w RETURNING d.id), ` +
-        `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}) ` +
-        `SELECT o.ai, o.ad, o.ae, o.an, o.at, o.au, o.am, o.rh, CASE WHEN o.bt IS NULL THEN o.bh ELSE o.bh || msg.data || o.bt END, ` +
-        `o.rs, o.rb, o.rx, o.er, o.ok, o.ms, ${fromEpoch('o.st')} ` +
-        `FROM o JOIN live ON live.id = o.ad LEFT JOIN msg ON msg.id = live.message_id WHERE o.ai IS NOT NULL ON CONFLICT (id) DO NOTHING RETURNING id) ` +
+        // The request body as sent without its message's data: head and tail (see migration 12).
+        `ins AS (INSERT INTO ${t.attempts} (${columnList(attemptCodec)}, request_body_tail) ` +
+        `SELECT o.ai, o.ad, o.ae, o.an, o.at, o.au, o.am, o.rh, o.bh, ` +
+        `o.rs, o.rb, o.rx, o.er, o.ok, o.ms, ${fromEpoch('o.st')}, o.bt ` +
+        `FROM o JOIN live ON live.id = o.ad WHERE o.ai IS NOT NULL ON CONFLICT (id) DO NOTHING RETURNING id) ` +
         `SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`,
       values: [outcomeRows(outcomes, dataOf)],
       replan: true,
@@ -647,8 +652,17 @@ export function createPlans(schema: string) {
         values: p.values,
       }
     },
+    /**
+     * The attempts of a delivery in order; a request body stored without its message's data
+     * (`request_body_tail` not NULL, see migration 12) comes back whole, the data's exact text
+     * put back between head and tail (the delivery's message, looked up once by primary keys).
+     */
     listAttempts: (deliveryId: string): Plan => ({
-      text: `SELECT ${attemptCols} FROM ${t.attempts} a WHERE a.delivery_id = $1 ORDER BY a.seq`,
+      text:
+        `SELECT ${attemptReadCols} FROM ${t.attempts} a ` +
+        `LEFT JOIN LATERAL (SELECT m.data::text AS data FROM ${t.deliveries} d JOIN ${t.messages} m ON m.id = d.message_id ` +
+        `WHERE d.id = a.delivery_id AND a.request_body_tail IS NOT NULL) md ON true ` +
+        `WHERE a.delivery_id = $1 ORDER BY a.seq`,
       values: [deliveryId],
     }),
     /**
