@@ -10,9 +10,14 @@
 //   BENCH_STORE=memory: the same drain on the memory store (what the worker costs without Postgres);
 //   BENCH_STORE_N (4 000) deliveries per round; BENCH_PROFILE=<dir> writes a .cpuprofile of the
 //   last round's window (summarise with bench/tools/cpuprofile-summary.ts).
+// Also prints the bytes the worker process's heap allocated per delivery over the window (a
+// `v8.GCProfiler`: heap growth + what every collection freed), which repeats within a few % at any load.
+// BENCH_ALLOC_SITES=<top>: the last round also runs V8's sampling heap profiler (objects the
+// collections free included) and prints KB per delivery by file and by function.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
+import v8 from 'node:v8'
 import { createWebhookManager } from '../../src/index.js'
 import { createUndiciFetch } from '../../src/dispatch/undici-fetch.js'
 import { memoryStore } from '../../src/store/memory/index.js'
@@ -45,7 +50,57 @@ async function resetSent(): Promise<void> {
   else stub!.count = 0
 }
 
-async function round(profileDir: string | null): Promise<{ workerUs: number; pgUs: number | null; rate: number }> {
+/** Bytes allocated on the JS heap between `start()` and the returned `stop()`. */
+function allocationMeter(): () => number {
+  const profiler = new v8.GCProfiler()
+  const start = v8.getHeapStatistics().used_heap_size
+  profiler.start()
+  return () => {
+    const end = v8.getHeapStatistics().used_heap_size
+    type Entry = { beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }
+    const entries = (profiler.stop()?.statistics ?? []) as Entry[]
+    let allocated = end - start
+    for (const gc of entries) allocated += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+    return allocated
+  }
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  selfSize: number
+  children: HeapNode[]
+}
+
+/** Prints a sampling heap profile's bytes per delivery by file and by function. */
+function printSites(head: HeapNode, deliveries: number, top: number): void {
+  const short = (url: string): string => {
+    const i = url.indexOf('node_modules/')
+    if (i >= 0) return url.slice(i + 13)
+    const s = url.indexOf('/src/')
+    return s >= 0 ? url.slice(s + 1) : url || '(native)'
+  }
+  const bySite = new Map<string, number>()
+  const byFile = new Map<string, number>()
+  const walk = (node: HeapNode): void => {
+    if (node.selfSize > 0) {
+      const file = short(node.callFrame.url)
+      const site = `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1}`
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize)
+      byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize)
+    }
+    for (const child of node.children) walk(child)
+  }
+  walk(head)
+  const kb = (bytes: number): string => (bytes / deliveries / 1024).toFixed(2).padStart(6)
+  console.log('by file (KB/delivery):')
+  for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${kb(bytes)}  ${file}`)
+  console.log('by function:')
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${kb(bytes)}  ${site}`)
+}
+
+let lastRound = false
+
+async function round(profileDir: string | null): Promise<{ workerUs: number; pgUs: number | null; rate: number; kb: number }> {
   const schema = freshSchema('hookline_wcost')
   const app = `hlwcost_${schema.slice(-10)}`
   const store = onMemory ? memoryStore() : postgresStore({ connectionString: withApplicationName(PG_URL, app), schema })
@@ -82,6 +137,13 @@ async function round(profileDir: string | null): Promise<{ workerUs: number; pgU
       await session.post('Profiler.start')
     }
     await meter.start()
+    const sites = profileDir === null && process.env.BENCH_ALLOC_SITES && lastRound ? new Session() : null
+    if (sites) {
+      sites.connect()
+      await sites.post('HeapProfiler.enable')
+      await sites.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never)
+    }
+    const allocated = allocationMeter()
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     await manager.start()
@@ -89,6 +151,12 @@ async function round(profileDir: string | null): Promise<{ workerUs: number; pgU
     await manager.stop()
     const ms = performance.now() - t0
     const cpu = process.cpuUsage(cpu0)
+    const kb = allocated() / 1024 / n
+    if (sites) {
+      const { profile } = (await sites.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } }
+      sites.disconnect()
+      printSites(profile.head, n, Number(process.env.BENCH_ALLOC_SITES))
+    }
     const pgUs = await meter.stop()
     await meter.close()
     if (session && profileDir) {
@@ -99,7 +167,7 @@ async function round(profileDir: string | null): Promise<{ workerUs: number; pgU
     }
     const stats = await manager.getStats((await manager.listEndpoints())[0]!.id)
     if (stats.succeeded !== n + warmup) throw new Error(`expected ${n + warmup} succeeded, got ${stats.succeeded}`)
-    return { workerUs: (cpu.user + cpu.system) / n, pgUs: pgUs === null ? null : pgUs / n, rate: n / (ms / 1000) }
+    return { workerUs: (cpu.user + cpu.system) / n, pgUs: pgUs === null ? null : pgUs / n, rate: n / (ms / 1000), kb }
   } finally {
     await manager.close()
     if (!onMemory) await dropSchemas([schema])
@@ -110,9 +178,10 @@ async function round(profileDir: string | null): Promise<{ workerUs: number; pgU
 await round(null)
 const results = []
 for (let i = 0; i < rounds; i++) {
+  lastRound = i === rounds - 1
   const r = await round(i === rounds - 1 ? (process.env.BENCH_PROFILE ?? null) : null)
   results.push(r)
-  console.log(`  round ${i + 1}: worker ${r.workerUs.toFixed(0)} µs CPU/delivery, its Postgres backends ${r.pgUs?.toFixed(0) ?? '?'} µs/delivery, ${Math.round(r.rate)} deliveries/s`)
+  console.log(`  round ${i + 1}: worker ${r.workerUs.toFixed(0)} µs CPU/delivery, its Postgres backends ${r.pgUs?.toFixed(0) ?? '?'} µs/delivery, ${r.kb.toFixed(2)} KB allocated/delivery, ${Math.round(r.rate)} deliveries/s`)
 }
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 const min = (xs: number[]): number => Math.min(...xs)
@@ -121,6 +190,6 @@ console.log(
   `${mode}${onMemory ? ' (memory store)' : ''}: N = ${n} after a ${warmup} warm-up, ${rounds} rounds, median (min): ` +
     `worker ${med(results.map((r) => r.workerUs)).toFixed(0)} (${min(results.map((r) => r.workerUs)).toFixed(0)}) µs CPU/delivery, ` +
     `backends ${onMemory ? '-' : `${med(results.map((r) => r.pgUs ?? Number.NaN)).toFixed(0)} (${min(results.map((r) => r.pgUs ?? Number.NaN)).toFixed(0)})`} µs/delivery, ` +
-    `${Math.round(med(results.map((r) => r.rate)))} deliveries/s`,
+    `${med(results.map((r) => r.kb)).toFixed(2)} KB allocated/delivery, ${Math.round(med(results.map((r) => r.rate)))} deliveries/s`,
 )
 await rx?.close()
