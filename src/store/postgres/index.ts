@@ -10,7 +10,7 @@ import {
   incomingLogCodec,
   messageCodec,
   toDate,
-  unprefix,
+  unprefixer,
   type SqlRow,
 } from '../sql/codec.js'
 import { retryTransient, toStoreError, type StoreRetryOptions } from '../retry.js'
@@ -116,6 +116,9 @@ const ENQUEUE_IN_FLIGHT = 2
 const ENQUEUE_BATCH = 200
 /** Most deliveries whose message data the store keeps for their outcome writes (see `leasedData`). */
 const LEASED_DATA_MAX = 100_000
+
+/** A claimed row's message columns (selected with {@link MESSAGE_PREFIX}) as a `messages` row. */
+const messageRow = unprefixer(messageCodec, MESSAGE_PREFIX)
 
 const isQueryable = (value: unknown): value is PgQueryable =>
   typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
@@ -509,7 +512,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async claim(request) {
       if (request.limit <= 0) return []
       return (await rows('claim', plans.claim(request))).map((row) => {
-        const claimed = { delivery: deliveryCodec.decode(row), message: messageCodec.decode(unprefix(row, MESSAGE_PREFIX)) }
+        const claimed = { delivery: deliveryCodec.decode(row), message: messageCodec.decode(messageRow(row)) }
         rememberLeased(claimed.delivery.id, claimed.message)
         return claimed
       })
