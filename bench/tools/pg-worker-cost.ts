@@ -25,6 +25,7 @@ import { postgresStore } from '../../src/store/postgres/index.js'
 import { dropSchemas, freshSchema, PG_URL } from '../lib/durable.js'
 import { loopbackEgress } from '../lib/egress.js'
 import { envInt } from '../lib/env.js'
+import { printHeapSites, type HeapProfileNode } from '../lib/heap-sites.js'
 import { makePayload } from '../lib/payload.js'
 import { pgBackendMeter, withApplicationName } from '../lib/pg-backends.js'
 import { startReceiverProcess, type ReceiverProcess } from '../lib/receiver-process.js'
@@ -63,39 +64,6 @@ function allocationMeter(): () => number {
     for (const gc of entries) allocated += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
     return allocated
   }
-}
-
-interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  selfSize: number
-  children: HeapNode[]
-}
-
-/** Prints a sampling heap profile's bytes per delivery by file and by function. */
-function printSites(head: HeapNode, deliveries: number, top: number): void {
-  const short = (url: string): string => {
-    const i = url.indexOf('node_modules/')
-    if (i >= 0) return url.slice(i + 13)
-    const s = url.indexOf('/src/')
-    return s >= 0 ? url.slice(s + 1) : url || '(native)'
-  }
-  const bySite = new Map<string, number>()
-  const byFile = new Map<string, number>()
-  const walk = (node: HeapNode): void => {
-    if (node.selfSize > 0) {
-      const file = short(node.callFrame.url)
-      const site = `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1}`
-      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize)
-      byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize)
-    }
-    for (const child of node.children) walk(child)
-  }
-  walk(head)
-  const kb = (bytes: number): string => (bytes / deliveries / 1024).toFixed(2).padStart(6)
-  console.log('by file (KB/delivery):')
-  for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${kb(bytes)}  ${file}`)
-  console.log('by function:')
-  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${kb(bytes)}  ${site}`)
 }
 
 let lastRound = false
@@ -153,9 +121,9 @@ async function round(profileDir: string | null): Promise<{ workerUs: number; pgU
     const cpu = process.cpuUsage(cpu0)
     const kb = allocated() / 1024 / n
     if (sites) {
-      const { profile } = (await sites.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } }
+      const { profile } = (await sites.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapProfileNode } }
       sites.disconnect()
-      printSites(profile.head, n, Number(process.env.BENCH_ALLOC_SITES))
+      printHeapSites(profile.head, n, Number(process.env.BENCH_ALLOC_SITES), 'worker')
     }
     const pgUs = await meter.stop()
     await meter.close()
