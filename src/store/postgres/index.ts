@@ -224,6 +224,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const rows = async (operation: string, plan: PgQueryConfig): Promise<SqlRow[]> => (await run(operation, plan)).rows
 
+  /** Statements in one transaction of the store's own, after the lazy migration, retried whole on transient errors. */
+  const runTransaction = async <T>(operation: string, work: (db: PgQueryable) => Promise<T>): Promise<T> => {
+    if (closed) throw new StoreError(`[${ADAPTER}] ${operation} failed: the store is closed`)
+    await ready()
+    return retryTransient(operation, () => inTransaction(work), retry)
+  }
+
   async function migrate(): Promise<void> {
     const migrations = postgresMigrations(schema)
     const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0)
@@ -443,21 +450,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return ((await run('updateEndpoint', plans.updateEndpoint(endpoint, options?.expected))).rowCount ?? 0) > 0
     },
     async deleteEndpoint(id) {
-      if (closed) throw new StoreError(`[${ADAPTER}] deleteEndpoint failed: the store is closed`)
-      await ready()
       // Two statements in one transaction: the second deletes the attempts an outcome write
       // committed while the first waited for its lock (see plans.deleteAttemptsOf).
-      const row = await retryTransient(
-        'deleteEndpoint',
-        () =>
-          inTransaction(async (db) => {
-            const deleted = firstRow(await db.query(withoutNulParams(plans.deleteEndpoint(id))))
-            const ids = (deleted?.ids ?? []) as string[]
-            if (ids.length > 0) await db.query(plans.deleteAttemptsOf(ids))
-            return deleted
-          }),
-        retry,
-      )
+      const row = await runTransaction('deleteEndpoint', async (db) => {
+        const deleted = firstRow(await db.query(withoutNulParams(plans.deleteEndpoint(id))))
+        const ids = (deleted?.ids ?? []) as string[]
+        if (ids.length > 0) await db.query(plans.deleteAttemptsOf(ids))
+        return deleted
+      })
       return Number(row?.deleted) > 0
     },
 
@@ -567,8 +567,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const count = async (plan: PgQueryConfig): Promise<number> => (await run('cleanup', plan)).rowCount ?? 0
       return runCleanup(batchSize, {
         deliveries: async () => {
-          const row = (await rows('cleanup', plans.cleanupDeliveries(before, batchSize)))[0] ?? {}
-          return { deliveries: Number(row.deliveries ?? 0), attempts: Number(row.attempts ?? 0) }
+          // Two statements in one transaction, as deleteEndpoint: the second deletes an attempt
+          // committed after the first's snapshot (see plans.deleteAttemptsOf).
+          return runTransaction('cleanup', async (db) => {
+            const row = firstRow(await db.query(plans.cleanupDeliveries(before, batchSize))) ?? {}
+            const ids = (row.ids ?? []) as string[]
+            const late = ids.length > 0 ? ((await db.query(plans.deleteAttemptsOf(ids))).rowCount ?? 0) : 0
+            return { deliveries: Number(row.deliveries ?? 0), attempts: Number(row.attempts ?? 0) + late }
+          })
         },
         messages: () => count(plans.cleanupMessages(before, batchSize)),
         incomingLogs: () => count(plans.cleanupIncomingLogs(before, batchSize)),

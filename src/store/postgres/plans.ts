@@ -449,9 +449,10 @@ export function createPlans(schema: string) {
       values: [id],
     }),
     /**
-     * Deletes the attempts of deliveries `deleteEndpoint` deleted, run next in its transaction:
-     * an outcome write that held one of those deliveries (so the delete waited for it) committed
-     * its attempt after the delete's snapshot was taken, and only a later statement sees it.
+     * Deletes the attempts of deliveries `deleteEndpoint` or `cleanupDeliveries` deleted, run next
+     * in its transaction: an outcome write that held one of those deliveries (so the delete waited
+     * for it, or locked it after it committed) committed its attempt after the delete's snapshot
+     * was taken, and only a later statement sees it.
      * (Attempts have no foreign key to deliveries since migration 11, so no cascade does this.)
      */
     deleteAttemptsOf: (deliveryIds: readonly string[]): Plan => ({
@@ -708,14 +709,18 @@ export function createPlans(schema: string) {
     },
 
     // ---- retention --------------------------------------------------------------------------
-    /** Deletes up to `batchSize` finished deliveries completed before `before`, with their attempts. */
+    /**
+     * Deletes up to `batchSize` finished deliveries completed before `before`, with the attempts
+     * this statement sees; `ids` are the deleted deliveries, for {@link deleteAttemptsOf}, run next
+     * in the same transaction for an attempt committed after this statement's snapshot was taken.
+     */
     cleanupDeliveries: (before: Date, batchSize: number): Plan => ({
       text:
         `WITH doomed AS (SELECT id FROM ${t.deliveries} WHERE status IN ('succeeded', 'dead') AND completed_at < $1 ` +
         `ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED), ` +
         `a AS (DELETE FROM ${t.attempts} WHERE delivery_id IN (SELECT id FROM doomed) RETURNING 1), ` +
-        `d AS (DELETE FROM ${t.deliveries} WHERE id IN (SELECT id FROM doomed) RETURNING 1) ` +
-        `SELECT (SELECT count(*) FROM d)::int AS deliveries, (SELECT count(*) FROM a)::int AS attempts`,
+        `d AS (DELETE FROM ${t.deliveries} WHERE id IN (SELECT id FROM doomed) RETURNING id) ` +
+        `SELECT (SELECT count(*) FROM d)::int AS deliveries, (SELECT count(*) FROM a)::int AS attempts, ARRAY(SELECT id FROM d) AS ids`,
       values: [ms(before), batchSize],
     }),
     /** Deletes up to `batchSize` messages created before `before` that have no deliveries left. */
