@@ -62,7 +62,9 @@ describe('worker registry', () => {
     for (let i = 0; i < 5; i++) await setup.emit('job.done', { i })
 
     const victim = await fx.startWorker(schema, 'victim', { HEARTBEAT_MS: '200', LEASE_MS: '60000' })
-    await fx.receiver.waitFor(5, 20_000)
+    // Arrived, not answered: waitFor resolves when an answer goes out, and the victim would get
+    // the first answer (and could store its outcome) in the moment before the kill.
+    await eventually(() => fx.receiver.requests.length >= 5, 20_000)
     victim.kill('SIGKILL')
     await new Promise<void>((resolve) => (victim.signalCode !== null ? resolve() : victim.once('exit', () => resolve())))
 

@@ -27,7 +27,11 @@ export interface Receiver {
   requests: ReceivedRequest[]
   /** Sets the answer function. */
   respond(fn: (req: ReceivedRequest, index: number) => Reply): void
-  /** Resolves once `count` requests have arrived (bounded by `timeoutMs`). */
+  /**
+   * Resolves once `count` requests have arrived, checked as each answer is sent (bounded by
+   * `timeoutMs`): with delayed or held answers, not before the next answer goes out. To wait for
+   * arrivals alone, poll `requests.length`.
+   */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>
   close(): Promise<void>
 }
