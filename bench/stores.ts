@@ -169,8 +169,8 @@ async function live(setup: Setup, rx: ReceiverProcess, n: number, producers: num
   return { rate: n / ((end - t0) / 1000), enqueueRate: n / ((enqueued - t0) / 1000), ...(await measuring.stop(n)) }
 }
 
-/** Messages per call of a batch API in the batch scenario. */
-const BATCH = envInt('BENCH_BATCH_EMIT', 1000)
+/** Messages per call of a batch API in the batch scenario (BENCH_BATCH_EMIT=0 skips the scenario). */
+const BATCH = process.env.BENCH_BATCH_EMIT === '0' ? 0 : envInt('BENCH_BATCH_EMIT', 1000)
 
 /**
  * Enqueue-all-then-drain with the batch API: workers stopped, the clock starts, all `n` messages
